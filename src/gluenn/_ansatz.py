@@ -1,0 +1,179 @@
+"""The coefficient network (paper Fig. 1) and the ansatz ``y = sum_j f_j(x; c_j(x))``."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ._errors import require
+from ._problem import Term
+
+_ACTIVATIONS = {"tanh": jnp.tanh, "silu": jax.nn.silu, "gelu": jax.nn.gelu, "sin": jnp.sin}
+
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+    """Architecture of the coefficient network (paper Fig. 1), JSON-serialisable.
+
+    A shared *head* MLP maps the transformed input to a feature vector of width `head_out`;
+    one *trunk* per coefficient (hidden widths `trunk`) maps it to that coefficient.
+
+    **Arguments:**
+
+    - `head`: hidden widths of the head (paper: ``(100, 100)`` for freeze-out).
+    - `head_out`: width of the head's output layer (activated, fed to every trunk).
+    - `trunk`: hidden widths of each trunk (paper: ``(100,)``).
+    - `activation`: ``"tanh"`` (default), ``"silu"``, ``"gelu"`` or ``"sin"``.
+    - `input`: ``"linear"`` maps the domain affinely onto `input_range`; ``"log"`` does the same
+      to ``log x`` (needs a positive domain) — the natural choice when the regimes are decades apart.
+    - `input_range`: the image of the domain (default ``(-1, 1)``).
+    - `output_scale`: multiplies the initial trunk output weights; small values start every
+      coefficient close to its :attr:`Term.init` (measured: faster, more stable training).
+    """
+
+    head: tuple[int, ...] = (100, 100)
+    head_out: int = 100
+    trunk: tuple[int, ...] = (100,)
+    activation: str = "tanh"
+    input: str = "linear"
+    input_range: tuple[float, float] = (-1.0, 1.0)
+    output_scale: float = 0.1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "head", tuple(int(w) for w in self.head))
+        object.__setattr__(self, "trunk", tuple(int(w) for w in self.trunk))
+        object.__setattr__(self, "input_range", tuple(float(v) for v in self.input_range))
+        require(all(w >= 1 for w in self.head + self.trunk) and self.head_out >= 1, "Network widths",
+                (self.head, self.head_out, self.trunk), "every width must be a positive integer")
+        require(self.activation in _ACTIVATIONS, "Network.activation", self.activation,
+                f"choose one of {sorted(_ACTIVATIONS)}")
+        require(self.input in ("linear", "log"), "Network.input", self.input, "use 'linear' or 'log'")
+        require(math.isfinite(self.output_scale) and self.output_scale > 0, "Network.output_scale",
+                self.output_scale, "use a positive number such as 0.1")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _uniform(key, shape, fan_in):
+    bound = 1.0 / math.sqrt(fan_in)
+    return jax.random.uniform(key, shape, jnp.float64, -bound, bound)
+
+
+class CoefficientNet(eqx.Module):
+    """Head MLP + one trunk per coefficient; ``net(x)`` returns the raw coefficients, shape ``(K,)``.
+
+    Trunk parameters are stacked along a leading axis of size ``K`` (one slice per
+    coefficient), so all trunks run as one batched matmul. ``out_w[k]`` (shape ``(W,)``) and
+    ``out_b[k]`` are trunk ``k``'s output layer: the ansatz is linear in them whenever the terms
+    are linear in their coefficients.
+    """
+
+    head_w: list
+    head_b: list
+    trunk_w: list
+    trunk_b: list
+    out_w: jax.Array
+    out_b: jax.Array
+    shift: float = eqx.field(static=True)
+    scale: float = eqx.field(static=True)
+    log_input: bool = eqx.field(static=True)
+    activation: str = eqx.field(static=True)
+
+    def __init__(self, spec: Network, n_coefficients: int, domain: tuple[float, float],
+                 raw_init: np.ndarray, *, key):
+        lo, hi = domain
+        if spec.input == "log":
+            require(lo > 0, "Network.input", "log", f"the domain {domain} is not positive; use input='linear'")
+            lo, hi = math.log(lo), math.log(hi)
+        a, b = spec.input_range
+        self.scale = (b - a) / (hi - lo)
+        self.shift = a - lo * self.scale
+        self.log_input = spec.input == "log"
+        self.activation = spec.activation
+        widths = (1,) + spec.head + (spec.head_out,)
+        keys = iter(jax.random.split(key, 2 * (len(widths) + len(spec.trunk) + 2)))
+        self.head_w, self.head_b = [], []
+        for w_in, w_out in zip(widths[:-1], widths[1:]):
+            self.head_w.append(_uniform(next(keys), (w_out, w_in), w_in))
+            self.head_b.append(_uniform(next(keys), (w_out,), w_in))
+        K = n_coefficients
+        twidths = (spec.head_out,) + spec.trunk
+        self.trunk_w, self.trunk_b = [], []
+        for w_in, w_out in zip(twidths[:-1], twidths[1:]):
+            self.trunk_w.append(_uniform(next(keys), (K, w_out, w_in), w_in))
+            self.trunk_b.append(_uniform(next(keys), (K, w_out), w_in))
+        self.out_w = spec.output_scale * _uniform(next(keys), (K, twidths[-1]), twidths[-1])
+        self.out_b = jnp.asarray(raw_init, dtype=jnp.float64)
+
+    def features(self, x):
+        """The last hidden activations of every trunk, shape ``(K, W)``."""
+        act = _ACTIVATIONS[self.activation]
+        u = jnp.log(x) if self.log_input else x
+        h = jnp.reshape(u * self.scale + self.shift, (1,))
+        for w, b in zip(self.head_w, self.head_b):
+            h = act(w @ h + b)
+        z = jnp.broadcast_to(h, (self.out_b.shape[0],) + h.shape)
+        for w, b in zip(self.trunk_w, self.trunk_b):
+            z = act(jnp.einsum("kij,kj->ki", w, z) + b)
+        return z
+
+    def __call__(self, x):
+        z = self.features(x)
+        return jnp.sum(self.out_w * z, axis=-1) + self.out_b
+
+
+class Ansatz(eqx.Module):
+    """``y(x) = sum_j f_j(x; c_j(x))`` with the coefficients from a :class:`CoefficientNet`.
+
+    All methods take a *scalar* ``x``; vmap them for arrays (see :class:`gluenn.Solution`).
+    """
+
+    net: CoefficientNet
+    terms: tuple[Term, ...] = eqx.field(static=True)
+
+    def raw(self, x):
+        return self.net(x)
+
+    def coefficient_vectors(self, x) -> dict:
+        """``{term name: c}`` with ``c`` of shape ``(n_term,)`` (after ``exp`` for positive terms)."""
+        raw = self.net(x)
+        out, i = {}, 0
+        for t in self.terms:
+            c = raw[i:i + t.n]
+            out[t.name] = jnp.exp(c) if t.positive else c
+            i += t.n
+        return out
+
+    def term_values(self, x) -> dict:
+        """``{term name: f_j(x; c_j(x))}`` (scalars)."""
+        cs = self.coefficient_vectors(x)
+        return {t.name: jnp.asarray(t.fn(x, cs[t.name]), dtype=jnp.float64).reshape(())
+                for t in self.terms}
+
+    def y(self, x):
+        return sum(self.term_values(x).values())
+
+    def derivatives(self, x, order: int) -> tuple:
+        """``(y, y', ..., y^(order))`` at scalar ``x`` by nested forward-mode ``jvp``."""
+        return _derivatives(self.y, x, order)
+
+
+def _derivatives(f, x, order: int) -> tuple:
+    if order == 0:
+        return (f(x),)
+    primal, tangent = jax.jvp(lambda s: _derivatives(f, s, order - 1), (x,), (jnp.ones_like(x),))
+    return primal + (tangent[-1],)
+
+
+def make_ansatz(terms: Sequence[Term], spec: Network, domain, *, key) -> Ansatz:
+    """Build an :class:`Ansatz` with trunk biases set from every term's ``init``."""
+    raw_init = np.concatenate([t.raw_init() for t in terms])
+    net = CoefficientNet(spec, len(raw_init), tuple(domain), raw_init, key=key)
+    return Ansatz(net, tuple(terms))

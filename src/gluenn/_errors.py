@@ -1,0 +1,25 @@
+"""The error family of gluenn: every user mistake becomes one readable line."""
+
+from __future__ import annotations
+
+
+class GluennError(Exception):
+    """Base class of every error gluenn raises on purpose.
+
+    The message names the offending field, the value it got and the fix, in one line,
+    so that the CLI can print it without a traceback.
+    """
+
+
+class ConfigError(GluennError, ValueError):
+    """A parameter, override or declaration is invalid (bad value, unknown name, wrong shape)."""
+
+
+class TrainingError(GluennError, RuntimeError):
+    """Training could not continue (e.g. the loss stayed non-finite after every retry)."""
+
+
+def require(condition: bool, field: str, value: object, fix: str) -> None:
+    """Raise :class:`ConfigError` with a one-line message unless ``condition`` holds."""
+    if not condition:
+        raise ConfigError(f"{field}={value!r} is invalid: {fix}")

@@ -1,0 +1,270 @@
+"""Experiments: a declared set-up, and the one pipeline that trains, scores and writes it.
+
+An :class:`Experiment` is a name, its parameters (with defaults and docs) and a ``build``
+function that turns parameter values into a :class:`Setup`: the problem(s) to train, the SciPy
+reference, the matching baseline and the read-outs. :func:`run_experiment` does the rest and
+writes the output contract (``metrics.json``, figures, ``coefficients.csv``, checkpoint, log).
+The built-in experiments use exactly this API; so can yours.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pathlib
+import platform
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from ._ansatz import Network
+from ._errors import ConfigError, require
+from ._io import prepare_out_dir, write_csv, write_json, write_jsonl
+from ._params import Param, Params, parse_overrides
+from ._problem import Problem
+from .baselines import MatchingBand
+from .metrics import readout_errors, rel_err, solution_errors
+from .readout import Solution, SolutionLike
+from .readout._plots import plot_coefficients, plot_solution
+from .train import Fit, Phase, fit, save
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Component:
+    """One real unknown function trained as its own GlueNN problem (e.g. Re ψ or Im ψ).
+
+    - `problem`: the :class:`~gluenn.Problem`.
+    - `reference`: the SciPy solution of the same equation (anything with ``y``/``dy``).
+    - `matching`: the matching baseline with its ±20 % variants, if any.
+    - `label`: axis label.
+    """
+
+    problem: Problem
+    reference: SolutionLike
+    matching: MatchingBand | None = None
+    label: str = "y"
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Setup:
+    """Everything :func:`run_experiment` needs, built from parameter values.
+
+    - `components`: ``{name: Component}``; one for a real problem, e.g. ``re``/``im`` for ψ.
+    - `network`, `trainer`: architecture and optimiser phases (shared by the components).
+    - `readout`: ``readout({name: solution}) -> {readout: float}`` for any solution (learned,
+      reference, matched) — the physical numbers.
+    - `coefficient_readout`: optional; the same numbers taken from the learned coefficients
+      (``{name: Solution}``). When given, it is the prediction and ``readout`` is reported beside it.
+    - `xscale`, `yscale`, `xlabel`: plotting; `score_floor`: floor of ``|true|`` in relative errors.
+    - `score_points`: grid size for the solution errors (≥ 2000).
+    """
+
+    components: Mapping[str, Component]
+    network: Network
+    trainer: Sequence[Phase]
+    readout: Callable[[Mapping[str, SolutionLike]], dict]
+    coefficient_readout: Callable[[Mapping[str, Solution]], dict] | None = None
+    xscale: str = "linear"
+    yscale: str = "linear"
+    xlabel: str = "x"
+    score_floor: float = 0.0
+    score_points: int = 2000
+    log_every: int = 100
+    tol: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+    """A named, parameterised set-up. ``build(params) -> Setup``; ``parameters`` documents
+    every value a user may change with ``--set NAME=VALUE``; ``presets`` are named sets of
+    overrides (e.g. ``"paper"``: the paper's exact configuration)."""
+
+    name: str
+    summary: str
+    parameters: Mapping[str, Param]
+    build: Callable[[Params], Setup]
+    presets: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
+
+    def params(self, overrides: Mapping | Sequence[str] = (), preset: str | None = None) -> Params:
+        """Defaults, then the `preset`'s values, then ``overrides`` (a dict of values or
+        ``["NAME=VALUE", ...]``)."""
+        base = {}
+        if preset is not None:
+            if preset not in self.presets:
+                raise ConfigError(f"--preset {preset!r} is invalid: {self.name} has presets "
+                                  f"{sorted(self.presets) or 'none'}")
+            base = dict(self.presets[preset])
+        if isinstance(overrides, Mapping):
+            unknown = [k for k in overrides if k not in self.parameters]
+            if unknown:
+                raise ConfigError(f"--set {unknown[0]}=... is invalid: no such parameter of "
+                                  f"{self.name}; known: {', '.join(sorted(self.parameters))}")
+            values = dict(overrides)
+        else:
+            values = parse_overrides(overrides, self.parameters)
+        values = {**base, **values}
+        return Params({k: values.get(k, p.default) for k, p in self.parameters.items()})
+
+
+@dataclasses.dataclass(frozen=True)
+class RunResult:
+    """What :func:`run_experiment` produced: the metrics dict, the fits and the output folder."""
+
+    metrics: dict
+    fits: dict
+    out: pathlib.Path | None
+
+
+def _versions() -> dict:
+    import equinox
+    import jax
+    import optax
+    import scipy
+
+    from . import __version__
+    return {"gluenn": __version__, "jax": jax.__version__, "equinox": equinox.__version__,
+            "optax": optax.__version__, "scipy": scipy.__version__, "python": platform.python_version(),
+            "backend": jax.default_backend()}
+
+
+def _grid(lo: float, hi: float, n: int, scale: str) -> np.ndarray:
+    return np.geomspace(lo, hi, n) if scale == "log" else np.linspace(lo, hi, n)
+
+
+def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str] = (), seed: int = 0,
+                   out=None, progress: bool | None = None, preset: str | None = None) -> RunResult:
+    """Train, score against the reference and the matching baseline, and write the outputs.
+
+    **Arguments:** `experiment`; `overrides` (``{"eta": 1e5}`` or ``["eta=1e5"]``); `seed`;
+    `out` (output folder; ``None`` writes nothing); `progress` (progress bar); `preset` (a
+    named configuration of the experiment, applied before `overrides`).
+
+    **Returns:** a :class:`RunResult`. **Raises:** :class:`~gluenn.ConfigError` for bad
+    parameters (before any training starts).
+    """
+    require(isinstance(seed, int) and seed >= 0, "--seed", seed, "use a non-negative integer")
+    params = experiment.params(overrides, preset)
+    out_dir = prepare_out_dir(out) if out is not None else None
+    t_start = time.perf_counter()
+    setup = experiment.build(params)
+    t_setup = time.perf_counter() - t_start
+
+    fits: dict[str, Fit] = {}
+    for name, comp in setup.components.items():
+        fits[name] = fit(comp.problem, network=setup.network, trainer=setup.trainer, seed=seed,
+                         log_every=setup.log_every, tol=setup.tol, progress=progress)
+    sols = {k: f.solution for k, f in fits.items()}
+    refs = {k: c.reference for k, c in setup.components.items()}
+
+    readout_true = setup.readout(refs)
+    if setup.coefficient_readout is not None:
+        pred = setup.coefficient_readout(sols)
+        from_y = setup.readout(sols)
+    else:
+        pred, from_y = setup.readout(sols), None
+    readouts = readout_errors(pred, readout_true)
+    if from_y is not None:
+        for k, v in readouts.items():
+            if k in from_y:
+                v["pred_from_y"] = float(from_y[k])
+                v["rel_err_from_y"] = rel_err(from_y[k], readout_true[k])
+
+    matching = {}
+    bands = {k: c.matching for k, c in setup.components.items() if c.matching is not None}
+    if bands and len(bands) == len(setup.components):
+        central = setup.readout({k: b.central for k, b in bands.items()})
+        n_var = min(len(b.variants) for b in bands.values())
+        variants = [setup.readout({k: b.variants[i] for k, b in bands.items()}) for i in range(n_var)]
+        for k, v in central.items():
+            vals = [float(v)] + [float(r[k]) for r in variants]
+            entry = {"central": float(v), "low": min(vals), "high": max(vals)}
+            if k in readout_true:
+                entry["rel_err"] = rel_err(v, readout_true[k])
+            matching[k] = entry
+        matching["points"] = {k: list(b.at) for k, b in bands.items()}
+
+    lo, hi = next(iter(setup.components.values())).problem.domain
+    x = _grid(lo, hi, max(2000, setup.score_points), setup.xscale)
+    evals = {k: s.evaluate(x) for k, s in sols.items()}
+    truths = {k: np.asarray(r.y(x)) for k, r in refs.items()}
+    per = {k: solution_errors(evals[k].y, truths[k], floor=setup.score_floor) for k in sols}
+    if len(per) == 1:
+        solution = next(iter(per.values()))
+    else:
+        solution = {m: max(p[m] for p in per.values()) for m in ("max_abs_err", "max_rel_err",
+                    "rms_rel_err", "max_abs_err_over_max")}
+        solution.update(per)
+    solution["domain"] = [lo, hi]
+
+    train_seconds = sum(f.history.train_seconds for f in fits.values())
+    compile_seconds = sum(f.history.compile_seconds for f in fits.values())
+    loss_terms = {}
+    for k, f in fits.items():
+        final = f.history.final
+        terms = {t: final[t] for t in final if t not in ("phase", "step", "loss", "time")}
+        loss_terms.update(terms if len(fits) == 1 else {f"{k}.{t}": v for t, v in terms.items()})
+    stop = {k: f.history.stop_reason for k, f in fits.items()}
+    metrics = {
+        "experiment": experiment.name,
+        "params": dict(params),
+        "seed": seed,
+        "preset": preset,
+        "versions": _versions(),
+        "train": {
+            "steps": max(f.history.steps for f in fits.values()),
+            "seconds": round(train_seconds, 3),
+            "compile_seconds": round(compile_seconds, 3),
+            "setup_seconds": round(t_setup, 3),
+            "final_loss": sum(f.history.final["loss"] for f in fits.values()),
+            "loss_terms": loss_terms,
+            "stop_reason": stop if len(stop) > 1 else next(iter(stop.values())),
+            "trainer": [p.to_dict() for p in setup.trainer],
+            "network": setup.network.to_dict(),
+            "samples": {k: c.problem.describe() for k, c in setup.components.items()},
+        },
+        "solution": solution,
+        "readouts": readouts,
+        "matching": matching,
+        "reference": {k: getattr(r, "info", {}) for k, r in refs.items()},
+    }
+    metrics["seconds_total"] = round(time.perf_counter() - t_start, 3)
+
+    if out_dir is not None:
+        _write_outputs(out_dir, experiment, setup, fits, evals, truths, x, metrics)
+    return RunResult(metrics, fits, out_dir)
+
+
+def _write_outputs(out_dir, experiment, setup, fits, evals, truths, x, metrics) -> None:
+    multi = len(fits) > 1
+    cols = {"x": x}
+    for k, ev in evals.items():
+        pre = f"{k}." if multi else ""
+        cols.update({f"{pre}c:{n}": v for n, v in ev.coefficients.items()})
+        cols.update({f"{pre}f:{n}": v for n, v in ev.terms.items()})
+        cols[f"{pre}y"] = ev.y
+        cols[f"{pre}y_ref"] = truths[k]
+    write_csv(out_dir / "coefficients.csv", cols)
+    rows = []
+    for k, f in fits.items():
+        rows += [{"component": k, **r} for r in f.history.rows] if multi else f.history.rows
+    write_jsonl(out_dir / "log.jsonl", rows)
+    save(out_dir / "checkpoint.eqx", fits,
+         extra={"experiment": experiment.name, "params": metrics["params"], "seed": metrics["seed"]})
+
+    curves, panels = {}, {}
+    for k, comp in setup.components.items():
+        c = {"label": comp.label, "pred": evals[k].y, "true": truths[k], "floor": setup.score_floor}
+        if comp.matching is not None:
+            c["match"] = comp.matching.central.y(x)
+            if comp.matching.variants:
+                c["band"] = comp.matching.envelope(x)
+        curves[k] = c
+        positive = all(t.positive for t in comp.problem.terms)
+        panels[k] = {"fractions": evals[k].fractions, "coefficients": evals[k].coefficients,
+                     "log_coefficients": positive, "label": f"f_j / {comp.label}"}
+    title = f"{experiment.name}  seed={metrics['seed']}"
+    plot_solution(out_dir / "solution.png", x, curves, xscale=setup.xscale, yscale=setup.yscale,
+                  xlabel=setup.xlabel, title=title)
+    plot_coefficients(out_dir / "coefficients.png", x, panels, xscale=setup.xscale,
+                      xlabel=setup.xlabel, title=title)
+    write_json(out_dir / "metrics.json", metrics)  # last: its presence means the run is complete

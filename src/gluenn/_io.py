@@ -1,0 +1,78 @@
+"""Atomic file output: write to a temporary file in the same folder, then rename."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import pathlib
+import tempfile
+
+import numpy as np
+
+from ._errors import ConfigError
+
+
+def prepare_out_dir(out) -> pathlib.Path:
+    """Create the output folder, or explain why it cannot be used."""
+    out = pathlib.Path(out)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out={str(out)!r} is invalid: it is a file; give a folder path")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out={str(out)!r} is invalid: cannot create it ({exc.strerror}); "
+                          "choose a writable folder") from None
+    return out
+
+
+def atomic_write_bytes(path, data: bytes) -> None:
+    path = pathlib.Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def _jsonable(obj):
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        v = float(obj)
+        return v if math.isfinite(v) else None
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    return obj
+
+
+def write_json(path, obj) -> None:
+    """Atomic JSON; NaN/inf become ``null`` (strict JSON)."""
+    atomic_write_text(path, json.dumps(_jsonable(obj), indent=2) + "\n")
+
+
+def write_jsonl(path, rows) -> None:
+    atomic_write_text(path, "".join(json.dumps(_jsonable(r)) + "\n" for r in rows))
+
+
+def write_csv(path, columns: dict) -> None:
+    """Atomic CSV from ``{name: 1-D array}`` (all the same length), full float precision."""
+    names = list(columns)
+    data = np.column_stack([np.asarray(columns[n], dtype=np.float64) for n in names])
+    lines = [",".join(names)]
+    lines += [",".join(repr(float(v)) for v in row) for row in data]
+    atomic_write_text(path, "\n".join(lines) + "\n")

@@ -1,0 +1,105 @@
+"""Experiment parameters and ``--set NAME=VALUE`` overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ._errors import ConfigError
+
+
+@dataclasses.dataclass(frozen=True)
+class Param:
+    """A named parameter of an experiment: its default (which fixes its type) and a doc line."""
+
+    default: Any
+    doc: str
+    kind: str = "physical"  # "physical" or "training"
+
+
+class Params(Mapping):
+    """Read-only parameter values with attribute access (``p.eta``)."""
+
+    def __init__(self, values: Mapping[str, Any]):
+        self._v = dict(values)
+
+    def __getattr__(self, name):
+        try:
+            return self._v[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __getitem__(self, k):
+        return self._v[k]
+
+    def __iter__(self):
+        return iter(self._v)
+
+    def __len__(self):
+        return len(self._v)
+
+    def replace(self, **kw) -> "Params":
+        return Params({**self._v, **kw})
+
+    def __repr__(self):
+        return f"Params({self._v})"
+
+
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+def parse_value(name: str, text: str, default: Any) -> Any:
+    """Parse ``text`` to the type of ``default``; a :class:`ConfigError` says what is expected."""
+    t = text.strip()
+    if isinstance(default, bool):
+        if t.lower() in _TRUE:
+            return True
+        if t.lower() in _FALSE:
+            return False
+        raise ConfigError(f"--set {name}={text!r} is invalid: {name} is a switch; use true or false")
+    if isinstance(default, int):
+        try:
+            v = float(t)
+        except ValueError:
+            raise ConfigError(f"--set {name}={text!r} is invalid: {name} is a whole number "
+                              f"(default {default}); write e.g. {name}={default}") from None
+        if not math.isfinite(v) or v != int(v):
+            raise ConfigError(f"--set {name}={text!r} is invalid: {name} is a whole number "
+                              f"(default {default}); write e.g. {name}={default}")
+        return int(v)
+    if isinstance(default, float):
+        try:
+            v = float(t)
+        except ValueError:
+            raise ConfigError(f"--set {name}={text!r} is invalid: {name} is a number "
+                              f"(default {default!r}); write e.g. {name}={default!r}") from None
+        if not math.isfinite(v):
+            raise ConfigError(f"--set {name}={text!r} is invalid: {name} must be finite")
+        return v
+    if isinstance(default, str):
+        if not t:
+            raise ConfigError(f"--set {name}= is invalid: give a value, e.g. {name}={default}")
+        return t
+    raise ConfigError(f"--set {name} is not supported for parameters of type {type(default).__name__}")
+
+
+def parse_overrides(items: Iterable[str], params: Mapping[str, Param]) -> dict:
+    """``["eta=1e5", ...]`` → ``{"eta": 100000.0}``, typed by the parameters' defaults."""
+    out = {}
+    for item in items:
+        if not isinstance(item, str) or "=" not in item:
+            raise ConfigError(f"--set {item!r} is invalid: write NAME=VALUE, e.g. --set "
+                              f"{next(iter(params), 'name')}=1.0")
+        name, text = item.split("=", 1)
+        name = name.strip()
+        if name not in params:
+            close = difflib.get_close_matches(name, list(params), n=3)
+            hint = f"did you mean {', '.join(close)}? " if close else ""
+            raise ConfigError(f"--set {name}=... is invalid: no such parameter; {hint}"
+                              f"known: {', '.join(sorted(params))}")
+        out[name] = parse_value(name, text, params[name].default)
+    return out

@@ -1,0 +1,283 @@
+"""What a physicist declares: asymptotic terms, the equation, the sample sets, the problem.
+
+A GlueNN ansatz is ``y(x) = sum_j f_j(x; c_j(x))`` (paper eq. 3): each :class:`Term` is an
+asymptotic solution ``f_j`` with its integration constants promoted to functions ``c_j(x)``
+that a network outputs. The :class:`Equation` supplies the residual ``D[y]``; the sample sets
+(:class:`Data`, :class:`Residual`, :class:`Suppress`) define the loss (paper eqs. 5-8).
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._errors import ConfigError, require
+from ._points import Points, as_points
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Term:
+    """One asymptotic solution ``f(x; c)`` whose constants ``c`` become functions ``c(x)``.
+
+    **Arguments:**
+
+    - `name`: a unique label (``"equilibrium"``, ``"growing"``, ``"plane_cos"``).
+    - `fn`: ``fn(x, c) -> f``, with scalar ``x`` and ``c`` a vector of shape ``(len(coefficients),)``.
+      It must be written with ``jax.numpy`` and return a scalar.
+    - `coefficients`: names of the constants, one network trunk each (default one, ``"c"``).
+    - `positive`: if true the network output ``u`` enters as ``c = exp(u)`` (paper eq. 12): the
+      constants stay positive and can span decades.
+    - `init`: the value(s) each constant should start near (after ``exp`` when `positive`). It
+      sets the trunk's output bias; a good order of magnitude speeds training a lot.
+
+    **Example:**
+
+    ```python
+    Term("equilibrium", lambda x, c: c[0] * x**1.5 * jnp.exp(-x), positive=True, init=0.145)
+    ```
+    """
+
+    name: str
+    fn: Callable[[Any, Any], Any]
+    coefficients: tuple[str, ...] = ("c",)
+    positive: bool = False
+    init: float | tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.name, str) and self.name.isidentifier(), "Term.name", self.name,
+                "use a Python identifier such as 'equilibrium'")
+        require(callable(self.fn), f"Term({self.name}).fn", self.fn, "pass a function fn(x, c)")
+        coeffs = tuple(self.coefficients)
+        object.__setattr__(self, "coefficients", coeffs)
+        require(len(coeffs) >= 1 and len(set(coeffs)) == len(coeffs), f"Term({self.name}).coefficients",
+                coeffs, "give one or more distinct names")
+
+    @property
+    def n(self) -> int:
+        return len(self.coefficients)
+
+    def initial_values(self) -> np.ndarray:
+        """The starting constants, shape ``(n,)`` (physical values, i.e. after ``exp``)."""
+        if self.init is None:
+            return np.full(self.n, 1.0 if self.positive else 0.0)
+        vals = np.broadcast_to(np.asarray(self.init, dtype=np.float64), (self.n,)).copy()
+        require(bool(np.all(np.isfinite(vals))), f"Term({self.name}).init", self.init, "give finite numbers")
+        if self.positive:
+            require(bool(np.all(vals > 0)), f"Term({self.name}).init", self.init,
+                    "a positive (exponentiated) coefficient needs init > 0")
+        return vals
+
+    def raw_init(self) -> np.ndarray:
+        """The network-output value that produces :meth:`initial_values`."""
+        vals = self.initial_values()
+        return np.log(vals) if self.positive else vals
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Equation:
+    """An ordinary differential equation ``D[y](x) = 0`` of order ``n``.
+
+    **Arguments:**
+
+    - `residual`: ``residual(x, y, dy, ..., d^n y) -> D`` for scalar arguments, written with
+      ``jax.numpy``. The order is the number of arguments minus two unless given.
+    - `normalisation`: optional ``N(x, y)``; the residual loss uses ``(D / N)^2`` (paper eq. 7),
+      e.g. ``lambda x, y: y`` for a relative residual. Default: no normalisation.
+    - `order`: the order ``n`` if the signature cannot tell (``*args`` functions).
+
+    Derivatives of the ansatz with respect to ``x`` are taken by forward-mode autodiff.
+    """
+
+    residual: Callable[..., Any]
+    normalisation: Callable[[Any, Any], Any] | None = None
+    order: int | None = None
+
+    def __post_init__(self) -> None:
+        require(callable(self.residual), "Equation.residual", self.residual,
+                "pass a function residual(x, y, dy, ...)")
+        order = self.order
+        if order is None:
+            try:
+                params = inspect.signature(self.residual).parameters.values()
+            except (TypeError, ValueError):
+                params = None
+            if params is None or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
+                raise ConfigError("Equation.order=None is invalid: the residual's signature does "
+                                  "not tell the order; pass order=n")
+            order = len(list(params)) - 2
+        require(isinstance(order, int) and order >= 1, "Equation.order", order,
+                "the residual takes (x, y, dy, ...) with at least one derivative")
+        object.__setattr__(self, "order", order)
+
+
+class SampleSet(abc.ABC):
+    """A loss term: a set of points, a weight ``λ`` and a pointwise squared error.
+
+    Subclass to add a new kind of constraint; implement :meth:`pointwise`. The loss term is
+    ``λ · mean_x pointwise(x)`` (paper eqs. 6-8).
+    """
+
+    name: str
+    points: Points
+    weight: float
+
+    def _check(self) -> None:
+        require(isinstance(self.name, str) and self.name != "", "SampleSet.name", self.name,
+                "give the set a non-empty name")
+        require(isinstance(self.weight, (int, float)) and math.isfinite(self.weight) and self.weight >= 0,
+                f"{self.name}.weight", self.weight, "loss weights must be finite and >= 0")
+
+    def targets(self, x: np.ndarray) -> np.ndarray | None:
+        """Per-point targets, shape ``(N,)``, or ``None`` if the set needs none."""
+        return None
+
+    @abc.abstractmethod
+    def pointwise(self, ansatz, equation: Equation, x, target) -> Any:
+        """Squared error at one scalar point ``x`` (vmapped by the loss)."""
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Data(SampleSet):
+    """Known values ``h(x)`` (the initial/boundary patch): ``|y(x) - h(x)|²`` (paper eq. 6).
+
+    `target` is a callable ``h(x)`` on a NumPy array or an array of shape ``(N,)``.
+    """
+
+    points: Points
+    target: Callable[[np.ndarray], np.ndarray] | Sequence[float] | np.ndarray
+    weight: float = 1.0
+    name: str = "data"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "points", as_points(self.points))
+        self._check()
+
+    def targets(self, x: np.ndarray) -> np.ndarray:
+        h = self.target(x) if callable(self.target) else self.target
+        h = np.asarray(h, dtype=np.float64)
+        require(h.shape == x.shape, f"{self.name}.target", f"shape {h.shape}",
+                f"give one target per point, shape {x.shape}")
+        require(bool(np.all(np.isfinite(h))), f"{self.name}.target", "non-finite values",
+                "the data contain NaN or inf; clean or drop those points")
+        return h
+
+    def pointwise(self, ansatz, equation, x, target):
+        return (ansatz.y(x) - target) ** 2
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Residual(SampleSet):
+    """Collocation points where the equation must hold: ``|D[y]/N[y]|²`` (paper eq. 7).
+
+    `normalisation` overrides the equation's ``N(x, y)`` on this set only (e.g. a stiffness
+    scale in a region where the plain relative residual is badly conditioned).
+    """
+
+    points: Points
+    weight: float = 1.0
+    name: str = "residual"
+    normalisation: object = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "points", as_points(self.points))
+        self._check()
+
+    def pointwise(self, ansatz, equation, x, target):
+        derivs = ansatz.derivatives(x, equation.order)
+        r = equation.residual(x, *derivs)
+        norm = self.normalisation if self.normalisation is not None else equation.normalisation
+        if norm is not None:
+            r = r / norm(x, derivs[0])
+        return r**2
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Suppress(SampleSet):
+    """Out-of-patch suppression: ``|sum of the named terms|²`` where they must vanish (eq. 8)."""
+
+    points: Points
+    terms: tuple[str, ...]
+    weight: float = 1.0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        terms = (self.terms,) if isinstance(self.terms, str) else tuple(self.terms)
+        object.__setattr__(self, "terms", terms)
+        object.__setattr__(self, "points", as_points(self.points))
+        if not self.name:
+            object.__setattr__(self, "name", "suppress_" + "_".join(terms))
+        require(len(terms) >= 1, f"{self.name}.terms", terms, "name at least one term to suppress")
+        self._check()
+
+    def pointwise(self, ansatz, equation, x, target):
+        values = ansatz.term_values(x)
+        return sum(values[t] for t in self.terms) ** 2
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Problem:
+    """A GlueNN problem: the ansatz terms, the equation and the loss's sample sets.
+
+    **Arguments:**
+
+    - `terms`: the asymptotic :class:`Term` s; ``y = sum_j f_j``.
+    - `equation`: the :class:`Equation`.
+    - `samples`: :class:`Data`, :class:`Residual`, :class:`Suppress` (or your own
+      :class:`SampleSet`) instances, with distinct names.
+    - `domain`: ``(lo, hi)``, the interval on which the network's input is normalised and the
+      solution is plotted and scored.
+
+    Construction checks names and that every :class:`Suppress` set names existing terms.
+    """
+
+    terms: tuple[Term, ...]
+    equation: Equation
+    samples: tuple[SampleSet, ...]
+    domain: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        terms = tuple(self.terms)
+        samples = tuple(self.samples)
+        object.__setattr__(self, "terms", terms)
+        object.__setattr__(self, "samples", samples)
+        require(len(terms) >= 1, "Problem.terms", terms, "declare at least one Term")
+        for t in terms:
+            require(isinstance(t, Term), "Problem.terms", t, "every entry must be a gluenn.Term")
+        names = [t.name for t in terms]
+        require(len(set(names)) == len(names), "Problem.terms", names, "term names must be unique")
+        require(isinstance(self.equation, Equation), "Problem.equation", self.equation,
+                "pass a gluenn.Equation")
+        require(len(samples) >= 1, "Problem.samples", samples, "give at least one sample set")
+        set_names = [s.name for s in samples]
+        require(len(set(set_names)) == len(set_names), "Problem.samples", set_names,
+                "sample-set names must be unique; pass name=... to tell them apart")
+        for s in samples:
+            require(isinstance(s, SampleSet), "Problem.samples", s, "every entry must be a SampleSet")
+            if isinstance(s, Suppress):
+                for t in s.terms:
+                    require(t in names, f"{s.name}.terms", t, f"no such term; the terms are {names}")
+        lo, hi = (float(v) for v in self.domain)
+        require(math.isfinite(lo) and math.isfinite(hi) and lo < hi, "Problem.domain", self.domain,
+                "give a finite (lo, hi) with lo < hi")
+        object.__setattr__(self, "domain", (lo, hi))
+
+    @property
+    def coefficient_names(self) -> list[str]:
+        """Flat names ``"term.coefficient"`` in network-output order."""
+        return [f"{t.name}.{c}" for t in self.terms for c in t.coefficients]
+
+    def describe(self) -> dict:
+        """A JSON-able summary of the sample sets (for ``metrics.json``)."""
+        out = {}
+        for s in self.samples:
+            d = {"kind": type(s).__name__, "weight": s.weight, "points": s.points.describe()}
+            if isinstance(s, Suppress):
+                d["terms"] = list(s.terms)
+            out[s.name] = d
+        return out

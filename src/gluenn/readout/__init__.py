@@ -1,0 +1,5 @@
+"""Read-outs: evaluate a trained ansatz on a grid, and the figures of a run."""
+
+from ._solution import Evaluation, Solution, SolutionLike
+
+__all__ = ["Evaluation", "Solution", "SolutionLike"]

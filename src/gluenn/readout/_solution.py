@@ -1,0 +1,82 @@
+"""A trained GlueNN model as a function of ``x``: y, coefficients, terms, contributions."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Protocol
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class SolutionLike(Protocol):
+    """Anything that can be scored and read out: the learned model, the SciPy reference, a
+    matched baseline. ``y`` and ``dy`` take a NumPy array of ``x`` and return the same shape."""
+
+    def y(self, x: np.ndarray) -> np.ndarray: ...
+
+    def dy(self, x: np.ndarray) -> np.ndarray: ...
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """A GlueNN solution on a grid, all arrays of shape ``(N,)``.
+
+    - `coefficients`: ``{"term.coef": c(x)}`` — the integration constants (after ``exp`` for
+      positive terms); they should plateau where their term's patch holds.
+    - `terms`: ``{term: f_j(x)}``; `fractions`: ``{term: f_j(x) / y(x)}`` (paper Figs. 2b-4b).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    dy: np.ndarray
+    coefficients: dict
+    terms: dict
+
+    @property
+    def fractions(self) -> dict:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {k: v / self.y for k, v in self.terms.items()}
+
+
+class Solution:
+    """The trained ansatz of a problem, evaluated on NumPy grids (jitted, float64)."""
+
+    def __init__(self, ansatz, problem):
+        self.ansatz = ansatz
+        self.problem = problem
+        names = problem.coefficient_names
+
+        @eqx.filter_jit
+        def _eval(a, x):
+            def one(xi):
+                (yv, dyv) = a.derivatives(xi, 1)
+                cs = a.coefficient_vectors(xi)
+                return yv, dyv, jnp.concatenate([cs[t.name] for t in a.terms]), a.term_values(xi)
+            return jax.vmap(one)(x)
+
+        self._eval = _eval
+        self._names = names
+
+    def evaluate(self, x) -> Evaluation:
+        x = np.asarray(x, dtype=np.float64)
+        y, dy, c, terms = self._eval(self.ansatz, jnp.asarray(x.ravel()))
+        c = np.asarray(c)
+        return Evaluation(
+            x=x.ravel(), y=np.asarray(y), dy=np.asarray(dy),
+            coefficients={n: c[:, i] for i, n in enumerate(self._names)},
+            terms={k: np.asarray(v) for k, v in terms.items()},
+        )
+
+    def y(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return self.evaluate(x).y.reshape(x.shape)
+
+    def dy(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        return self.evaluate(x).dy.reshape(x.shape)
+
+    def coefficients(self, x) -> dict:
+        return self.evaluate(x).coefficients

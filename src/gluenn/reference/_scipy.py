@@ -1,0 +1,102 @@
+"""SciPy reference solutions: an independent stiff solver at tight tolerances.
+
+The same :class:`~gluenn.Equation` a user trains on is turned into an explicit first-order
+system (``y^(n) = -R(x, y, ..., y^(n-1), 0) / ∂R/∂y^(n)``, exact for equations linear in the
+highest derivative — checked at the start point) and integrated with Radau (implicit, order 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.integrate
+
+from .._errors import ConfigError, require
+from .._problem import Equation
+
+
+class ReferenceSolution:
+    """A dense SciPy solution; ``y(x)``, ``dy(x)`` and ``state(x)`` on any ``x`` in its span."""
+
+    def __init__(self, sol, span: tuple[float, float], rhs: Callable, info: dict):
+        self._sol = sol
+        self.span = (min(span), max(span))
+        self._rhs = rhs
+        self.info = info
+
+    def _check(self, x):
+        lo, hi = self.span
+        tol = 1e-12 * max(1.0, abs(lo), abs(hi))
+        if np.any(x < lo - tol) or np.any(x > hi + tol):
+            raise ConfigError(f"x in [{x.min()}, {x.max()}] is invalid: the reference only covers "
+                              f"[{lo}, {hi}]; solve it over the whole domain")
+
+    def state(self, x) -> np.ndarray:
+        """``(y, y', ..., y^(n-1))`` at ``x``: shape ``(n,) + x.shape``."""
+        x = np.asarray(x, dtype=np.float64)
+        self._check(x)
+        return self._sol(x.ravel()).reshape((-1,) + x.shape)
+
+    def y(self, x) -> np.ndarray:
+        return self.state(x)[0]
+
+    def dy(self, x) -> np.ndarray:
+        s = self.state(x)
+        if s.shape[0] >= 2:
+            return s[1]
+        x = np.asarray(x, dtype=np.float64)
+        return np.array([self._rhs(xi, si)[0] for xi, si in zip(x.ravel(), s.reshape(1, -1).T)]).reshape(x.shape)
+
+
+def solve_ivp(rhs: Callable, x0: float, state0: Sequence[float], x_end: float, *,
+              method: str = "Radau", rtol: float = 1e-11, atol: float = 1e-14,
+              jac: Callable | None = None) -> ReferenceSolution:
+    """Integrate ``d state/dx = rhs(x, state)`` from ``x0`` to ``x_end`` (either direction).
+
+    `rhs` takes and returns NumPy arrays. Raises :class:`~gluenn.ConfigError` if the solver fails.
+    """
+    state0 = np.asarray(state0, dtype=np.float64)
+    require(bool(np.all(np.isfinite(state0))), "reference initial state", state0.tolist(),
+            "the initial condition must be finite")
+    res = scipy.integrate.solve_ivp(rhs, (x0, x_end), state0, method=method, rtol=rtol, atol=atol,
+                                    jac=jac, dense_output=True)
+    if not res.success:
+        raise ConfigError(f"reference solve from x={x0} to {x_end} failed ({res.message}); "
+                          "check the parameters or loosen rtol/atol")
+    info = {"method": method, "rtol": rtol, "atol": atol, "nfev": int(res.nfev), "steps": int(res.t.size)}
+    return ReferenceSolution(res.sol, (x0, x_end), rhs, info)
+
+
+def solve_equation(equation: Equation, x0: float, state0: Sequence[float], x_end: float,
+                   **kwargs) -> ReferenceSolution:
+    """Solve the trained-on :class:`~gluenn.Equation` with SciPy from ``state0 = (y, ..., y^(n-1))``.
+
+    Other keyword arguments go to :func:`solve_ivp` (`method`, `rtol`, `atol`).
+    """
+    n = equation.order
+    state0 = np.asarray(state0, dtype=np.float64)
+    require(state0.shape == (n,), "reference initial state", state0.tolist(),
+            f"an order-{n} equation needs {n} initial values (y, ..., y^({n - 1}))")
+
+    def top(x, s):
+        res = lambda t: equation.residual(x, *[s[i] for i in range(n)], t)  # noqa: E731
+        return -res(0.0) / jax.grad(res)(0.0)
+
+    def f(x, s):
+        return jnp.concatenate([s[1:], jnp.reshape(top(x, s), (1,))])
+
+    f_jit = jax.jit(f)
+    jac_jit = jax.jit(jax.jacfwd(f, argnums=1))
+    # linearity in the highest derivative, checked at the start point
+    res = lambda t: equation.residual(x0, *[state0[i] for i in range(n)], t)  # noqa: E731
+    lin = float(res(1.0) - res(0.0))
+    slope = float(jax.grad(res)(0.0))
+    if not np.isfinite(slope) or slope == 0.0 or abs(lin - slope) > 1e-8 * max(1.0, abs(slope)):
+        raise ConfigError("Equation.residual is not linear in its highest derivative at the start "
+                          "point; give gluenn.reference.solve_ivp an explicit rhs instead")
+    rhs = lambda x, s: np.asarray(f_jit(x, s))  # noqa: E731
+    jac = lambda x, s: np.asarray(jac_jit(x, s))  # noqa: E731
+    return solve_ivp(rhs, x0, state0, x_end, jac=jac, **kwargs)

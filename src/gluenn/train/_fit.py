@@ -1,0 +1,91 @@
+"""``fit``: train a GlueNN :class:`~gluenn.Problem` and return an immutable :class:`Fit`."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import equinox as eqx
+import jax
+
+from .._ansatz import Ansatz, Network, make_ansatz
+from .._errors import require
+from .._losses import Loss, check_user_functions
+from .._problem import Problem
+from ._loop import History, optimise
+from ._phases import LBFGS, Adam, Phase
+
+
+@dataclasses.dataclass(frozen=True)
+class Fit:
+    """A trained GlueNN model with its provenance.
+
+    - `problem`, `network`, `seed`: what was trained.
+    - `ansatz`: the trained :class:`~gluenn.Ansatz` (an Equinox module).
+    - `history`: the :class:`History` (log rows, stop reason, timings).
+    """
+
+    problem: Problem
+    network: Network
+    seed: int
+    ansatz: Ansatz
+    history: History
+
+    @property
+    def solution(self):
+        """The trained model as a :class:`~gluenn.Solution` (evaluate on any grid)."""
+        from ..readout import Solution
+        return Solution(self.ansatz, self.problem)
+
+    def loss_terms(self) -> dict:
+        """The weighted loss terms of the trained model."""
+        total, terms = jax.jit(Loss(self.problem))(self.ansatz)
+        return {k: float(v) for k, v in terms.items()}
+
+
+def init_ansatz(problem: Problem, network: Network, seed: int) -> Ansatz:
+    """The untrained ansatz for ``problem`` (deterministic in ``seed``)."""
+    require(isinstance(seed, int) and seed >= 0, "seed", seed, "use a non-negative integer")
+    ansatz = make_ansatz(problem.terms, network, problem.domain, key=jax.random.PRNGKey(seed))
+    check_user_functions(problem, ansatz)
+    return ansatz
+
+
+def fit(
+    problem: Problem,
+    *,
+    network: Network = Network(),
+    trainer: Sequence[Phase] = (Adam(2000), LBFGS(500)),
+    seed: int = 0,
+    log_every: int = 100,
+    tol: float | None = None,
+    progress: bool | None = None,
+    callback=None,
+    init: Ansatz | None = None,
+) -> Fit:
+    """Train the coefficient network of ``problem``.
+
+    **Main arguments:**
+
+    - `problem`: the :class:`~gluenn.Problem`.
+    - `network`: the :class:`~gluenn.Network` architecture.
+    - `trainer`: optimiser phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``.
+    - `seed`: initialisation seed; the same seed gives the same numbers on the same machine.
+
+    **Other arguments:** `log_every` (steps per compiled chunk and log row), `tol` (stop once
+    the total loss is below it), `progress` (progress bar; default on a terminal), `callback`
+    (``callback(row, params)`` per chunk), `init` (start from this ansatz instead of a fresh one).
+
+    **Returns:** a :class:`Fit`. **Raises:** :class:`~gluenn.ConfigError` for an invalid problem
+    or user function (found before compiling).
+    """
+    ansatz = init if init is not None else init_ansatz(problem, network, seed)
+    loss = Loss(problem)
+    params, static = eqx.partition(ansatz, eqx.is_inexact_array)
+
+    def f(p):
+        return loss(eqx.combine(p, static))
+
+    params, history = optimise(f, params, list(trainer), log_every=log_every, tol=tol,
+                               progress=progress, callback=callback)
+    return Fit(problem, network, seed, eqx.combine(params, static), history)

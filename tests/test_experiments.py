@@ -1,0 +1,96 @@
+"""Experiments end to end: the output contract, the CLI, a user-defined experiment, freeze-out."""
+
+import json
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gluenn as gn
+from gluenn.cli import main
+from gluenn.experiments import EXPERIMENTS, get
+
+CONTRACT = ["metrics.json", "solution.png", "coefficients.png", "coefficients.csv", "checkpoint.eqx",
+            "checkpoint.eqx.json", "log.jsonl"]
+
+
+def _check_metrics_schema(m: dict, experiment: str):
+    assert m["experiment"] == experiment
+    for key in ("params", "seed", "versions", "train", "solution", "readouts", "matching"):
+        assert key in m
+    for key in ("steps", "seconds", "compile_seconds", "final_loss", "loss_terms", "stop_reason"):
+        assert key in m["train"]
+    for key in ("max_abs_err", "max_rel_err", "rms_rel_err"):
+        assert np.isfinite(m["solution"][key])
+    assert m["solution"]["points"] >= 2000
+    for name, r in m["readouts"].items():
+        assert set(r) >= {"pred", "true", "rel_err"}
+        assert r["rel_err"] == pytest.approx((r["pred"] - r["true"]) / abs(r["true"]))
+    for name, r in m["matching"].items():
+        if name != "points":
+            assert r["low"] <= r["central"] <= r["high"]
+
+
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_every_experiment_writes_the_output_contract(tmp_path, name):
+    out = tmp_path / name
+    rc = main(["run", name, "--out", str(out), "--steps", "20", "--set", "lbfgs_steps=5", "--no-progress"])
+    assert rc == 0
+    for f in CONTRACT:
+        assert (out / f).is_file(), f
+    m = json.loads((out / "metrics.json").read_text())
+    _check_metrics_schema(m, name)
+    assert m["train"]["steps"] == 25
+    header = (out / "coefficients.csv").read_text().splitlines()[0].split(",")
+    assert header[0] == "x" and "y" in header[-2] and "y_ref" in header[-1]
+    rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert rows[0]["step"] == 0 and rows[-1]["step"] == 25
+    # the checkpoint reloads into the same experiment's problems
+    setup = get(name).build(get(name).params(m["params"]))
+    loaded = gn.load(out / "checkpoint.eqx", {k: c.problem for k, c in setup.components.items()})
+    assert set(loaded) == set(setup.components)
+
+
+def test_cli_errors_are_one_line(capsys):
+    assert main(["run", "nope"]) == 2
+    assert "known experiments" in capsys.readouterr().err
+    assert main(["run", "freezeout", "--set", "eta=fast"]) == 2
+    err = capsys.readouterr().err
+    assert "eta is a number" in err and "Traceback" not in err
+    assert main(["run", "freezeout", "--preset", "nope"]) == 2
+    assert main(["list"]) == 0 and "freezeout" in capsys.readouterr().out
+
+
+def test_a_user_experiment_through_the_public_api(tmp_path):
+    """A new equation, not in any paper: y' = -k y on [0, 2/k] (the scale follows k)."""
+
+    def build(p):
+        eq = gn.Equation(lambda x, y, dy: dy + p.k * y)
+        ref = gn.reference.solve_equation(eq, 0.0, [1.0], 2.0 / p.k)
+        problem = gn.Problem(
+            [gn.Term("decay", lambda x, c: c[0] * jnp.exp(-p.k * x), init=0.5)], eq,
+            [gn.Data(gn.linspace(0, 0.2 / p.k, 6), ref.y, weight=10.0),
+             gn.Residual(gn.linspace(0, 2.0 / p.k, 30))], (0.0, 2.0 / p.k))
+        fam = gn.baselines.Family(lambda x, c: c[0] * (1 - p.k * x), init=(1.0,))
+        band = gn.baselines.matching_band(
+            lambda at: gn.baselines.match(lambda x: jnp.exp(-p.k * x), [fam], at, order=0), [0.5 / p.k])
+        return gn.Setup({"y": gn.Component(problem, ref, band)},
+                        gn.Network(head=(16,), head_out=16, trunk=(16,)),
+                        [gn.Adam(p.steps, lr=3e-3), gn.LBFGS(300)],
+                        readout=lambda s: {"y_end": float(s["y"].y(np.array([2.0 / p.k]))[0])})
+
+    exp = gn.Experiment("decay", "y' = -k y", {"k": gn.Param(3.0, "rate"), "steps": gn.Param(300, "")}, build)
+    res = gn.run_experiment(exp, overrides=["k=5"], seed=0, out=tmp_path, progress=False)
+    _check_metrics_schema(res.metrics, "decay")
+    assert abs(res.metrics["readouts"]["y_end"]["rel_err"]) < 1e-2
+    assert res.metrics["readouts"]["y_end"]["true"] == pytest.approx(np.exp(-2.0), rel=1e-8)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overrides", [[], ["eta=1e5"]])
+def test_freezeout_accuracy(overrides):
+    """Issue acceptance on one seed (the three seeds are in benchmarks/ and the notes)."""
+    m = gn.run_experiment(get("freezeout"), overrides=overrides, seed=0, progress=False).metrics
+    assert abs(m["readouts"]["Y_end"]["rel_err"]) <= 5e-3
+    assert m["solution"]["max_rel_err"] <= 2e-2
+    assert m["matching"]["Y_end"]["rel_err"] < -0.1  # the C0 baseline is far off (paper Fig. 2)

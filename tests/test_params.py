@@ -1,0 +1,45 @@
+"""The --set parser: typed by the defaults, one clear error for anything else."""
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gluenn as gn
+
+PARAMS = {"eta": gn.Param(1e4, "η"), "steps": gn.Param(100, "steps", "training"),
+          "name": gn.Param("auto", "a name"), "flag": gn.Param(False, "a switch")}
+
+
+def test_typed_values():
+    got = gn.parse_overrides(["eta=1e5", "steps=2e3", "name=7.5", "flag=true"], PARAMS)
+    assert got == {"eta": 1e5, "steps": 2000, "name": "7.5", "flag": True}
+    assert isinstance(got["steps"], int)
+
+
+@pytest.mark.parametrize("item,match", [
+    ("eta", "write NAME=VALUE"), ("etta=3", "did you mean eta"), ("eta=abc", "eta is a number"),
+    ("eta=nan", "must be finite"), ("steps=1.5", "whole number"), ("flag=maybe", "true or false"),
+    ("name=", "give a value"),
+])
+def test_errors_name_the_field_and_fix(item, match):
+    with pytest.raises(gn.ConfigError, match=match):
+        gn.parse_overrides([item], PARAMS)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_any_finite_float_round_trips(v):
+    assert gn.parse_overrides([f"eta={v!r}"], PARAMS)["eta"] == v
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=30))
+def test_malformed_values_never_traceback(text):
+    for key in PARAMS:
+        try:
+            v = gn.parse_overrides([f"{key}={text}"], PARAMS)[key]
+        except gn.ConfigError as exc:
+            assert key in str(exc)
+        else:
+            assert not (isinstance(v, float) and not math.isfinite(v))

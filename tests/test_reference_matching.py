@@ -1,0 +1,54 @@
+"""The SciPy reference and the matching baselines against closed forms and hand computations."""
+
+import math
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gluenn as gn
+
+
+def test_reference_first_order_closed_form():
+    ref = gn.reference.solve_equation(gn.Equation(lambda x, y, dy: dy + y), 0.0, [2.0], 5.0)
+    x = np.linspace(0, 5, 50)
+    np.testing.assert_allclose(ref.y(x), 2 * np.exp(-x), rtol=1e-8)
+    np.testing.assert_allclose(ref.dy(x), -2 * np.exp(-x), rtol=1e-7)
+
+
+def test_reference_second_order_backwards():
+    """y'' + 4y = 0 integrated right-to-left from y = cos 2x: stays cos 2x."""
+    ref = gn.reference.solve_equation(gn.Equation(lambda x, y, dy, d2y: d2y + 4 * y),
+                                      3.0, [math.cos(6.0), -2 * math.sin(6.0)], -3.0)
+    x = np.linspace(-3, 3, 40)
+    np.testing.assert_allclose(ref.y(x), np.cos(2 * x), atol=1e-8)
+    with pytest.raises(gn.ConfigError, match="only covers"):
+        ref.y(np.array([4.0]))
+
+
+def test_reference_refuses_nonlinear_top_derivative():
+    with pytest.raises(gn.ConfigError, match="not linear in its highest derivative"):
+        gn.reference.solve_equation(gn.Equation(lambda x, y, dy: dy**2 - y), 0.0, [1.0], 1.0)
+
+
+def test_c0_matching_freezeout_by_hand():
+    eta, xm = 1e4, 7.8
+    y_eq = lambda x: 0.145 * x**1.5 * jnp.exp(-x)  # noqa: E731
+    late = gn.baselines.Family(lambda x, c: 1.0 / (c[0] - eta / x), init=(eta / xm + 1 / float(y_eq(xm)) * 1.3,))
+    m = gn.baselines.match(y_eq, [late], [xm], order=0)
+    by_hand = 1.0 / (1.0 / (0.145 * xm**1.5 * math.exp(-xm)) + eta * (1 / xm - 1 / 31.0))
+    assert float(m.y(np.array([31.0]))[0]) == pytest.approx(by_hand, rel=1e-12)
+    assert float(m.y(np.array([2.0]))[0]) == pytest.approx(float(y_eq(2.0)), rel=1e-14)
+
+
+def test_c1_matching_linear_family_by_hand():
+    """Match a = early growing mode x/x* onto A + B/x at x_m: A = 2 x_m/x*, B = -x_m²/x*."""
+    xs, xm = 0.1, 20.0
+    fam = gn.baselines.Family(lambda x, c: c[0] + c[1] / x, init=(0.0, 0.0))
+    m = gn.baselines.match(lambda x: x / xs, [fam], [xm], order=1)
+    np.testing.assert_allclose(m.constants[0], [2 * xm / xs, -xm**2 / xs], rtol=1e-12)
+    band = gn.baselines.matching_band(lambda at: gn.baselines.match(lambda x: x / xs, [fam], at, order=1), [xm])
+    assert len(band.variants) == 2
+    lo, hi = band.envelope(np.array([500.0]))
+    assert lo[0] == pytest.approx(2 * 16 / xs - 16**2 / xs / 500, rel=1e-12)
+    assert hi[0] == pytest.approx(2 * 24 / xs - 24**2 / xs / 500, rel=1e-12)
