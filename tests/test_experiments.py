@@ -34,17 +34,20 @@ def _check_metrics_schema(m: dict, experiment: str):
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))
 def test_every_experiment_writes_the_output_contract(tmp_path, name):
     out = tmp_path / name
-    rc = main(["run", name, "--out", str(out), "--steps", "20", "--set", "lbfgs_steps=5", "--no-progress"])
+    quick = {"freezeout": ["steps=20", "lbfgs_steps=5"], "darkphoton": ["steps=20", "lbfgs_steps=5"],
+             "tunneling": ["gn_steps=1"]}[name]
+    args = [a for s in quick for a in ("--set", s)]
+    rc = main(["run", name, "--out", str(out), "--no-progress"] + args)
     assert rc == 0
     for f in CONTRACT:
         assert (out / f).is_file(), f
     m = json.loads((out / "metrics.json").read_text())
     _check_metrics_schema(m, name)
-    assert m["train"]["steps"] == 25
+    assert m["train"]["steps"] >= 1
     header = (out / "coefficients.csv").read_text().splitlines()[0].split(",")
     assert header[0] == "x" and "y" in header[-2] and "y_ref" in header[-1]
     rows = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
-    assert rows[0]["step"] == 0 and rows[-1]["step"] == 25
+    assert rows[0]["step"] == 0 and rows[-1]["step"] == m["train"]["steps"]
     # the checkpoint reloads into the same experiment's problems
     setup = get(name).build(get(name).params(m["params"]))
     loaded = gn.load(out / "checkpoint.eqx", {k: c.problem for k, c in setup.components.items()})

@@ -19,14 +19,16 @@ from ._experiment import Component, Experiment, RunResult, Setup, run_experiment
 from ._losses import Loss  # noqa: E402
 from ._params import Param, Params, parse_overrides  # noqa: E402
 from ._points import Interval, Points, linspace, logspace, points  # noqa: E402
-from ._problem import Data, Equation, Problem, Residual, SampleSet, Suppress, Term  # noqa: E402
+from ._problem import Data, Equation, Plateau, Problem, Residual, SampleSet, Suppress, Term  # noqa: E402
 from .readout import Evaluation, Solution  # noqa: E402
-from .train import LBFGS, Adam, Fit, History, Phase, fit, load, optimise, save  # noqa: E402
+from .train import TRAINERS, trainer_phases
+from .train import LBFGS, Adam, Fit, GaussNewton, History, Objective, Phase, fit, load, optimise, save  # noqa: E402
 
 __all__ = [
+    "TRAINERS", "trainer_phases",
     "Adam", "Ansatz", "CoefficientNet", "Component", "ConfigError", "Data", "Equation", "Evaluation",
-    "Experiment", "Fit", "GluennError", "History", "Interval", "LBFGS", "Loss", "Network", "Param",
-    "Params", "Phase", "Points", "Problem", "Residual", "RunResult", "SampleSet", "Setup", "Solution",
+    "Experiment", "Fit", "GaussNewton", "GluennError", "History", "Interval", "LBFGS", "Loss", "Network", "Objective", "Param",
+    "Params", "Phase", "Plateau", "Points", "Problem", "Residual", "RunResult", "SampleSet", "Setup", "Solution",
     "Suppress", "Term", "TrainingError", "baselines", "fit", "linspace", "load", "logspace", "metrics",
     "optimise", "parse_overrides", "points", "reference", "require", "run_experiment", "save",
 ]

@@ -173,7 +173,26 @@ def _derivatives(f, x, order: int) -> tuple:
 
 
 def make_ansatz(terms: Sequence[Term], spec: Network, domain, *, key) -> Ansatz:
-    """Build an :class:`Ansatz` with trunk biases set from every term's ``init``."""
+    """Build an :class:`Ansatz` with trunk biases set from every term's ``init``.
+
+    Terms whose ``init`` is a function get their trunks' output layers least-squares fitted to
+    it on 256 points of the domain (log-spaced for ``input="log"``), hidden layers untouched.
+    """
     raw_init = np.concatenate([t.raw_init() for t in terms])
     net = CoefficientNet(spec, len(raw_init), tuple(domain), raw_init, key=key)
+    if any(callable(t.init) for t in terms):
+        lo, hi = domain
+        x = np.geomspace(lo, hi, 256) if spec.input == "log" else np.linspace(lo, hi, 256)
+        feats = np.asarray(jax.vmap(net.features)(jnp.asarray(x)))  # (N, K, W)
+        out_w, out_b = np.array(net.out_w), np.array(net.out_b)
+        k = 0
+        for t in terms:
+            target = t.raw_init_function(x)
+            for j in range(t.n):
+                if target is not None:
+                    A = np.column_stack([feats[:, k, :], np.ones(len(x))])
+                    sol = np.linalg.lstsq(A, target[:, j], rcond=None)[0]
+                    out_w[k], out_b[k] = sol[:-1], sol[-1]
+                k += 1
+        net = eqx.tree_at(lambda n: (n.out_w, n.out_b), net, (jnp.asarray(out_w), jnp.asarray(out_b)))
     return Ansatz(net, tuple(terms))

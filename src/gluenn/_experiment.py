@@ -55,6 +55,8 @@ class Setup:
       reference, matched) — the physical numbers.
     - `coefficient_readout`: optional; the same numbers taken from the learned coefficients
       (``{name: Solution}``). When given, it is the prediction and ``readout`` is reported beside it.
+    - `contributions`: optional ``contributions(component, Evaluation) -> {label: array}`` for
+      the coefficient figure (default: ``f_j / y``; oscillating solutions want magnitudes).
     - `xscale`, `yscale`, `xlabel`: plotting; `score_floor`: floor of ``|true|`` in relative errors.
     - `score_points`: grid size for the solution errors (≥ 2000).
     """
@@ -64,6 +66,7 @@ class Setup:
     trainer: Sequence[Phase]
     readout: Callable[[Mapping[str, SolutionLike]], dict]
     coefficient_readout: Callable[[Mapping[str, Solution]], dict] | None = None
+    contributions: Callable | None = None
     xscale: str = "linear"
     yscale: str = "linear"
     xlabel: str = "x"
@@ -192,7 +195,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
         solution = next(iter(per.values()))
     else:
         solution = {m: max(p[m] for p in per.values()) for m in ("max_abs_err", "max_rel_err",
-                    "rms_rel_err", "max_abs_err_over_max")}
+                    "rms_rel_err", "max_abs_err_over_max", "points")}
         solution.update(per)
     solution["domain"] = [lo, hi]
 
@@ -200,8 +203,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     compile_seconds = sum(f.history.compile_seconds for f in fits.values())
     loss_terms = {}
     for k, f in fits.items():
-        final = f.history.final
-        terms = {t: final[t] for t in final if t not in ("phase", "step", "loss", "time")}
+        terms = f.history.final_terms
         loss_terms.update(terms if len(fits) == 1 else {f"{k}.{t}": v for t, v in terms.items()})
     stop = {k: f.history.stop_reason for k, f in fits.items()}
     metrics = {
@@ -260,7 +262,9 @@ def _write_outputs(out_dir, experiment, setup, fits, evals, truths, x, metrics) 
                 c["band"] = comp.matching.envelope(x)
         curves[k] = c
         positive = all(t.positive for t in comp.problem.terms)
-        panels[k] = {"fractions": evals[k].fractions, "coefficients": evals[k].coefficients,
+        fractions = (setup.contributions(k, evals[k]) if setup.contributions is not None
+                     else evals[k].fractions)
+        panels[k] = {"fractions": fractions, "coefficients": evals[k].coefficients,
                      "log_coefficients": positive, "label": f"f_j / {comp.label}"}
     title = f"{experiment.name}  seed={metrics['seed']}"
     plot_solution(out_dir / "solution.png", x, curves, xscale=setup.xscale, yscale=setup.yscale,

@@ -27,16 +27,25 @@ class Loss:
             t = s.targets(x)
             self._arrays.append((jnp.asarray(x), None if t is None else jnp.asarray(t)))
 
-    def terms(self, ansatz) -> dict:
+    def residuals(self, ansatz) -> dict:
+        """``{set name: r}`` with ``r`` of shape ``(N,)`` or ``(N, m)``: unsquared, unweighted."""
         eq = self.problem.equation
         out = {}
         for s, (x, t) in zip(self.problem.samples, self._arrays):
             if t is None:
-                vals = jax.vmap(lambda xi, s=s: s.pointwise(ansatz, eq, xi, None))(x)
+                out[s.name] = jax.vmap(lambda xi, s=s: s.residual(ansatz, eq, xi, None))(x)
             else:
-                vals = jax.vmap(lambda xi, ti, s=s: s.pointwise(ansatz, eq, xi, ti))(x, t)
-            out[s.name] = jnp.mean(vals)
+                out[s.name] = jax.vmap(lambda xi, ti, s=s: s.residual(ansatz, eq, xi, ti))(x, t)
         return out
+
+    def terms(self, ansatz) -> dict:
+        return {k: jnp.sum(r**2) / r.shape[0] for k, r in self.residuals(ansatz).items()}
+
+    def rows(self, ansatz, weights: dict | None = None):
+        """All residuals as one vector ``sqrt(λ_s / N_s) · r_s`` so that ``loss = |rows|²``."""
+        w = self.weights if weights is None else weights
+        parts = [jnp.sqrt(w[k] / r.shape[0]) * jnp.ravel(r) for k, r in self.residuals(ansatz).items()]
+        return jnp.concatenate(parts)
 
     def __call__(self, ansatz, weights: dict | None = None):
         w = self.weights if weights is None else weights

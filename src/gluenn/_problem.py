@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from ._errors import ConfigError, require
@@ -34,7 +36,10 @@ class Term:
     - `positive`: if true the network output ``u`` enters as ``c = exp(u)`` (paper eq. 12): the
       constants stay positive and can span decades.
     - `init`: the value(s) each constant should start near (after ``exp`` when `positive`). It
-      sets the trunk's output bias; a good order of magnitude speeds training a lot.
+      sets the trunk's output bias; a good order of magnitude speeds training a lot. May also be
+      a function ``init(x) -> (N, n)`` array (or ``(N,)`` for one coefficient) of starting
+      coefficient *functions* — e.g. from a matched asymptotic solution; the trunks' output
+      layers are then least-squares fitted to it before training.
 
     **Example:**
 
@@ -47,7 +52,7 @@ class Term:
     fn: Callable[[Any, Any], Any]
     coefficients: tuple[str, ...] = ("c",)
     positive: bool = False
-    init: float | tuple[float, ...] | None = None
+    init: float | tuple[float, ...] | Callable | None = None
 
     def __post_init__(self) -> None:
         require(isinstance(self.name, str) and self.name.isidentifier(), "Term.name", self.name,
@@ -66,6 +71,8 @@ class Term:
         """The starting constants, shape ``(n,)`` (physical values, i.e. after ``exp``)."""
         if self.init is None:
             return np.full(self.n, 1.0 if self.positive else 0.0)
+        if callable(self.init):
+            return np.full(self.n, 1.0 if self.positive else 0.0)  # refined by init_functions
         vals = np.broadcast_to(np.asarray(self.init, dtype=np.float64), (self.n,)).copy()
         require(bool(np.all(np.isfinite(vals))), f"Term({self.name}).init", self.init, "give finite numbers")
         if self.positive:
@@ -77,6 +84,19 @@ class Term:
         """The network-output value that produces :meth:`initial_values`."""
         vals = self.initial_values()
         return np.log(vals) if self.positive else vals
+
+    def raw_init_function(self, x: np.ndarray) -> np.ndarray | None:
+        """Starting raw coefficients on ``x``, shape ``(N, n)``, if `init` is a function."""
+        if not callable(self.init):
+            return None
+        vals = np.asarray(self.init(np.asarray(x)), dtype=np.float64).reshape(len(x), -1)
+        require(vals.shape == (len(x), self.n) and bool(np.all(np.isfinite(vals))), f"Term({self.name}).init",
+                f"shape {vals.shape}", f"return finite values of shape (N, {self.n})")
+        if self.positive:
+            require(bool(np.all(vals > 0)), f"Term({self.name}).init", "values <= 0",
+                    "a positive coefficient needs init(x) > 0")
+            return np.log(vals)
+        return vals
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -117,10 +137,11 @@ class Equation:
 
 
 class SampleSet(abc.ABC):
-    """A loss term: a set of points, a weight ``λ`` and a pointwise squared error.
+    """A loss term: a set of points, a weight ``λ`` and a pointwise residual ``r(x)``.
 
-    Subclass to add a new kind of constraint; implement :meth:`pointwise`. The loss term is
-    ``λ · mean_x pointwise(x)`` (paper eqs. 6-8).
+    Subclass to add a new kind of constraint; implement :meth:`residual`. The loss term is
+    ``λ · mean_x r(x)²`` (paper eqs. 6-8); least-squares trainers use the rows
+    ``sqrt(λ/N) · r(x_i)`` directly.
     """
 
     name: str
@@ -138,8 +159,8 @@ class SampleSet(abc.ABC):
         return None
 
     @abc.abstractmethod
-    def pointwise(self, ansatz, equation: Equation, x, target) -> Any:
-        """Squared error at one scalar point ``x`` (vmapped by the loss)."""
+    def residual(self, ansatz, equation: Equation, x, target) -> Any:
+        """The (unsquared) residual at one scalar point ``x``: a scalar or a small vector."""
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -167,8 +188,8 @@ class Data(SampleSet):
                 "the data contain NaN or inf; clean or drop those points")
         return h
 
-    def pointwise(self, ansatz, equation, x, target):
-        return (ansatz.y(x) - target) ** 2
+    def residual(self, ansatz, equation, x, target):
+        return ansatz.y(x) - target
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -188,23 +209,28 @@ class Residual(SampleSet):
         object.__setattr__(self, "points", as_points(self.points))
         self._check()
 
-    def pointwise(self, ansatz, equation, x, target):
+    def residual(self, ansatz, equation, x, target):
         derivs = ansatz.derivatives(x, equation.order)
         r = equation.residual(x, *derivs)
         norm = self.normalisation if self.normalisation is not None else equation.normalisation
         if norm is not None:
             r = r / norm(x, derivs[0])
-        return r**2
+        return r
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Suppress(SampleSet):
-    """Out-of-patch suppression: ``|sum of the named terms|²`` where they must vanish (eq. 8)."""
+    """Out-of-patch suppression: ``|sum of the named terms|²`` where they must vanish (eq. 8).
+
+    With ``separately=True`` each named term is suppressed on its own (``Σ_j |f_j|²``): large
+    terms that cancel each other are then penalised too.
+    """
 
     points: Points
     terms: tuple[str, ...]
     weight: float = 1.0
     name: str = ""
+    separately: bool = False
 
     def __post_init__(self) -> None:
         terms = (self.terms,) if isinstance(self.terms, str) else tuple(self.terms)
@@ -215,9 +241,45 @@ class Suppress(SampleSet):
         require(len(terms) >= 1, f"{self.name}.terms", terms, "name at least one term to suppress")
         self._check()
 
-    def pointwise(self, ansatz, equation, x, target):
+    def residual(self, ansatz, equation, x, target):
         values = ansatz.term_values(x)
-        return sum(values[t] for t in self.terms) ** 2
+        if self.separately:
+            return jnp.stack([values[t] for t in self.terms])
+        return sum(values[t] for t in self.terms)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Plateau(SampleSet):
+    """Ask the named terms' coefficients to be constant here: ``|dc/dx|²`` (scaled by `scale`).
+
+    The ansatz only fixes ``y``; where several terms are alive (e.g. ``c₁ cos kx + c₂ sin kx``)
+    the split of ``y`` among coefficient functions is not unique (variation of parameters), so
+    coefficients read at a domain end need not be the asymptotic constants. A plateau set
+    removes that freedom where the patch's solution is exact — the paper's promise that the
+    coefficients *are* the physics. `scale` (a length) makes ``scale · dc/dx`` a coefficient change.
+    """
+
+    points: Points
+    terms: tuple[str, ...]
+    weight: float = 1.0
+    scale: float = 1.0
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        terms = (self.terms,) if isinstance(self.terms, str) else tuple(self.terms)
+        object.__setattr__(self, "terms", terms)
+        object.__setattr__(self, "points", as_points(self.points))
+        if not self.name:
+            object.__setattr__(self, "name", "plateau_" + "_".join(terms))
+        require(len(terms) >= 1, f"{self.name}.terms", terms, "name at least one term")
+        self._check()
+
+    def residual(self, ansatz, equation, x, target):
+        def coeffs(s):
+            cs = ansatz.coefficient_vectors(s)
+            return jnp.concatenate([cs[t] for t in self.terms])
+        _, dc = jax.jvp(coeffs, (x,), (jnp.ones_like(x),))
+        return self.scale * dc
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -259,7 +321,7 @@ class Problem:
                 "sample-set names must be unique; pass name=... to tell them apart")
         for s in samples:
             require(isinstance(s, SampleSet), "Problem.samples", s, "every entry must be a SampleSet")
-            if isinstance(s, Suppress):
+            if isinstance(s, (Suppress, Plateau)):
                 for t in s.terms:
                     require(t in names, f"{s.name}.terms", t, f"no such term; the terms are {names}")
         lo, hi = (float(v) for v in self.domain)
@@ -277,7 +339,7 @@ class Problem:
         out = {}
         for s in self.samples:
             d = {"kind": type(s).__name__, "weight": s.weight, "points": s.points.describe()}
-            if isinstance(s, Suppress):
+            if isinstance(s, (Suppress, Plateau)):
                 d["terms"] = list(s.terms)
             out[s.name] = d
         return out

@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 
 from .._errors import ConfigError
-from . import freezeout
+from . import darkphoton, freezeout, tunneling
 
-EXPERIMENTS = {e.name: e for e in (freezeout.EXPERIMENT,)}
+EXPERIMENTS = {e.name: e for e in (freezeout.EXPERIMENT, darkphoton.EXPERIMENT, tunneling.EXPERIMENT)}
 
 
 def get(name: str):

@@ -45,9 +45,11 @@ PARAMETERS = {
     "lambda_data": gn.Param(1600.0, "data weight λ_a (paper: 1600)", "training"),
     "lambda_residual": gn.Param(700.0, "residual weight λ_b (paper: 700)", "training"),
     "x_match": gn.Param("auto", "C⁰ matching point; auto = the residual start (paper: 7.8)"),
+    "trainer": gn.Param("adam+lbfgs", f"one of {', '.join(gn.TRAINERS)}", "training"),
     "steps": gn.Param(1500, "Adam steps", "training"),
     "lr": gn.Param(1e-3, "Adam peak learning rate (cosine decay)", "training"),
     "lbfgs_steps": gn.Param(1500, "L-BFGS refinement steps after Adam", "training"),
+    "gn_steps": gn.Param(50, "Gauss–Newton steps (gauss-newton trainer)", "training"),
 }
 
 
@@ -118,7 +120,7 @@ def build(p: gn.Params) -> gn.Setup:
     return gn.Setup(
         components={"y": gn.Component(problem, reference, gn.baselines.matching_band(matched, [x_m]), "Y(x)")},
         network=gn.Network(head=(100, 100), head_out=100, trunk=(100,), input="log"),
-        trainer=[gn.Adam(p.steps, lr=p.lr), gn.LBFGS(p.lbfgs_steps)],
+        trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
         readout=readout,
         xscale="log", yscale="log", xlabel="x = m/T",
     )

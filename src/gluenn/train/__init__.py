@@ -3,7 +3,8 @@
 from ._checkpoint import load, save
 from ._fit import Fit, fit, init_ansatz
 from ._loop import History, optimise
-from ._phases import LBFGS, Adam, Phase
+from ._presets import TRAINERS, trainer_phases
+from ._phases import LBFGS, Adam, GaussNewton, Objective, Phase
 
-__all__ = ["Adam", "LBFGS", "Phase", "History", "optimise", "Fit", "fit", "init_ansatz",
+__all__ = ["TRAINERS", "trainer_phases", "Adam", "GaussNewton", "LBFGS", "Objective", "Phase", "History", "optimise", "Fit", "fit", "init_ansatz",
            "save", "load"]

@@ -13,7 +13,7 @@ from .._errors import require
 from .._losses import Loss, check_user_functions
 from .._problem import Problem
 from ._loop import History, optimise
-from ._phases import LBFGS, Adam, Phase
+from ._phases import LBFGS, Adam, Objective, Phase
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,10 +82,10 @@ def fit(
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     loss = Loss(problem)
     params, static = eqx.partition(ansatz, eqx.is_inexact_array)
-
-    def f(p):
-        return loss(eqx.combine(p, static))
-
-    params, history = optimise(f, params, list(trainer), log_every=log_every, tol=tol,
+    linear = jax.tree_util.tree_map(lambda _: False, params)
+    linear = eqx.tree_at(lambda a: (a.net.out_w, a.net.out_b), linear, replace=(True, True))
+    objective = Objective(value=lambda p: loss(eqx.combine(p, static)),
+                          rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear)
+    params, history = optimise(objective, params, list(trainer), log_every=log_every, tol=tol,
                                progress=progress, callback=callback)
     return Fit(problem, network, seed, eqx.combine(params, static), history)

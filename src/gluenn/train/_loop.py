@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import require
-from ._phases import Phase
+from ._phases import Objective, Phase
 
 
 @dataclasses.dataclass
@@ -35,6 +35,7 @@ class History:
     """
 
     rows: list = dataclasses.field(default_factory=list)
+    term_names: list = dataclasses.field(default_factory=list)
     stop_reason: str = "completed"
     steps: int = 0
     compile_seconds: float = 0.0
@@ -43,6 +44,11 @@ class History:
     @property
     def final(self) -> dict:
         return self.rows[-1] if self.rows else {}
+
+    @property
+    def final_terms(self) -> dict:
+        """The loss terms of the last log row (without step, time or diagnostics)."""
+        return {k: self.final[k] for k in self.term_names if k in self.final}
 
 
 class _Progress:
@@ -67,7 +73,7 @@ class _Progress:
 
 
 def optimise(
-    f: Callable,
+    f: "Callable | Objective",
     params,
     phases: Sequence[Phase],
     *,
@@ -80,7 +86,8 @@ def optimise(
 
     **Arguments:**
 
-    - `f`: pure, jittable; ``terms`` is a dict of scalar loss terms (logged).
+    - `f`: pure, jittable ``f(params) -> (total, terms)`` (``terms``: dict of scalar loss
+      terms, logged), or an :class:`Objective` (needed by least-squares phases).
     - `params`: a pytree of float arrays.
     - `phases`: e.g. ``[Adam(2000), LBFGS(500)]``.
     - `log_every`: steps per compiled chunk (and per log row). Larger is faster.
@@ -98,8 +105,8 @@ def optimise(
     hist = History()
     total_steps = sum(p.steps for p in phases)
     bar = _Progress(total_steps, progress)
-    scalar = lambda p: f(p)[0]  # noqa: E731
-    evaluate = jax.jit(f)
+    objective = f if isinstance(f, Objective) else Objective(f)
+    evaluate = jax.jit(objective.value)
     t0 = time.perf_counter()
     evaluate.lower(params).compile()
     hist.compile_seconds += time.perf_counter() - t0
@@ -107,6 +114,7 @@ def optimise(
     row = _row("init", 0, loss0, terms0, 0.0)
     hist.rows.append(row)
     term_keys = list(terms0)
+    hist.term_names = term_keys
     try:
         for phase in phases:
             if phase.steps == 0:
@@ -114,7 +122,7 @@ def optimise(
             state = phase.init(params)
 
             def chunk(p, s, n, phase=phase):
-                return jax.lax.fori_loop(0, n, lambda _, c: phase.step(scalar, *c), (p, s))
+                return jax.lax.fori_loop(0, n, lambda _, c: phase.step(objective, *c), (p, s))
 
             t0 = time.perf_counter()
             compiled = jax.jit(chunk).lower(params, state, jnp.int32(1)).compile()
@@ -134,6 +142,7 @@ def optimise(
                 done += n
                 hist.steps += n
                 row = _row(phase.name, hist.steps, loss, terms, hist.train_seconds)
+                row.update({k: float(v) for k, v in phase.diagnostics(state).items()})
                 hist.rows.append(row)
                 bar.update(n, phase.name, row, term_keys)
                 if callback is not None:
@@ -141,8 +150,8 @@ def optimise(
                 if tol is not None and loss < tol:
                     hist.stop_reason = "tolerance reached"
                     raise _Stop
-                if loss == last_loss and phase.name == "lbfgs":
-                    break  # L-BFGS has converged to machine precision: the next phase, if any
+                if loss == last_loss and phase.name in ("lbfgs", "gauss-newton"):
+                    break  # converged to machine precision: on to the next phase, if any
                 last_loss = loss
     except _Stop:
         pass

@@ -1,0 +1,30 @@
+"""Named trainers for the CLI's ``--trainer`` (one place that maps a name to phases)."""
+
+from __future__ import annotations
+
+from .._errors import ConfigError
+from ._phases import LBFGS, Adam, GaussNewton
+
+TRAINERS = ("adam", "adam+lbfgs", "lstsq", "gauss-newton")
+
+
+def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int = 0,
+                   gn_steps: int = 20) -> list:
+    """Phases for a trainer name.
+
+    - ``adam``: Adam for `steps`.
+    - ``adam+lbfgs``: Adam for `steps`, then L-BFGS for `lbfgs_steps`.
+    - ``lstsq``: one exact linear least-squares solve of the output layers (linear problems),
+      then up to `gn_steps` Gauss–Newton polish steps.
+    - ``gauss-newton``: Levenberg–Marquardt on the output layers for `gn_steps` (nonlinear
+      residuals), after Adam for `steps` if `steps` > 0 to shape the hidden layers.
+    """
+    if name == "adam":
+        return [Adam(steps, lr=lr)]
+    if name == "adam+lbfgs":
+        return [Adam(steps, lr=lr), LBFGS(lbfgs_steps)]
+    if name == "lstsq":
+        return [GaussNewton(1), GaussNewton(gn_steps, damping=1e-8)]
+    if name == "gauss-newton":
+        return ([Adam(steps, lr=lr)] if steps > 0 else []) + [GaussNewton(gn_steps, damping=1e-3)]
+    raise ConfigError(f"--trainer {name!r} is invalid: choose one of {', '.join(TRAINERS)}")

@@ -1,0 +1,89 @@
+"""Least-squares rows, the Gauss–Newton trainer, plateau/suppression sets and init functions."""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gluenn as gn
+from conftest import SMALL
+
+
+def _objective(problem, ansatz):
+    loss = gn.Loss(problem)
+    params, static = eqx.partition(ansatz, eqx.is_inexact_array)
+    return loss, params, static
+
+
+def test_rows_reproduce_loss_and_gradient():
+    """|rows|² is the loss, and 2 Jᵀ r is jax.grad of the loss (at a random point)."""
+    problem = gn.Problem(
+        [gn.Term("plane", lambda x, c: c[0] * jnp.cos(2 * x) + c[1] * jnp.sin(2 * x), coefficients=("a", "b")),
+         gn.Term("ev", lambda x, c: c[0] * jnp.exp(0.3 * x), init=0.5)],
+        gn.Equation(lambda x, y, dy, d2y: d2y + 4 * y, normalisation=lambda x, y: jnp.abs(y) + 1),
+        [gn.Data(gn.linspace(1, 2, 7), lambda x: np.cos(2 * x), weight=2.0),
+         gn.Residual(gn.linspace(-2, 2, 11), weight=3.0),
+         gn.Suppress(gn.linspace(-1, 0, 5), terms=("plane", "ev"), separately=True, weight=0.5),
+         gn.Plateau(gn.linspace(1, 2, 4), terms="plane", weight=0.7, scale=0.5)],
+        (-2.0, 2.0))
+    ansatz = gn.train.init_ansatz(problem, gn.Network(head=(6,), head_out=6, trunk=(5,), output_scale=1.0), seed=4)
+    loss, params, static = _objective(problem, ansatz)
+    f = lambda p: loss(eqx.combine(p, static))[0]  # noqa: E731
+    rows = lambda p: loss.rows(eqx.combine(p, static))  # noqa: E731
+    assert float(jnp.sum(rows(params) ** 2)) == pytest.approx(float(f(params)), rel=1e-12)
+    flat, unravel = jax.flatten_util.ravel_pytree(params)
+    J = jax.jacfwd(lambda v: rows(unravel(v)))(flat)
+    g = jax.flatten_util.ravel_pytree(jax.grad(f)(params))[0]
+    np.testing.assert_allclose(2 * J.T @ rows(params), g, rtol=1e-9, atol=1e-12)
+
+
+def test_lstsq_solves_a_linear_problem_to_machine_precision():
+    """y'' + y = 0, y = 1.5 cos x - 0.5 sin x: one direct solve reaches ~machine-level error."""
+    exact = lambda x: 1.5 * jnp.cos(x) - 0.5 * jnp.sin(x)  # noqa: E731
+    problem = gn.Problem(
+        [gn.Term("osc", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))],
+        gn.Equation(lambda x, y, dy, d2y: d2y + y),
+        [gn.Data(gn.linspace(0.0, 1.0, 12), exact), gn.Residual(gn.linspace(0, 6, 60)),
+         gn.Plateau(gn.linspace(0, 6, 60), terms="osc", weight=1.0)],
+        (0.0, 6.0))
+    result = gn.fit(problem, network=SMALL, trainer=[gn.GaussNewton(1)], seed=0, progress=False)
+    ev = result.solution.evaluate(np.linspace(0, 6, 50))
+    np.testing.assert_allclose(ev.y, exact(ev.x), atol=1e-9)
+    np.testing.assert_allclose(ev.coefficients["osc.a"], 1.5, atol=1e-8)
+    np.testing.assert_allclose(ev.coefficients["osc.b"], -0.5, atol=1e-8)
+    assert result.history.final["cond"] > 1  # the solve's condition number is logged
+
+
+def test_gauss_newton_converges_on_a_riccati_problem():
+    """y' = -y² (y(1) = 1, y = 1/x) with a positive (exponentiated) coefficient: nonlinear rows."""
+    problem = gn.Problem(
+        [gn.Term("inv", lambda x, c: c[0] / x, positive=True, init=0.5)],
+        gn.Equation(lambda x, y, dy: dy + y**2, normalisation=lambda x, y: y),
+        [gn.Data(gn.linspace(1.0, 1.3, 6), lambda x: 1 / x, weight=10.0), gn.Residual(gn.logspace(1, 5, 40))],
+        (1.0, 5.0))
+    result = gn.fit(problem, network=gn.Network(head=(12,), head_out=12, trunk=(12,), input="log"),
+                    trainer=[gn.GaussNewton(30, damping=1e-3)], seed=0, log_every=5, progress=False)
+    ev = result.solution.evaluate(np.geomspace(1, 5, 30))
+    np.testing.assert_allclose(ev.y, 1 / ev.x, rtol=1e-4)
+    assert result.history.rows[-1]["loss"] < 1e-6 * result.history.rows[0]["loss"]
+
+
+def test_init_functions_are_fitted_before_training():
+    problem = gn.Problem(
+        [gn.Term("a", lambda x, c: c[0], positive=True, init=lambda x: 1.0 + x**2)],
+        gn.Equation(lambda x, y, dy: dy), [gn.Residual(gn.linspace(0, 1, 3))], (0.0, 1.0))
+    ansatz = gn.train.init_ansatz(problem, gn.Network(head=(32,), head_out=32, trunk=(32,)), seed=0)
+    x = np.linspace(0, 1, 9)
+    c = gn.Solution(ansatz, problem).coefficients(x)["a.c"]
+    np.testing.assert_allclose(c, 1.0 + x**2, rtol=2e-3)
+    bad = gn.Problem([gn.Term("a", lambda x, c: c[0], positive=True, init=lambda x: x - 2)],
+                     problem.equation, problem.samples, problem.domain)
+    with pytest.raises(gn.ConfigError, match="init"):
+        gn.train.init_ansatz(bad, SMALL, seed=0)
+
+
+def test_trainer_names():
+    assert [type(p).__name__ for p in gn.trainer_phases("adam+lbfgs", steps=3, lbfgs_steps=2)] == ["Adam", "LBFGS"]
+    with pytest.raises(gn.ConfigError, match="choose one of"):
+        gn.trainer_phases("sgd", steps=1)
