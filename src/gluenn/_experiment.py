@@ -196,6 +196,9 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     else:
         solution = {m: max(p[m] for p in per.values()) for m in ("max_abs_err", "max_rel_err",
                     "rms_rel_err", "max_abs_err_over_max", "points")}
+        # vector-valued (e.g. Re ψ, Im ψ): errors relative to the largest |y| = max_x ||y(x)||₂
+        norm = float(np.max(np.sqrt(sum(t**2 for t in truths.values()))))
+        solution["max_abs_err_over_max_norm"] = solution["max_abs_err"] / norm
         solution.update(per)
     solution["domain"] = [lo, hi]
 

@@ -106,6 +106,8 @@ def _cmd_run(args) -> None:
     for name, v in parts.items():
         print(f"solution {name} vs reference on {v['points']} points: max rel err {v['max_rel_err']:.3%}, "
               f"max abs err {v['max_abs_err']:.3g} ({v['max_abs_err_over_max']:.3%} of max|y|)")
+    if "max_abs_err_over_max_norm" in s:
+        print(f"largest error over all components: {s['max_abs_err_over_max_norm']:.3%} of max ||y||")
     print(f"outputs: {res.out}/")
 
 
