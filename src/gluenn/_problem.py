@@ -154,6 +154,16 @@ class SampleSet(abc.ABC):
         require(isinstance(self.weight, (int, float)) and math.isfinite(self.weight) and self.weight >= 0,
                 f"{self.name}.weight", self.weight, "loss weights must be finite and >= 0")
 
+    def _init_term_set(self, prefix: str) -> None:
+        """Normalise ``terms`` (a name or names), ``points`` and a default name, then check."""
+        terms = (self.terms,) if isinstance(self.terms, str) else tuple(self.terms)
+        object.__setattr__(self, "terms", terms)
+        object.__setattr__(self, "points", as_points(self.points))
+        if not self.name:
+            object.__setattr__(self, "name", prefix + "_".join(terms))
+        require(len(terms) >= 1, f"{self.name}.terms", terms, "name at least one term")
+        self._check()
+
     def targets(self, x: np.ndarray) -> np.ndarray | None:
         """Per-point targets, shape ``(N,)``, or ``None`` if the set needs none."""
         return None
@@ -233,13 +243,7 @@ class Suppress(SampleSet):
     separately: bool = False
 
     def __post_init__(self) -> None:
-        terms = (self.terms,) if isinstance(self.terms, str) else tuple(self.terms)
-        object.__setattr__(self, "terms", terms)
-        object.__setattr__(self, "points", as_points(self.points))
-        if not self.name:
-            object.__setattr__(self, "name", "suppress_" + "_".join(terms))
-        require(len(terms) >= 1, f"{self.name}.terms", terms, "name at least one term to suppress")
-        self._check()
+        self._init_term_set("suppress_")
 
     def residual(self, ansatz, equation, x, target):
         values = ansatz.term_values(x)
@@ -266,13 +270,7 @@ class Plateau(SampleSet):
     name: str = ""
 
     def __post_init__(self) -> None:
-        terms = (self.terms,) if isinstance(self.terms, str) else tuple(self.terms)
-        object.__setattr__(self, "terms", terms)
-        object.__setattr__(self, "points", as_points(self.points))
-        if not self.name:
-            object.__setattr__(self, "name", "plateau_" + "_".join(terms))
-        require(len(terms) >= 1, f"{self.name}.terms", terms, "name at least one term")
-        self._check()
+        self._init_term_set("plateau_")
 
     def residual(self, ansatz, equation, x, target):
         def coeffs(s):
