@@ -25,6 +25,7 @@ def test_rows_reproduce_loss_and_gradient():
         [gn.Data(gn.linspace(1, 2, 7), lambda x: np.cos(2 * x), weight=2.0),
          gn.Residual(gn.linspace(-2, 2, 11), weight=3.0),
          gn.Suppress(gn.linspace(-1, 0, 5), terms=("plane", "ev"), separately=True, weight=0.5),
+         gn.Suppress(gn.linspace(0, 1, 5), terms="plane", coefficients=True, weight=0.3, name="coef"),
          gn.Plateau(gn.linspace(1, 2, 4), terms="plane", weight=0.7, scale=0.5)],
         (-2.0, 2.0))
     ansatz = gn.train.init_ansatz(problem, gn.Network(head=(6,), head_out=6, trunk=(5,), output_scale=1.0), seed=4)
@@ -87,3 +88,17 @@ def test_trainer_names():
     assert [type(p).__name__ for p in gn.trainer_phases("adam+lbfgs", steps=3, lbfgs_steps=2)] == ["Adam", "LBFGS"]
     with pytest.raises(gn.ConfigError, match="choose one of"):
         gn.trainer_phases("sgd", steps=1)
+
+
+def test_suppress_coefficients_penalises_cancelling_coefficients():
+    """c₁ cos + c₂ sin can vanish at a point with huge c's; coefficients=True still sees them."""
+    term = gn.Term("plane", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))
+    problem = gn.Problem([term], gn.Equation(lambda x, y, dy, d2y: d2y + y), [gn.Residual(gn.linspace(0, 1, 3))], (0.0, 1.0))
+    ansatz = gn.train.init_ansatz(problem, SMALL, seed=0)
+    ansatz = eqx.tree_at(lambda a: a.net.out_b, ansatz, jnp.array([100.0, -100.0]))
+    ansatz = eqx.tree_at(lambda a: a.net.out_w, ansatz, jnp.zeros_like(ansatz.net.out_w))
+    x = jnp.asarray(np.pi / 4)  # 100 cos − 100 sin = 0 here
+    s_sum = gn.Suppress(gn.points([0.5]), terms="plane")
+    s_coef = gn.Suppress(gn.points([0.5]), terms="plane", coefficients=True)
+    assert abs(float(s_sum.residual(ansatz, None, x, None))) < 1e-10
+    np.testing.assert_allclose(s_coef.residual(ansatz, None, x, None), [100.0, -100.0])

@@ -233,7 +233,9 @@ class Suppress(SampleSet):
     """Out-of-patch suppression: ``|sum of the named terms|²`` where they must vanish (eq. 8).
 
     With ``separately=True`` each named term is suppressed on its own (``Σ_j |f_j|²``): large
-    terms that cancel each other are then penalised too.
+    terms that cancel each other are then penalised too. With ``coefficients=True`` the named
+    terms' coefficients themselves are pushed to zero (``Σ |c|²``): a term's coefficients cannot
+    then cancel each other either (e.g. ``c₁ cos kx + c₂ sin kx`` with huge c₁, c₂).
     """
 
     points: Points
@@ -241,11 +243,15 @@ class Suppress(SampleSet):
     weight: float = 1.0
     name: str = ""
     separately: bool = False
+    coefficients: bool = False
 
     def __post_init__(self) -> None:
         self._init_term_set("suppress_")
 
     def residual(self, ansatz, equation, x, target):
+        if self.coefficients:
+            cs = ansatz.coefficient_vectors(x)
+            return jnp.concatenate([cs[t] for t in self.terms])
         values = ansatz.term_values(x)
         if self.separately:
             return jnp.stack([values[t] for t in self.terms])
