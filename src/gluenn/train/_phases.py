@@ -156,7 +156,8 @@ class GaussNewton(Phase):
     condition numbers ~1e19; the direct solve does not.
 
     Cost per step: one Jacobian (``P`` forward passes, ``P`` = output-layer parameters) and an
-    SVD of an ``M × P`` matrix. Logged: ``cond`` (condition number of ``J``) and ``lm_mu``.
+    SVD of an ``M × P`` matrix. Logged: ``cond`` (condition number of the solved system: ``J``
+    itself when ``damping=0``) and ``lm_mu``.
     """
 
     steps: int = 1
@@ -182,15 +183,19 @@ class GaussNewton(Phase):
         # linearize once, then push the P basis vectors through the (cheap) tangent map
         r, lin_rows = jax.linearize(rows, flat)
         J = jax.vmap(lin_rows, out_axes=1)(jnp.eye(flat.size, dtype=flat.dtype))
-        sv = jnp.linalg.svd(J, compute_uv=False)
-        cond = sv[0] / sv[-1]
         if self.damping > 0:
             d = jnp.sqrt(jnp.maximum(jnp.sum(J * J, axis=0), 1e-300))
             A = jnp.concatenate([J, jnp.sqrt(state["mu"]) * jnp.diag(d)])
             b = jnp.concatenate([-r, jnp.zeros_like(flat)])
         else:
             A, b = J, -r
-        delta = jnp.linalg.lstsq(A, b, rcond=self.rcond)[0]
+        # one SVD serves both the solve (as jnp.linalg.lstsq: cut-off rcond·s_max) and the
+        # logged condition number (of J itself when undamped, of the damped system otherwise)
+        U, sv, Vt = jnp.linalg.svd(A, full_matrices=False)
+        rcond = jnp.finfo(A.dtype).eps * max(A.shape) if self.rcond is None else self.rcond
+        keep = sv > rcond * sv[0]
+        delta = Vt.T @ jnp.where(keep, (U.T @ b) / jnp.where(keep, sv, 1.0), 0.0)
+        cond = sv[0] / sv[-1]
         cand = flat + delta
         old, new = jnp.sum(r**2), jnp.sum(rows(cand) ** 2)
         ok = jnp.isfinite(new) & (new <= old)
