@@ -34,7 +34,7 @@ def _check_metrics_schema(m: dict, experiment: str):
 @pytest.mark.parametrize("name", sorted(EXPERIMENTS))
 def test_every_experiment_writes_the_output_contract(tmp_path, name):
     out = tmp_path / name
-    quick = {"freezeout": ["steps=20", "lbfgs_steps=5"], "darkphoton": ["steps=20", "lbfgs_steps=5"],
+    quick = {"freezeout": ["steps=20", "lbfgs_steps=5"], "darkphoton": ["gn_steps=2"],
              "tunneling": ["gn_steps=1"]}[name]
     args = [a for s in quick for a in ("--set", s)]
     rc = main(["run", name, "--out", str(out), "--no-progress"] + args)

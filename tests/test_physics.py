@@ -79,6 +79,16 @@ def test_darkphoton_reference_and_matching_values():
 
 
 @pytest.mark.slow
+def test_darkphoton_accuracy_default():
+    """Issue acceptance on one seed: X_end within 1 % of SciPy's y(a_end), max_rel_err <= 2 %."""
+    m = gn.run_experiment(get("darkphoton"), seed=0, progress=False).metrics
+    assert abs(m["readouts"]["X_end"]["rel_err"]) <= 1e-2
+    assert abs(m["readouts"]["X_inf"]["rel_err"]) <= 1e-2  # the coefficient e^{c2} plateaus
+    assert m["solution"]["max_rel_err"] <= 2e-2
+    assert m["matching"]["X_end"]["central"] > 1.5 * m["readouts"]["X_end"]["true"]  # C¹ matching: ~392
+
+
+@pytest.mark.slow
 def test_tunneling_accuracy_default():
     """Issue acceptance on one seed (three seeds and other barriers: see the notes)."""
     m = gn.run_experiment(get("tunneling"), seed=0, progress=False).metrics

@@ -266,13 +266,14 @@ class Plateau(SampleSet):
     the split of ``y`` among coefficient functions is not unique (variation of parameters), so
     coefficients read at a domain end need not be the asymptotic constants. A plateau set
     removes that freedom where the patch's solution is exact — the paper's promise that the
-    coefficients *are* the physics. `scale` (a length) makes ``scale · dc/dx`` a coefficient change.
+    coefficients *are* the physics. `scale` (a length, or a function ``scale(x)`` such as
+    ``lambda a: a`` for ``dc/d ln a``) makes ``scale · dc/dx`` a coefficient change.
     """
 
     points: Points
     terms: tuple[str, ...]
     weight: float = 1.0
-    scale: float = 1.0
+    scale: float | Callable = 1.0
     name: str = ""
 
     def __post_init__(self) -> None:
@@ -283,7 +284,8 @@ class Plateau(SampleSet):
             cs = ansatz.coefficient_vectors(s)
             return jnp.concatenate([cs[t] for t in self.terms])
         _, dc = jax.jvp(coeffs, (x,), (jnp.ones_like(x),))
-        return self.scale * dc
+        scale = self.scale(x) if callable(self.scale) else self.scale
+        return scale * dc
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
