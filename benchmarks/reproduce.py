@@ -18,13 +18,13 @@ from gluenn.experiments import EXPERIMENTS, get
 VARIANTS = {
     "freezeout": [[], ["eta=1e3"], ["eta=1e5"]],
     "tunneling": [[], ["V0=4.5", "d=6"], ["V0=4.05", "d=12", "sigma=0.8"]],
-    "darkphoton": [[]],
+    "darkphoton": [[], ["k=1"], ["k=4", "m=0.05"], ["m=0.2"]],
 }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("experiments", nargs="*", default=list(EXPERIMENTS))
+    ap.add_argument("experiments", nargs="*", default=[e for e in EXPERIMENTS if e in VARIANTS])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--set", dest="overrides", action="append", default=None)
     args = ap.parse_args()

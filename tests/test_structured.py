@@ -102,3 +102,24 @@ def test_suppress_coefficients_penalises_cancelling_coefficients():
     s_coef = gn.Suppress(gn.points([0.5]), terms="plane", coefficients=True)
     assert abs(float(s_sum.residual(ansatz, None, x, None))) < 1e-10
     np.testing.assert_allclose(s_coef.residual(ansatz, None, x, None), [100.0, -100.0])
+
+
+def test_structure_is_detected_and_auto_picks_the_trainer():
+    """Linear ODE + linear coefficients: 'linear' (auto -> one exact solve); exponentiated
+    coefficients or a y-dependent normalisation: 'nonlinear' (auto -> Levenberg–Marquardt)."""
+    exact = lambda x: 1.5 * jnp.cos(x) - 0.5 * jnp.sin(x)  # noqa: E731
+    lin = gn.Problem(
+        [gn.Term("osc", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))],
+        gn.Equation(lambda x, y, dy, d2y: d2y + y),
+        [gn.Data(gn.linspace(0.0, 1.0, 12), exact), gn.Residual(gn.linspace(0, 6, 60))], (0.0, 6.0))
+    nonlin = gn.Problem(
+        [gn.Term("inv", lambda x, c: c[0] / x, positive=True, init=0.5)],
+        gn.Equation(lambda x, y, dy: dy + y**2, normalisation=lambda x, y: y),
+        [gn.Data(gn.linspace(1.0, 1.3, 6), lambda x: 1 / x, weight=10.0), gn.Residual(gn.logspace(1, 5, 40))],
+        (1.0, 5.0))
+    auto = gn.trainer_phases("auto", steps=0, gn_steps=3)
+    r_lin = gn.fit(lin, network=SMALL, trainer=auto, seed=0, progress=False, log_every=1)
+    r_non = gn.fit(nonlin, network=SMALL, trainer=auto, seed=0, progress=False, log_every=1)
+    assert r_lin.history.structure == "linear" and r_non.history.structure == "nonlinear"
+    assert r_lin.history.phases[0]["damping"] == 0.0      # the exact solve first
+    assert r_non.history.phases[0]["damping"] > 0.0       # damped Gauss–Newton

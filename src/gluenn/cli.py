@@ -19,6 +19,10 @@ _EPILOG = textwrap.dedent("""\
       gluenn run freezeout --steps 500 --out /tmp/quick
       gluenn run tunneling                         |R|², |T|² of the paper's barrier (≈ 40 s)
       gluenn run tunneling --set V0=4.5 --set d=6  your own barrier: sampling follows d, σ, k
+      gluenn run darkphoton                        late amplitude X_end of the dark photon (≈ 20 s)
+      gluenn run hodgkin-huxley                    PI-NODE-SR: spike F1, drift, RMSEs over 1000 ms
+      gluenn run hodgkin-huxley --variant pinn     a baseline or ablation row (see `gluenn show`)
+      gluenn ablate hodgkin-huxley --quick         the paper's Tables 2-3 as Markdown + JSON
 
     every run writes into its --out folder: metrics.json (read-outs with pred/true/rel_err,
     solution errors, matching baseline, timings, why training stopped), solution.png,
@@ -50,8 +54,17 @@ def _parser() -> argparse.ArgumentParser:
                      help="adam | adam+lbfgs | lstsq | gauss-newton (shortcut for --set trainer=NAME)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                      help="override a physical or training parameter (repeatable)")
-    run.add_argument("--preset", default=None, help="a named configuration, e.g. 'paper' (see `gluenn show`)")
+    run.add_argument("--preset", "--variant", dest="preset", default=None,
+                     help="a named configuration: 'paper', or a variant/ablation row (see `gluenn show`)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    ab = sub.add_parser("ablate", help="run every variant of an experiment and tabulate the read-outs",
+                        epilog="writes ablation.md and ablation.json (plus one run folder per row) into --out")
+    ab.add_argument("experiment", help="name from `gluenn list` (its presets are the rows)")
+    ab.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT-ablation)")
+    ab.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    ab.add_argument("--quick", action="store_true", help="few training steps per row (a smoke run, not results)")
+    ab.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                    help="override applied to every row (repeatable)")
     return p
 
 
@@ -95,6 +108,11 @@ def _cmd_run(args) -> None:
     t = m["train"]
     print(f"\n{e.name}: {t['steps']} steps, stopped: {t['stop_reason']}; train {t['seconds']:.1f} s, "
           f"compile {t['compile_seconds']:.1f} s, total {m['seconds_total']:.1f} s")
+    if "solution" not in m:  # a self-scored experiment (neural ODE): plain read-outs
+        for k, v in m["readouts"].items():
+            print(f"{k:22s} {_fmt(v)}")
+        print(f"outputs: {res.out}/")
+        return
     print(f"{'read-out':14s} {'GlueNN':>13s} {'reference':>13s} {'rel_err':>10s}   matching (±20 %)")
     for k, r in m["readouts"].items():
         mt = m["matching"].get(k)
@@ -111,6 +129,25 @@ def _cmd_run(args) -> None:
     print(f"outputs: {res.out}/")
 
 
+def _cmd_ablate(args) -> None:
+    from .ablate import ablate
+    from .experiments import get
+    e = get(args.experiment)
+    try:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    except ValueError:
+        raise _config_error(f"--seeds {args.seeds!r} is invalid: give comma-separated integers, e.g. 0,1,2") from None
+    out = args.out or f"runs/{e.name}-ablation"
+    table = ablate(e, seeds=seeds, out=out, quick=args.quick, overrides=args.overrides)
+    print(table)
+    print(f"outputs: {out}/ablation.md, {out}/ablation.json")
+
+
+def _config_error(msg):
+    from ._errors import ConfigError
+    return ConfigError(msg)
+
+
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -121,6 +158,8 @@ def main(argv=None) -> int:
             _cmd_show(args.experiment)
         elif args.command == "run":
             _cmd_run(args)
+        elif args.command == "ablate":
+            _cmd_ablate(args)
         else:
             parser.print_help()
             return 0

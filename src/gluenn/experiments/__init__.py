@@ -5,9 +5,10 @@ from __future__ import annotations
 import difflib
 
 from .._errors import ConfigError
-from . import darkphoton, freezeout, tunneling
+from . import darkphoton, freezeout, hodgkin_huxley, tunneling
 
-EXPERIMENTS = {e.name: e for e in (freezeout.EXPERIMENT, darkphoton.EXPERIMENT, tunneling.EXPERIMENT)}
+EXPERIMENTS = {e.name: e for e in (freezeout.EXPERIMENT, darkphoton.EXPERIMENT, tunneling.EXPERIMENT,
+                                    hodgkin_huxley.EXPERIMENT)}
 
 
 def get(name: str):

@@ -26,6 +26,7 @@ class VectorField(eqx.Module):
     - `time_input`: also feed ``t/t_scale`` (the paper's non-autonomous ``f(z, t)``).
     - `normalise`: ``False`` uses the raw state and unit output scale (the ablation baseline).
     - `layer_norm`: layer normalisation after each hidden linear layer.
+    - `out_init`: scale of the initial output layer (a near-zero field at the start).
     """
 
     hidden: list
@@ -39,7 +40,8 @@ class VectorField(eqx.Module):
 
     @classmethod
     def create(cls, key, z, dz_scale, *, width: int = 64, depth: int = 3, time_input: bool = False,
-               normalise: bool = True, layer_norm: bool = True, t_scale: float = 1.0) -> "VectorField":
+               normalise: bool = True, layer_norm: bool = True, t_scale: float = 1.0,
+               out_init: float = 0.1) -> "VectorField":
         z = np.asarray(z, np.float64)
         require(z.ndim == 2 and z.shape[0] >= 2, "VectorField z", z.shape, "give observed states of shape (N, D), N >= 2")
         require(isinstance(width, int) and width >= 1 and isinstance(depth, int) and depth >= 1,
@@ -55,6 +57,9 @@ class VectorField(eqx.Module):
             hidden.append(eqx.nn.Linear(n_in if i == 0 else width, width, key=keys[i], dtype=jnp.float64))
             norms.append(eqx.nn.LayerNorm(width, dtype=jnp.float64) if layer_norm else eqx.nn.Identity())
         out = eqx.nn.Linear(width, d, key=keys[-1], dtype=jnp.float64)
+        # a small initial field keeps the first trajectories near the data (a random field
+        # integrated over the window runs off to saturated, gradient-free states)
+        out = eqx.tree_at(lambda o: (o.weight, o.bias), out, (out.weight * out_init, out.bias * out_init))
         if normalise:
             mean, std, scale = z.mean(0), np.maximum(z.std(0), 1e-12), dz_scale
         else:

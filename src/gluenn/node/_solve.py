@@ -65,13 +65,19 @@ def integrate(field: Callable, z0, ts, *, solver: str = "heun", dt: float = 0.01
         max_steps = int(np.ceil(span / dt)) + 16 if not adaptive else max(4096, 4 * int(np.ceil(span / dt)))
     ts = jnp.asarray(ts, jnp.float64)
     sol = diffrax.diffeqsolve(
-        diffrax.ODETerm(field), _solver(solver), t0=ts[0], t1=ts[-1], dt0=dt, y0=jnp.asarray(z0, jnp.float64),
+        diffrax.ODETerm(_apply), _solver(solver), t0=ts[0], t1=ts[-1], dt0=dt, y0=jnp.asarray(z0, jnp.float64),
         saveat=diffrax.SaveAt(ts=ts),
         stepsize_controller=(diffrax.PIDController(rtol=rtol, atol=atol) if adaptive else diffrax.ConstantStepSize()),
-        adjoint=_adjoint(adjoint), max_steps=max_steps, throw=False,
+        adjoint=_adjoint(adjoint), max_steps=max_steps, throw=False, args=field,
     )
     ok = sol.result == diffrax.RESULTS.successful
     return jnp.where(ok, sol.ys, jnp.inf)
+
+
+def _apply(t, z, field):
+    # the field travels as `args` (not closed over) so that every adjoint, backsolve included,
+    # differentiates its parameters
+    return field(t, z)
 
 
 def _heun_scan(field, z0, ts, dt):

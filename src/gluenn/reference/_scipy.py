@@ -100,3 +100,23 @@ def solve_equation(equation: Equation, x0: float, state0: Sequence[float], x_end
     rhs = lambda x, s: np.asarray(f_jit(x, s))  # noqa: E731
     jac = lambda x, s: np.asarray(jac_jit(x, s))  # noqa: E731
     return solve_ivp(rhs, x0, state0, x_end, jac=jac, **kwargs)
+
+
+def trajectory(rhs: Callable, state0: Sequence[float], t_eval, *, method: str = "Radau", rtol: float = 1e-10,
+               atol: float = 1e-10, jac: Callable | None = None) -> np.ndarray:
+    """States of ``d z/dt = rhs(t, z)`` (NumPy in and out) at the increasing times `t_eval`,
+    from ``z(t_eval[0]) = state0``; shape ``(T, D)``. Stiff-safe default (Radau).
+
+    Raises :class:`~gluenn.ConfigError` if the solver fails.
+    """
+    t_eval = np.asarray(t_eval, dtype=np.float64)
+    state0 = np.asarray(state0, dtype=np.float64)
+    require(t_eval.ndim == 1 and len(t_eval) >= 2 and bool(np.all(np.diff(t_eval) > 0)), "t_eval",
+            t_eval.shape, "give at least two increasing times")
+    require(bool(np.all(np.isfinite(state0))), "reference initial state", state0.tolist(), "must be finite")
+    res = scipy.integrate.solve_ivp(rhs, (t_eval[0], t_eval[-1]), state0, method=method, rtol=rtol, atol=atol,
+                                    jac=jac, t_eval=t_eval)
+    if not res.success:
+        raise ConfigError(f"reference solve over [{t_eval[0]}, {t_eval[-1]}] failed ({res.message}); "
+                          "check the parameters or loosen rtol/atol")
+    return res.y.T

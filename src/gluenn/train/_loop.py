@@ -37,6 +37,8 @@ class History:
     rows: list = dataclasses.field(default_factory=list)
     term_names: list = dataclasses.field(default_factory=list)
     stop_reason: str = "completed"
+    structure: str | None = None
+    phases: list = dataclasses.field(default_factory=list)
     steps: int = 0
     compile_seconds: float = 0.0
     train_seconds: float = 0.0

@@ -212,3 +212,23 @@ class GaussNewton(Phase):
 
     def diagnostics(self, state) -> dict:
         return {"cond": state["cond"], "lm_mu": state["mu"]}
+
+
+@dataclasses.dataclass(frozen=True)
+class Auto:
+    """Pick the phases from the problem's structure, found by :func:`~gluenn.train.least_squares_structure`
+    before training: `linear` (e.g. one exact least-squares solve) when the loss rows are affine in
+    the output layers, `nonlinear` (e.g. Levenberg–Marquardt) otherwise. The choice is logged in
+    the :class:`History` and in ``metrics.json`` (``train.structure``, ``train.trainer``)."""
+
+    linear: tuple
+    nonlinear: tuple
+    name: str = "auto"
+
+    @property
+    def steps(self) -> int:
+        return max(sum(p.steps for p in self.linear), sum(p.steps for p in self.nonlinear))
+
+    def to_dict(self) -> dict:
+        return {"name": "auto", "linear": [p.to_dict() for p in self.linear],
+                "nonlinear": [p.to_dict() for p in self.nonlinear]}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .._errors import ConfigError
-from ._phases import LBFGS, Adam, GaussNewton
+from ._phases import LBFGS, Adam, Auto, GaussNewton
 
-TRAINERS = ("adam", "adam+lbfgs", "lstsq", "gauss-newton")
+TRAINERS = ("auto", "adam", "adam+lbfgs", "lstsq", "gauss-newton")
 
 
 def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int = 0,
@@ -18,7 +18,12 @@ def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int 
       then up to `gn_steps` Gauss–Newton polish steps.
     - ``gauss-newton``: Levenberg–Marquardt on the output layers for `gn_steps` (nonlinear
       residuals), after Adam for `steps` if `steps` > 0 to shape the hidden layers.
+    - ``auto``: ``lstsq`` if the loss rows are linear in the output layers (detected before
+      training), else ``gauss-newton``.
     """
+    if name == "auto":
+        kw = dict(steps=steps, lr=lr, lbfgs_steps=lbfgs_steps, gn_steps=gn_steps)
+        return [Auto(tuple(trainer_phases("lstsq", **kw)), tuple(trainer_phases("gauss-newton", **kw)))]
     if name == "adam":
         return [Adam(steps, lr=lr)]
     if name == "adam+lbfgs":

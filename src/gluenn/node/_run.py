@@ -1,0 +1,142 @@
+"""The neural-ODE experiment pipeline: staged training, long-horizon evaluation against a
+reference, spike metrics, and the output contract (metrics, figures, trajectory CSV, checkpoint)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import equinox as eqx
+import jax
+import numpy as np
+
+from .._errors import TrainingError
+from .._experiment import CustomSetup
+from .._io import atomic_write_bytes, write_csv, write_jsonl
+from ..metrics import rmse, spike_metrics
+from ..train import Phase, optimise
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Stage:
+    """One training stage: a loss ``loss(model) -> (total, terms)`` minimised by `phases`."""
+
+    name: str
+    loss: Callable
+    phases: Sequence[Phase]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class NODESetup(CustomSetup):
+    """A trajectory-learning experiment (neural ODE, PI-NODE-SR or a PINN baseline).
+
+    - `names`, `units`: state channel names and units, e.g. ``("v", "n", "m", "h")``.
+    - `init`: ``init(key) -> model``, the initial model (an Equinox module) for a run's seed.
+    - `stages`: :class:`Stage` s run in order through :func:`gluenn.optimise`.
+    - `predict`: ``predict(model, t) -> z`` (``(T, D)``) on an evaluation grid starting at ``t[0]``.
+    - `reference`: ``(t, z)`` — the truth on a dense grid (SciPy, stiff solver).
+    - `windows`: ``{name: (t0, t1)}`` evaluation windows; `spike_window` and `gating_window`
+      name the windows for the spike metrics of channel `spike_channel` and the RMSEs of the others.
+    - `train_window`: ``(t0, t1)`` of the training data (shaded in figures); `data`: the observed
+      trajectory ``(t, z)`` for plotting.
+    - `info`: extra JSON-ready facts for ``metrics.json`` (stimulus, noise, scales, …).
+    """
+
+    names: tuple[str, ...]
+    units: tuple[str, ...]
+    init: Callable
+    stages: Sequence[Stage]
+    predict: Callable
+    reference: tuple[np.ndarray, np.ndarray]
+    windows: Mapping[str, tuple[float, float]]
+    spike_window: str
+    gating_window: str
+    train_window: tuple[float, float]
+    data: tuple[np.ndarray, np.ndarray]
+    spike_channel: int = 0
+    spike_tolerance: float = 2.0
+    log_every: int = 50
+    info: Mapping = dataclasses.field(default_factory=dict)
+
+    def run(self, *, seed, out_dir, progress):
+        params, static = eqx.partition(self.init(jax.random.PRNGKey(seed)), eqx.is_inexact_array)
+        rows, stops, train_s, compile_s, steps = [], [], 0.0, 0.0, 0
+        for stage in self.stages:
+            def f(p, loss=stage.loss):
+                return loss(eqx.combine(p, static))
+            params, hist = optimise(f, params, stage.phases, log_every=self.log_every, progress=progress)
+            rows += [{"stage": stage.name, **r, "step": r["step"] + steps} for r in hist.rows]
+            steps += hist.steps
+            train_s += hist.train_seconds
+            compile_s += hist.compile_seconds
+            stops.append(f"{stage.name}: {hist.stop_reason}")
+            if hist.stop_reason not in ("completed", "tolerance reached"):
+                break
+        model = eqx.combine(params, static)
+
+        t_ref, z_ref = self.reference
+        t_eval = time.perf_counter()
+        z_pred = np.asarray(self.predict(model, t_ref))
+        eval_s = time.perf_counter() - t_eval
+        finite = np.all(np.isfinite(z_pred), axis=1)
+        if not finite.all():
+            first = float(t_ref[np.argmin(finite)])
+            z_pred = np.where(finite[:, None], z_pred, np.nan)
+        else:
+            first = None
+        readouts = self._score(t_ref, z_pred, z_ref)
+        metrics = {
+            "readouts": readouts,
+            "train": {"steps": steps, "seconds": round(train_s, 3), "compile_seconds": round(compile_s, 3),
+                      "eval_seconds": round(eval_s, 3), "final_loss": rows[-1]["loss"],
+                      "loss_terms": {k: v for k, v in rows[-1].items() if k not in ("stage", "phase", "step", "time", "loss")},
+                      "stop_reason": "; ".join(stops),
+                      "stages": [{"name": s.name, "phases": [p.to_dict() for p in s.phases]} for s in self.stages]},
+            "prediction": {"diverged_at_ms": first},
+            **dict(self.info),
+        }
+        if out_dir is not None:
+            self._write(out_dir, model, rows, t_ref, z_pred, z_ref, metrics, seed)
+        return metrics, {"model": model}
+
+    def _score(self, t, z_pred, z_ref) -> dict:
+        lo, hi = self.windows[self.spike_window]
+        w = (t >= lo) & (t <= hi)
+        out = spike_metrics(t[w], z_pred[w, self.spike_channel], z_ref[w, self.spike_channel],
+                            tol=self.spike_tolerance)
+        out[f"rmse_{self.names[self.spike_channel]}"] = rmse(z_pred[w, self.spike_channel], z_ref[w, self.spike_channel])
+        lo, hi = self.windows[self.gating_window]
+        w = (t >= lo) & (t <= hi)
+        for j, n in enumerate(self.names):
+            if j != self.spike_channel:
+                out[f"rmse_{n}"] = rmse(z_pred[w, j], z_ref[w, j])
+        out["windows_ms"] = {"spikes": list(self.windows[self.spike_window]),
+                             "gating": list(self.windows[self.gating_window])}
+        return out
+
+    def _write(self, out_dir, model, rows, t, z_pred, z_ref, metrics, seed):
+        from ._plots import plot_node
+        cols = {"t": t}
+        for j, n in enumerate(self.names):
+            cols[f"{n}_pred"] = z_pred[:, j]
+            cols[f"{n}_ref"] = z_ref[:, j]
+        write_csv(out_dir / "trajectory.csv", cols)
+        write_jsonl(out_dir / "log.jsonl", rows)
+        buf = io.BytesIO()
+        eqx.tree_serialise_leaves(buf, model)
+        atomic_write_bytes(out_dir / "checkpoint.eqx", buf.getvalue())
+        atomic_write_bytes(out_dir / "checkpoint.eqx.json", json.dumps(
+            {"format": "gluenn-node-checkpoint-1", "model": type(model).__name__, "seed": seed}, indent=2).encode())
+        plot_node(out_dir / "solution.png", t, z_pred, z_ref, self.names, self.units, self.spike_channel,
+                  self.data, self.train_window, self.windows[self.spike_window], self.spike_tolerance,
+                  title=f"seed={seed}  F1={metrics['readouts']['spike_f1']:.2f}")
+
+
+def check_finite_model(model) -> None:
+    """Raise :class:`~gluenn.TrainingError` if any parameter of `model` is not finite."""
+    leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))]
+    if not all(np.all(np.isfinite(x)) for x in leaves):
+        raise TrainingError("the trained model has non-finite parameters; lower the learning rate")

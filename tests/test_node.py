@@ -1,0 +1,152 @@
+"""Neural ODE pieces: spike metrics on synthetic trains, the Heun solvers, the losses, HH smoke run."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import gluenn as gn
+from gluenn import node
+from gluenn.cli import main
+from gluenn.experiments import get
+from gluenn.metrics import detect_spikes, match_spikes, spike_metrics
+
+
+def _train(times, peak=40.0, t=None, width=0.5):
+    """A synthetic voltage trace: Gaussian spikes of height `peak` on a −65 mV baseline."""
+    t = np.arange(0, 100, 0.01) if t is None else t
+    v = -65 + np.zeros_like(t)
+    for s in times:
+        v = v + (peak + 65) * np.exp(-0.5 * ((t - s) / width) ** 2)
+    return t, v
+
+
+def test_detect_spikes_finds_times_and_peaks():
+    t, v = _train([10.0, 25.003, 40.0], peak=30.0)
+    sp = detect_spikes(t, v)
+    assert len(sp) == 3
+    np.testing.assert_allclose(sp.times, [10.0, 25.003, 40.0], atol=2e-4)  # parabolic refinement
+    np.testing.assert_allclose(sp.peaks, 30.0, atol=1e-3)
+    assert len(detect_spikes(t, -65 + 0 * t)) == 0
+
+
+def test_spike_metrics_known_answers():
+    true = [10.0, 25.0, 40.0, 55.0]
+    pred = [10.5, 25.5, 40.5, 90.0]            # three within tol (0.5 ms late), one spurious, one missed
+    t, vt = _train(true)
+    _, vp = _train(pred, peak=35.0)
+    m = spike_metrics(t, vp, vt, tol=2.0)
+    assert m["n_spikes_pred"] == 4 and m["n_spikes_true"] == 4
+    assert m["spike_f1"] == pytest.approx(2 * 3 / 8)
+    assert m["phase_drift_ms"] == pytest.approx(0.5, abs=1e-3)
+    assert m["amp_dev_mv"] == pytest.approx(5.0, abs=1e-2)
+    # mean ISI: pred (90 − 10.5)/3, true (55 − 10)/3
+    assert m["isi_error_ms"] == pytest.approx(abs((90 - 10.5) / 3 - 15.0), abs=1e-3)
+    assert m["amp_error_pct"] == pytest.approx(100 * 5 / 105, rel=1e-3)
+    # a tolerance below the offset matches nothing
+    assert spike_metrics(t, vp, vt, tol=0.1)["spike_f1"] == 0.0
+    assert spike_metrics(t, vp, vt, tol=0.1)["phase_drift_ms"] is None
+
+
+def test_match_is_one_to_one_and_closest_first():
+    a = gn.metrics.Spikes(np.array([10.0, 10.4]), np.zeros(2))
+    b = gn.metrics.Spikes(np.array([10.3]), np.zeros(1))
+    assert match_spikes(a, b, tol=1.0) == [(1, 0)]
+
+
+def test_identical_traces_score_perfectly_and_nan_is_not_a_score():
+    t, v = _train([12.0, 30.0, 47.0])
+    m = spike_metrics(t, v, v)
+    assert m["spike_f1"] == 1.0 and m["phase_drift_ms"] == 0.0 and m["isi_error_ms"] == 0.0
+    assert gn.metrics.rmse(v, v) == 0.0
+    assert gn.metrics.rmse(np.full_like(v, np.nan), v) is None
+
+
+def test_direct_heun_matches_diffrax_heun():
+    field = node.VectorField.create(jax.random.PRNGKey(0), np.random.default_rng(0).normal(size=(50, 3)),
+                                    np.ones(3), width=16, depth=2)
+    ts = np.arange(0, 101) * 0.05
+    a = node.integrate(field, jnp.ones(3), ts, dt=0.01)
+    b = node.integrate(field, jnp.ones(3), ts, dt=0.01, adjoint="recursive")
+    np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    # and both converge to the adaptive solution at second order
+    c = node.integrate(field, jnp.ones(3), ts, solver="tsit5", rtol=1e-10, atol=1e-12)
+    assert np.max(np.abs(a - c)) < 1e-4
+
+
+def test_heun_integrates_a_known_linear_system():
+    def rot(t, z):
+        return jnp.array([-z[1], z[0]])
+    ts = np.arange(0, 629) * 0.01
+    z = np.asarray(node.integrate(rot, jnp.array([1.0, 0.0]), ts, dt=0.01))
+    np.testing.assert_allclose(z[:, 0], np.cos(ts), atol=1e-4)
+
+
+def test_node_loss_is_zero_for_the_true_field_on_clean_data():
+    def decay(t, z):
+        return -jnp.array([1.0, 3.0]) * z
+    t = np.arange(0, 201) * 0.005
+    z = np.exp(-np.outer(t, [1.0, 3.0]))
+    data = node.Trajectory(t, z)
+    loss = node.NODELoss(data, node.Physics(decay, 1.0, data.derivative_scales()), dt=0.005)
+    total, terms = loss(decay)
+    assert terms["physics"] == 0.0
+    assert terms["data"] < 1e-8  # Heun's O(dt²) error only (≈1e-4 at t = 1 for rate 3), squared
+
+
+def test_trajectory_validation_is_clear():
+    with pytest.raises(gn.ConfigError, match="Trajectory"):
+        node.Trajectory(np.arange(3.0), np.zeros((4, 2)))
+    with pytest.raises(gn.ConfigError, match="non-finite"):
+        node.Trajectory(np.arange(3.0), np.array([[0.0], [np.nan], [1.0]]))
+    with pytest.raises(gn.ConfigError, match="adjoint"):
+        node.NODELoss(node.Trajectory(np.arange(3.0), np.zeros((3, 1))), adjoint="magic")
+
+
+def test_hh_reference_spikes_where_spec_says():
+    """SPEC §4: I_ext = 9.909286 from rest: peaks at 2.1479, 17.1236, ..., 90.5379 ms."""
+    from gluenn.experiments.hodgkin_huxley import hodgkin_huxley, resting_state
+    field = hodgkin_huxley(9.909286)
+    z0 = resting_state()
+    assert z0[0] == pytest.approx(-64.9964, abs=1e-3)
+    t = np.arange(0, 10001) * 0.01
+    z = gn.reference.trajectory(lambda t, z: np.asarray(field(t, jnp.asarray(z))), z0, t)
+    sp = detect_spikes(t, z[:, 0])
+    np.testing.assert_allclose(sp.times, [2.1479, 17.1236, 31.8168, 46.4978, 61.1779, 75.8579, 90.5379], atol=2e-3)
+
+
+def test_hh_run_writes_the_output_contract(tmp_path):
+    out = tmp_path / "hh"
+    rc = main(["run", "hodgkin-huxley", "--out", str(out), "--no-progress", "--set", "physics_steps=3",
+               "--set", "steps=2", "--set", "width=16", "--set", "t_long=200"])
+    assert rc == 0
+    for f in ("metrics.json", "solution.png", "trajectory.csv", "checkpoint.eqx", "log.jsonl"):
+        assert (out / f).is_file(), f
+    m = json.loads((out / "metrics.json").read_text())
+    r = m["readouts"]
+    for k in ("spike_f1", "phase_drift_ms", "isi_error_ms", "amp_dev_mv", "amp_error_pct", "rmse_v",
+              "rmse_n", "rmse_m", "rmse_h", "n_spikes_pred", "n_spikes_true", "spike_tolerance_ms"):
+        assert k in r
+    assert r["n_spikes_true"] == 6
+    assert m["train"]["stop_reason"]
+
+
+@pytest.mark.parametrize("variant", ["pinn", "node-tsit5", "backsolve"])
+def test_hh_variants_run(variant):
+    res = gn.run_experiment(get("hodgkin-huxley"), preset=variant, progress=False,
+                            overrides=["steps=2", "physics_steps=2", "width=8", "t_long=150"])
+    assert 0.0 <= res.metrics["readouts"]["spike_f1"] <= 1.0
+
+
+def test_ablate_quick_writes_a_table(tmp_path, monkeypatch):
+    from gluenn.ablate import ablate
+    exp = get("hodgkin-huxley")
+    small = gn.Experiment(exp.name, exp.summary, exp.parameters, exp.build,
+                          presets={k: exp.presets[k] for k in ("no-physics", "pinn")})
+    table = ablate(small, seeds=[0], out=tmp_path / "ab", quick=True, overrides=["width=8", "t_long=150"],
+                   progress=False)
+    assert "| no-physics |" in table and "| pinn |" in table and "spike_f1" in table
+    data = json.loads((tmp_path / "ab" / "ablation.json").read_text())
+    assert set(data["rows"]) == {"default", "no-physics", "pinn"}
