@@ -30,7 +30,7 @@ __all__ = [
     "Experiment", "Fit", "GaussNewton", "GluennError", "History", "Interval", "LBFGS", "Loss", "Network", "Objective", "Param",
     "Params", "Phase", "Plateau", "Points", "Problem", "Residual", "RunResult", "SampleSet", "Setup", "Solution",
     "Suppress", "Term", "TrainingError", "baselines", "fit", "linspace", "load", "logspace", "metrics",
-    "optimise", "parse_overrides", "points", "reference", "require", "run_experiment", "save",
+    "node", "optimise", "parse_overrides", "points", "reference", "require", "run_experiment", "save",
 ]
 
 from . import node  # noqa: E402  (after the training API it builds on)

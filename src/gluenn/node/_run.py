@@ -13,7 +13,6 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from .._errors import TrainingError
 from .._experiment import CustomSetup
 from .._io import atomic_write_bytes, write_csv, write_jsonl
 from ..metrics import rmse, spike_metrics
@@ -133,10 +132,3 @@ class NODESetup(CustomSetup):
         plot_node(out_dir / "solution.png", t, z_pred, z_ref, self.names, self.units, self.spike_channel,
                   self.data, self.train_window, self.windows[self.spike_window], self.spike_tolerance,
                   title=f"seed={seed}  F1={metrics['readouts']['spike_f1']:.2f}")
-
-
-def check_finite_model(model) -> None:
-    """Raise :class:`~gluenn.TrainingError` if any parameter of `model` is not finite."""
-    leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(model, eqx.is_inexact_array))]
-    if not all(np.all(np.isfinite(x)) for x in leaves):
-        raise TrainingError("the trained model has non-finite parameters; lower the learning rate")
