@@ -115,8 +115,9 @@ def least_squares_structure(objective: Objective, params, seed: int = 0) -> str:
     d = jax.random.normal(jax.random.PRNGKey(seed), flat.shape, flat.dtype)
     d = d * (1e-1 * (jnp.linalg.norm(flat) / np.sqrt(flat.size) + 1e-2))
     r0, r1, r2 = (np.asarray(rows(flat + k * d)) for k in (0, 1, 2))
-    first = np.linalg.norm(r1 - r0)
-    second = np.linalg.norm(r2 - 2 * r1 + r0)
+    with np.errstate(invalid="ignore", over="ignore"):  # overflow (e.g. e^c) means nonlinear
+        first = np.linalg.norm(r1 - r0)
+        second = np.linalg.norm(r2 - 2 * r1 + r0)
     if not (np.isfinite(first) and np.isfinite(second)):
         return "nonlinear"
     return "linear" if second <= 1e-9 * max(first, np.linalg.norm(r0), 1e-300) else "nonlinear"
