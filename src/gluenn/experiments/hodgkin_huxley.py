@@ -172,7 +172,7 @@ def build(p: gn.Params) -> node.NODESetup:
         loss = node.NODELoss(data, physics, solver=p.solver, dt=p.dt, adjoint=p.adjoint)
         stages = []
         if physics is not None and p.physics_steps > 0:
-            stages.append(node.Stage("physics", _physics_only(physics, t_obs, z_obs), [gn.LBFGS(p.physics_steps)]))
+            stages.append(node.Stage("physics", physics.alone(data), [gn.LBFGS(p.physics_steps)]))
         stages.append(node.Stage("pi-node-sr" if physics else "neural-ode", loss, _phases(p)))
 
         def predict(m, t):
@@ -187,18 +187,6 @@ def build(p: gn.Params) -> node.NODESetup:
 
 def _phases(p):
     return [gn.LBFGS(p.steps)] if p.optimiser == "lbfgs" else [gn.Adam(p.steps, lr=p.lr)]
-
-
-def _physics_only(physics, t, z):
-    ts, zs = jnp.asarray(t), jnp.asarray(z)
-    f_known = jax.vmap(physics.field)(ts, zs)
-    scale = jnp.asarray(physics.scales) if physics.scales is not None else 1.0
-
-    def loss(model):
-        r = (jax.vmap(model)(ts, zs) - f_known) / scale
-        phys = jnp.mean(jnp.sum(r**2, -1))
-        return physics.weight * phys, {"physics": phys}
-    return loss
 
 
 def _pinn_predict(net, t):

@@ -42,10 +42,10 @@ def integrate(field: Callable, z0, ts, *, solver: str = "heun", dt: float = 0.01
       explicit) or ``"kvaerno5"`` (adaptive implicit, for stiff systems); adaptive solvers use
       a PID controller with `rtol`, `atol`.
     - `adjoint`: how gradients flow through the solve.
-      ``"direct"`` (default; fixed-step Heun only): the Heun steps run as one ``lax.scan`` and
+      ``"direct"`` (default): for Heun, the steps run as one ``lax.scan`` and
       reverse-mode differentiates it — the same discretise-then-optimise gradient as Diffrax's
       checkpointed adjoint, 2.6× faster per training step on the HH window (measured: 33 vs
-      88 ms, 2 cores), at O(steps) memory. ``"recursive"``: ``diffeqsolve`` with
+      88 ms, 2 cores), at O(steps) memory; for the adaptive solvers it is ``"recursive"``. ``"recursive"``: ``diffeqsolve`` with
       ``RecursiveCheckpointAdjoint`` (O(log steps) memory). ``"backsolve"``: the continuous
       adjoint solved backwards in time (``BacksolveAdjoint``; the paper's ablation).
     - `max_steps`: solver step budget (default: enough for `dt` over the span, ×4 for adaptive).
