@@ -21,7 +21,7 @@ TRAINERS = {
     "freezeout": [("adam+lbfgs", []), ("gauss-newton", ["trainer=gauss-newton", "steps=0"]), ("auto", ["trainer=auto", "steps=0"])],
     "darkphoton": [("adam+lbfgs", ["trainer=adam+lbfgs", "steps=3000"]), ("gauss-newton", []),
                    ("lstsq (linear coefficients)", ["trainer=lstsq", "positive=false"])],
-    "tunneling": [("adam", ["trainer=adam", "steps=3000"]), ("lstsq", []), ("auto", ["trainer=auto"])],
+    "tunneling": [("adam", ["trainer=adam", "steps=3000"]), ("lstsq", ["trainer=lstsq"]), ("auto", [])],
 }
 
 

@@ -123,3 +123,6 @@ def test_structure_is_detected_and_auto_picks_the_trainer():
     assert r_lin.history.structure == "linear" and r_non.history.structure == "nonlinear"
     assert r_lin.history.phases[0]["damping"] == 0.0      # the exact solve first
     assert r_non.history.phases[0]["damping"] > 0.0       # damped Gauss–Newton
+    assert len(r_lin.history.phases) == 1                 # a linear problem needs nothing after it
+    with pytest.warns(UserWarning, match="single linearised step"):
+        gn.fit(nonlin, network=SMALL, trainer=gn.trainer_phases("lstsq", steps=0), seed=0, progress=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 
 import equinox as eqx
@@ -16,7 +17,7 @@ from .._errors import require
 from .._losses import Loss, check_user_functions
 from .._problem import Problem
 from ._loop import History, optimise
-from ._phases import LBFGS, Adam, Auto, Objective, Phase
+from ._phases import LBFGS, Adam, Auto, GaussNewton, Objective, Phase
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,6 +94,10 @@ def fit(
     phases = list(trainer)
     if len(phases) == 1 and isinstance(phases[0], Auto):
         phases = list(phases[0].linear if structure == "linear" else phases[0].nonlinear)
+    if structure == "nonlinear" and any(isinstance(p, GaussNewton) and p.damping == 0 for p in phases):
+        warnings.warn("an undamped GaussNewton phase (trainer 'lstsq') is one exact solve only when the loss "
+                      "rows are linear in the output layers; this problem's are not, so it is a single "
+                      "linearised step: use trainer 'auto' or 'gauss-newton'", stacklevel=2)
     params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
                                progress=progress, callback=callback)
     history.structure = structure

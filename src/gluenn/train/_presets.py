@@ -14,8 +14,9 @@ def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int 
 
     - ``adam``: Adam for `steps`.
     - ``adam+lbfgs``: Adam for `steps`, then L-BFGS for `lbfgs_steps`.
-    - ``lstsq``: one exact linear least-squares solve of the output layers (linear problems),
-      then up to `gn_steps` Gauss–Newton polish steps.
+    - ``lstsq``: one exact linear least-squares solve of the output layers — the global
+      minimum over them when the loss rows are linear in them (a linear ODE with a linear
+      ansatz); on a nonlinear problem it is a single Gauss–Newton step (:func:`fit` warns).
     - ``gauss-newton``: Levenberg–Marquardt on the output layers for `gn_steps` (nonlinear
       residuals), after Adam for `steps` if `steps` > 0 to shape the hidden layers.
     - ``auto``: ``lstsq`` if the loss rows are linear in the output layers (detected before
@@ -29,7 +30,7 @@ def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int 
     if name == "adam+lbfgs":
         return [Adam(steps, lr=lr), LBFGS(lbfgs_steps)]
     if name == "lstsq":
-        return [GaussNewton(1), GaussNewton(gn_steps, damping=1e-8)]
+        return [GaussNewton(1)]
     if name == "gauss-newton":
         return ([Adam(steps, lr=lr)] if steps > 0 else []) + [GaussNewton(gn_steps, damping=1e-3)]
     raise ConfigError(f"--trainer {name!r} is invalid: choose one of {', '.join(TRAINERS)}")
