@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 
 from . import baselines, metrics, reference  # noqa: E402
 from ._ansatz import Ansatz, CoefficientNet, Network  # noqa: E402
-from ._errors import ConfigError, GluennError, TrainingError, require  # noqa: E402
+from ._errors import ConfigError, GluennError, Interrupted, TrainingError, require  # noqa: E402
 from ._experiment import Component, CustomSetup, Experiment, RunResult, Setup, run_experiment  # noqa: E402
 from ._losses import Loss  # noqa: E402
 from ._params import Param, Params, parse_overrides  # noqa: E402
@@ -27,7 +27,7 @@ from .train import LBFGS, Adam, Fit, GaussNewton, History, Objective, Phase, fit
 __all__ = [
     "TRAINERS", "trainer_phases",
     "Adam", "Ansatz", "CoefficientNet", "Component", "ConfigError", "CustomSetup", "Data", "Equation", "Evaluation",
-    "Experiment", "Fit", "GaussNewton", "GluennError", "History", "Interval", "LBFGS", "Loss", "Network", "Objective", "Param",
+    "Experiment", "Fit", "GaussNewton", "GluennError", "History", "Interrupted", "Interval", "LBFGS", "Loss", "Network", "Objective", "Param",
     "Params", "Phase", "Plateau", "Points", "Problem", "Residual", "RunResult", "SampleSet", "Setup", "Solution",
     "Suppress", "Term", "TrainingError", "baselines", "fit", "linspace", "load", "logspace", "metrics",
     "node", "optimise", "parse_overrides", "points", "reference", "require", "run_experiment", "save",

@@ -23,3 +23,8 @@ def require(condition: bool, field: str, value: object, fix: str) -> None:
     """Raise :class:`ConfigError` with a one-line message unless ``condition`` holds."""
     if not condition:
         raise ConfigError(f"{field}={value!r} is invalid: {fix}")
+
+
+class Interrupted(GluennError):
+    """Training was stopped with Ctrl-C; the message says where the progress was saved and how
+    to continue (``gluenn run ... --resume OUT``)."""

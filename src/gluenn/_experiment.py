@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from ._ansatz import Network
-from ._errors import ConfigError, require
+from ._errors import ConfigError, Interrupted, require
 from ._io import prepare_out_dir, write_csv, write_json, write_jsonl
 from ._params import Param, Params, parse_overrides, parse_value
 from ._problem import Problem
@@ -27,7 +27,8 @@ from .baselines import MatchingBand
 from .metrics import readout_errors, rel_err, solution_errors
 from .readout import Solution, SolutionLike
 from .readout._plots import plot_coefficients, plot_solution
-from .train import Fit, Phase, fit, save
+from .train import Fit, Phase, fit, init_ansatz, save
+from .train._resume import ResumeStore
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -88,9 +89,11 @@ class CustomSetup(abc.ABC):
     """
 
     @abc.abstractmethod
-    def run(self, *, seed: int, out_dir: pathlib.Path | None, progress: bool | None) -> tuple[dict, dict]:
+    def run(self, *, seed: int, out_dir: pathlib.Path | None, progress: bool | None,
+            store: ResumeStore) -> tuple[dict, dict]:
         """Train and score; write every output except ``metrics.json`` into `out_dir` (if given).
-        Returns ``(metrics, models)``."""
+        Train each named part through `store` (skip what it has finished, continue what it
+        interrupted; on an interruption call :func:`interrupted`). Returns ``(metrics, models)``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,7 +114,7 @@ class Experiment:
         base = {}
         if preset is not None:
             if preset not in self.presets:
-                raise ConfigError(f"--preset {preset!r} is invalid: {self.name} has presets "
+                raise ConfigError(f"--preset/--variant {preset!r} is invalid: {self.name} has presets "
                                   f"{sorted(self.presets) or 'none'}")
             # preset values may be written as text ("1e-3", "false"): parse them like --set
             base = {k: parse_value(k, v, self.parameters[k].default) if isinstance(v, str) else v
@@ -154,36 +157,54 @@ def _grid(lo: float, hi: float, n: int, scale: str) -> np.ndarray:
 
 
 def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str] = (), seed: int = 0,
-                   out=None, progress: bool | None = None, preset: str | None = None) -> RunResult:
+                   out=None, progress: bool | None = None, preset: str | None = None,
+                   resume: bool = False) -> RunResult:
     """Train, score against the reference and the matching baseline, and write the outputs.
 
     **Arguments:** `experiment`; `overrides` (``{"eta": 1e5}`` or ``["eta=1e5"]``); `seed`;
     `out` (output folder; ``None`` writes nothing); `progress` (progress bar); `preset` (a
-    named configuration of the experiment, applied before `overrides`).
+    named configuration of the experiment, applied before `overrides`); `resume` (continue the
+    interrupted run saved in `out`, which must have the same configuration).
 
     **Returns:** a :class:`RunResult`. **Raises:** :class:`~gluenn.ConfigError` for bad
-    parameters (before any training starts).
+    parameters (before any training starts); :class:`~gluenn.Interrupted` after ``Ctrl-C``
+    (the progress is saved in ``out/resume/`` and a partial ``metrics.json`` is written).
     """
     require(isinstance(seed, int) and seed >= 0, "--seed", seed, "use a non-negative integer")
     params = experiment.params(overrides, preset)
+    require(not resume or out is not None, "resume", resume, "give the output folder of the interrupted run")
     out_dir = prepare_out_dir(out) if out is not None else None
+    fingerprint = {"experiment": experiment.name, "params": dict(params), "seed": seed, "preset": preset}
+    store = ResumeStore.open(out_dir, fingerprint) if resume else ResumeStore(out_dir, fingerprint)
     t_start = time.perf_counter()
     setup = experiment.build(params)
     t_setup = time.perf_counter() - t_start
     if isinstance(setup, CustomSetup):
-        body, models = setup.run(seed=seed, out_dir=out_dir, progress=progress)
-        metrics = {"experiment": experiment.name, "params": dict(params), "seed": seed, "preset": preset,
-                   "versions": _versions(), **body}
+        body, models = setup.run(seed=seed, out_dir=out_dir, progress=progress, store=store)
+        metrics = {**fingerprint, "versions": _versions(), **body}
         metrics.setdefault("train", {})["setup_seconds"] = round(t_setup, 3)
         metrics["seconds_total"] = round(time.perf_counter() - t_start, 3)
         if out_dir is not None:
             write_json(out_dir / "metrics.json", metrics)
+        store.clear()
         return RunResult(metrics, models, out_dir)
 
     fits: dict[str, Fit] = {}
     for name, comp in setup.components.items():
+        like = init_ansatz(comp.problem, setup.network, seed) if resume else None
+        done = store.done(name, like) if resume else None
+        if done is not None:
+            fits[name] = Fit(comp.problem, setup.network, seed, *done)
+            continue
+        start = store.start(name, like) if resume else None
         fits[name] = fit(comp.problem, network=setup.network, trainer=setup.trainer, seed=seed,
-                         log_every=setup.log_every, tol=setup.tol, progress=progress)
+                         log_every=setup.log_every, tol=setup.tol, progress=progress,
+                         init=start[0] if start else None, resume=start[1] if start else None)
+        h = fits[name].history
+        if h.stop_reason == "interrupted":
+            interrupted(store, name, fits[name].ansatz, h,
+                        [{"component": k, **r} for k, f in fits.items() for r in f.history.rows])
+        store.finish(name, fits[name].ansatz, h)
     sols = {k: f.solution for k, f in fits.items()}
     refs = {k: c.reference for k, c in setup.components.items()}
 
@@ -255,6 +276,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
             "final_loss": sum(f.history.final["loss"] for f in fits.values()),
             "loss_terms": loss_terms,
             "stop_reason": stop if len(stop) > 1 else next(iter(stop.values())),
+            "retries": {k: f.history.retries for k, f in fits.items()},
             "trainer": [p.to_dict() for p in setup.trainer],
             "structure": {k: f.history.structure for k, f in fits.items()},
             "phases_run": {k: f.history.phases for k, f in fits.items()},
@@ -270,7 +292,29 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
 
     if out_dir is not None:
         _write_outputs(out_dir, experiment, setup, fits, evals, truths, x, metrics)
+    store.clear()
     return RunResult(metrics, fits, out_dir)
+
+
+def interrupted(store: ResumeStore, part: str, params, history, rows: list):
+    """Save the progress of a run interrupted in `part` and raise :class:`~gluenn.Interrupted`.
+
+    With an output folder: ``resume/`` (see :class:`~gluenn.train.ResumeStore`), the log so far
+    and a ``metrics.json`` with ``"complete": false`` and the command that continues the run."""
+    where = store.interrupted(part, params, history)
+    steps = history.steps
+    if where is None:
+        raise Interrupted(f"training interrupted in {part!r} at step {steps} (no output folder: nothing saved)")
+    out_dir = where.parent
+    fp = store.fingerprint
+    hint = f"gluenn run {fp['experiment']} --resume {out_dir}"
+    write_jsonl(out_dir / "log.jsonl", rows)
+    write_json(out_dir / "metrics.json", {
+        **fp, "versions": _versions(), "complete": False,
+        "train": {"stop_reason": "interrupted", "interrupted_in": part, "steps": steps,
+                  "loss_terms": history.final_terms, "resume": hint}})
+    raise Interrupted(f"training interrupted in {part!r} at step {steps}; progress saved in {where}; "
+                      f"continue with: {hint}")
 
 
 def _write_outputs(out_dir, experiment, setup, fits, evals, truths, x, metrics) -> None:

@@ -12,6 +12,10 @@ from ._errors import ConfigError, require
 
 Spacing = Literal["linear", "log"]
 
+#: Most points one interval may hold: the least-squares trainers build a Jacobian with a row per
+#: point and parameter, so more would not fit in memory (and no ODE here needs it).
+MAX_POINTS = 1_000_000
+
 
 @dataclasses.dataclass(frozen=True)
 class Interval:
@@ -24,6 +28,8 @@ class Interval:
 
     def __post_init__(self) -> None:
         require(isinstance(self.n, int) and self.n >= 1, "n", self.n, "use at least one point")
+        require(self.n <= MAX_POINTS, "n", self.n, f"use at most {MAX_POINTS:,} points per interval "
+                "(check the interval ends and the point density)")
         require(
             math.isfinite(self.lo) and math.isfinite(self.hi), "interval", (self.lo, self.hi),
             "both ends must be finite numbers",
@@ -78,14 +84,20 @@ class Points:
         return out
 
 
+def _count(n) -> int:
+    require(isinstance(n, (int, np.integer)) or (isinstance(n, float) and n.is_integer()), "n", n,
+            "the number of points must be a whole number")
+    return int(n)
+
+
 def linspace(lo: float, hi: float, n: int) -> Points:
     """``n`` linearly spaced points on ``[lo, hi]``."""
-    return Points((Interval(float(lo), float(hi), int(n), "linear"),))
+    return Points((Interval(float(lo), float(hi), _count(n), "linear"),))
 
 
 def logspace(lo: float, hi: float, n: int) -> Points:
     """``n`` logarithmically spaced points on ``[lo, hi]`` (needs ``0 < lo < hi``)."""
-    return Points((Interval(float(lo), float(hi), int(n), "log"),))
+    return Points((Interval(float(lo), float(hi), _count(n), "log"),))
 
 
 def points(values) -> Points:

@@ -6,7 +6,7 @@ import argparse
 import sys
 import textwrap
 
-from ._errors import GluennError
+from ._errors import GluennError, Interrupted
 
 _EPILOG = textwrap.dedent("""\
     examples:
@@ -17,12 +17,14 @@ _EPILOG = textwrap.dedent("""\
                                                    matching baseline are recomputed)
       gluenn run freezeout --preset paper          the paper's Table I sampling exactly
       gluenn run freezeout --steps 500 --out /tmp/quick
-      gluenn run tunneling                         |R|², |T|² of the paper's barrier (≈ 40 s)
+      gluenn run tunneling                         |R|², |T|² of the paper's barrier (≈ 25 s)
       gluenn run tunneling --set V0=4.5 --set d=6  your own barrier: sampling follows d, σ, k
       gluenn run darkphoton                        late amplitude X_end of the dark photon (≈ 20 s)
       gluenn run hodgkin-huxley                    PI-NODE-SR: spike F1, drift, RMSEs over 1000 ms
       gluenn run hodgkin-huxley --variant pinn     a baseline or ablation row (see `gluenn show`)
       gluenn ablate hodgkin-huxley --quick         the paper's Tables 2-3 as Markdown + JSON
+      gluenn run freezeout --resume runs/freezeout continue a run stopped with Ctrl-C (the first
+                                                   Ctrl-C finishes the running chunk and saves)
 
     every run writes into its --out folder: metrics.json (read-outs with pred/true/rel_err,
     solution errors, matching baseline, timings, why training stopped), solution.png,
@@ -48,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                          epilog="see `gluenn show EXPERIMENT` for the parameters --set accepts")
     run.add_argument("experiment", help="name from `gluenn list`")
     run.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT)")
-    run.add_argument("--seed", type=int, default=0, help="initialisation seed (default 0)")
+    run.add_argument("--seed", type=int, default=None, help="initialisation seed (default 0)")
     run.add_argument("--steps", type=int, default=None, help="Adam steps (shortcut for --set steps=N)")
     run.add_argument("--trainer", default=None, metavar="NAME",
                      help="adam | adam+lbfgs | lstsq | gauss-newton (shortcut for --set trainer=NAME)")
@@ -57,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--preset", "--variant", dest="preset", default=None,
                      help="a named configuration: 'paper', or a variant/ablation row (see `gluenn show`)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--resume", metavar="OUT", default=None,
+                     help="continue the run that Ctrl-C interrupted in folder OUT (same configuration; "
+                          "--set/--seed/--preset may be left out: they are read from OUT)")
     ab = sub.add_parser("ablate", help="run every variant of an experiment and tabulate the read-outs",
                         epilog="writes ablation.md and ablation.json (plus one run folder per row) into --out")
     ab.add_argument("experiment", help="name from `gluenn list` (its presets are the rows)")
@@ -89,6 +94,28 @@ def _fmt(v) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
+def _resume_config(e, args, overrides) -> tuple:
+    """``(overrides, seed, preset, out)`` for ``--resume OUT``: what the user gave, or else the
+    interrupted run's own configuration read from ``OUT/resume/state.json``."""
+    import json
+    import pathlib
+    out = pathlib.Path(args.resume)
+    if args.out is not None and pathlib.Path(args.out) != out:
+        raise _config_error(f"--out {args.out!r} is invalid with --resume {args.resume!r}: a resumed run "
+                            "writes into its own folder; leave --out out")
+    path = out / "resume" / "state.json"
+    if not path.is_file():
+        raise _config_error(f"--resume {args.resume!r} is invalid: no interrupted run there ({path} is missing)")
+    fp = json.loads(path.read_text()).get("fingerprint", {})
+    if fp.get("experiment") != e.name:
+        raise _config_error(f"--resume {args.resume!r} is invalid: it holds a {fp.get('experiment')!r} run, "
+                            f"not {e.name!r}")
+    given = bool(overrides) or args.seed is not None or args.preset is not None
+    if given:
+        return overrides, args.seed or 0, args.preset, out
+    return dict(fp.get("params", {})), int(fp.get("seed", 0)), fp.get("preset"), out
+
+
 def _cmd_run(args) -> None:
     from ._experiment import run_experiment
     from .experiments import get
@@ -98,12 +125,15 @@ def _cmd_run(args) -> None:
         overrides.append(f"steps={args.steps}")
     if args.trainer is not None:
         overrides.append(f"trainer={args.trainer}")
-    e.params(overrides, args.preset)  # validate before any output
-    out = args.out or f"runs/{e.name}"
+    if args.resume is not None:
+        overrides, seed, preset, out = _resume_config(e, args, overrides)
+    else:
+        seed, preset, out = args.seed or 0, args.preset, args.out or f"runs/{e.name}"
+    e.params(overrides, preset)  # validate before any output
     progress = False if args.no_progress else None
-    print(f"gluenn run {e.name} (seed {args.seed}) -> {out}", file=sys.stderr)
-    res = run_experiment(e, overrides=overrides, seed=args.seed, out=out, progress=progress,
-                         preset=args.preset)
+    print(f"gluenn run {e.name} (seed {seed}){' resumed' if args.resume else ''} -> {out}", file=sys.stderr)
+    res = run_experiment(e, overrides=overrides, seed=seed, out=out, progress=progress,
+                         preset=preset, resume=args.resume is not None)
     m = res.metrics
     t = m["train"]
     print(f"\n{e.name}: {t['steps']} steps, stopped: {t['stop_reason']}; train {t['seconds']:.1f} s, "
@@ -163,6 +193,9 @@ def main(argv=None) -> int:
         else:
             parser.print_help()
             return 0
+    except Interrupted as exc:
+        print(f"gluenn: {exc}", file=sys.stderr)
+        return 130
     except GluennError as exc:
         print(f"gluenn: error: {exc}", file=sys.stderr)
         return 2

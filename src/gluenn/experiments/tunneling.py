@@ -129,10 +129,6 @@ def build(p: gn.Params) -> gn.Setup:
     components = {}
     for part, (f, df) in {"re": (np.cos, lambda x: -k * np.sin(k * x)),
                           "im": (np.sin, lambda x: k * np.cos(k * x))}.items():
-        # not stiff (|V − E| ≤ max(V0 − E, E)): explicit order 8; Radau at the same tolerance took 5.5 s
-        # per part and agrees to 1e-11 of max|ψ| (measured)
-        ref = gn.reference.solve_equation(equation, L, [f(k * L), df(L)], -L, method="DOP853",
-                                          rtol=1e-12, atol=1e-12)
         free = gn.linspace(*outside_l, n(*outside_l)) | gn.linspace(*outside_r, n(*outside_r))
         barrier = gn.linspace(*inside, n(*inside))
         samples = [
@@ -146,6 +142,11 @@ def build(p: gn.Params) -> gn.Setup:
                                        weight=p.lambda_magnitude, name="magnitude"))
         if p.lambda_plateau > 0:
             samples.append(gn.Plateau(free, terms="plane", weight=p.lambda_plateau, scale=1.0 / k))
+        # the reference after the samples: a mistyped length fails on the point count at once.
+        # Not stiff (|V − E| ≤ max(V0 − E, E)): explicit order 8; Radau at the same tolerance took
+        # 5.5 s per part and agrees to 1e-11 of max|ψ| (measured)
+        ref = gn.reference.solve_equation(equation, L, [f(k * L), df(L)], -L, method="DOP853",
+                                          rtol=1e-12, atol=1e-12)
         problem = gn.Problem(
             terms=[gn.Term("plane", plane, coefficients=("cos", "sin")),
                    gn.Term("grow", grow, coefficients=("C",)), gn.Term("decay", decay, coefficients=("D",))],

@@ -13,7 +13,8 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from .._experiment import CustomSetup
+from .._errors import Interrupted
+from .._experiment import CustomSetup, interrupted
 from .._io import atomic_write_bytes, write_csv, write_jsonl
 from ..metrics import rmse, spike_metrics
 from ..train import Phase, optimise
@@ -60,13 +61,28 @@ class NODESetup(CustomSetup):
     log_every: int = 50
     info: Mapping = dataclasses.field(default_factory=dict)
 
-    def run(self, *, seed, out_dir, progress):
+    def run(self, *, seed, out_dir, progress, store=None):
         params, static = eqx.partition(self.init(jax.random.PRNGKey(seed)), eqx.is_inexact_array)
-        rows, stops, train_s, compile_s, steps = [], [], 0.0, 0.0, 0
+        like = params
+        rows, stops, train_s, compile_s, steps, retries = [], [], 0.0, 0.0, 0, {}
         for stage in self.stages:
             def f(p, loss=stage.loss):
                 return loss(eqx.combine(p, static))
-            params, hist = optimise(f, params, stage.phases, log_every=self.log_every, progress=progress)
+            done = store.done(stage.name, like) if store is not None else None
+            if done is not None:
+                params, hist = done
+            else:
+                start = store.start(stage.name, like) if store is not None else None
+                params, hist = optimise(f, start[0] if start else params, stage.phases, log_every=self.log_every,
+                                        progress=progress, resume=start[1] if start else None)
+                if hist.stop_reason == "interrupted":
+                    rows += [{"stage": stage.name, **r, "step": r["step"] + steps} for r in hist.rows]
+                    if store is None:
+                        raise Interrupted(f"training interrupted in stage {stage.name!r}")
+                    interrupted(store, stage.name, params, hist, rows)
+                if store is not None:
+                    store.finish(stage.name, params, hist)
+            retries[stage.name] = hist.retries
             rows += [{"stage": stage.name, **r, "step": r["step"] + steps} for r in hist.rows]
             steps += hist.steps
             train_s += hist.train_seconds
@@ -92,7 +108,7 @@ class NODESetup(CustomSetup):
             "train": {"steps": steps, "seconds": round(train_s, 3), "compile_seconds": round(compile_s, 3),
                       "eval_seconds": round(eval_s, 3), "final_loss": rows[-1]["loss"],
                       "loss_terms": {k: v for k, v in rows[-1].items() if k not in ("stage", "phase", "step", "time", "loss")},
-                      "stop_reason": "; ".join(stops),
+                      "stop_reason": "; ".join(stops), "retries": retries,
                       "stages": [{"name": s.name, "phases": [p.to_dict() for p in s.phases]} for s in self.stages]},
             "prediction": {"diverged_at_ms": first},
             **dict(self.info),

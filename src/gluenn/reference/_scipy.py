@@ -58,19 +58,37 @@ class ReferenceSolution:
         return np.array([self._rhs(xi, si)[0] for xi, si in zip(x.ravel(), s.reshape(1, -1).T)]).reshape(x.shape)
 
 
+class _Budget:
+    """Counts right-hand-side calls and stops a solve that would run for minutes (e.g. a domain
+    that holds millions of oscillations after a mistyped parameter)."""
+
+    def __init__(self, rhs, limit: int, where: str):
+        self.rhs, self.limit, self.where, self.calls = rhs, limit, where, 0
+
+    def __call__(self, x, s):
+        self.calls += 1
+        if self.calls > self.limit:
+            raise ConfigError(f"max_evaluations={self.limit} is too few for the reference solve {self.where}: "
+                              "check the domain length against the problem's scales (a mistyped parameter?), "
+                              "or raise max_evaluations")
+        return self.rhs(x, s)
+
+
 def solve_ivp(rhs: Callable, x0: float, state0: Sequence[float], x_end: float, *,
               method: str = "Radau", rtol: float = 1e-11, atol: float = 1e-14,
-              jac: Callable | None = None) -> ReferenceSolution:
+              jac: Callable | None = None, max_evaluations: int = 1_000_000) -> ReferenceSolution:
     """Integrate ``d state/dx = rhs(x, state)`` from ``x0`` to ``x_end`` (either direction).
 
-    `rhs` takes and returns NumPy arrays. Raises :class:`~gluenn.ConfigError` if the solver fails.
+    `rhs` takes and returns NumPy arrays. Raises :class:`~gluenn.ConfigError` if the solver fails
+    or needs more than `max_evaluations` calls of `rhs`.
     """
     state0 = np.asarray(state0, dtype=np.float64)
     require(method in METHODS, "method", method, f"use one of {', '.join(METHODS)}")
     require(bool(np.all(np.isfinite(state0))), "reference initial state", state0.tolist(),
             "the initial condition must be finite")
     implicit = {"jac": jac} if method in IMPLICIT else {}
-    res = scipy.integrate.solve_ivp(rhs, (x0, x_end), state0, method=method, rtol=rtol, atol=atol,
+    budget = _Budget(rhs, max_evaluations, f"from x={x0:g} to {x_end:g}")
+    res = scipy.integrate.solve_ivp(budget, (x0, x_end), state0, method=method, rtol=rtol, atol=atol,
                                     dense_output=True, **implicit)
     if not res.success:
         raise ConfigError(f"reference solve from x={x0} to {x_end} failed ({res.message}); "
@@ -112,7 +130,7 @@ def solve_equation(equation: Equation, x0: float, state0: Sequence[float], x_end
 
 
 def trajectory(rhs: Callable, state0: Sequence[float], t_eval, *, method: str = "Radau", rtol: float = 1e-10,
-               atol: float = 1e-10, jac: Callable | None = None) -> np.ndarray:
+               atol: float = 1e-10, jac: Callable | None = None, max_evaluations: int = 1_000_000) -> np.ndarray:
     """States of ``d z/dt = rhs(t, z)`` (NumPy in and out) at the increasing times `t_eval`,
     from ``z(t_eval[0]) = state0``; shape ``(T, D)``. Stiff-safe default (Radau).
 
@@ -125,7 +143,8 @@ def trajectory(rhs: Callable, state0: Sequence[float], t_eval, *, method: str = 
     require(method in METHODS, "method", method, f"use one of {', '.join(METHODS)}")
     require(bool(np.all(np.isfinite(state0))), "reference initial state", state0.tolist(), "must be finite")
     implicit = {"jac": jac} if method in IMPLICIT else {}
-    res = scipy.integrate.solve_ivp(rhs, (t_eval[0], t_eval[-1]), state0, method=method, rtol=rtol, atol=atol,
+    budget = _Budget(rhs, max_evaluations, f"over t in [{t_eval[0]:g}, {t_eval[-1]:g}]")
+    res = scipy.integrate.solve_ivp(budget, (t_eval[0], t_eval[-1]), state0, method=method, rtol=rtol, atol=atol,
                                     t_eval=t_eval, **implicit)
     if not res.success:
         raise ConfigError(f"reference solve over [{t_eval[0]}, {t_eval[-1]}] failed ({res.message}); "

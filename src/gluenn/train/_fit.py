@@ -66,6 +66,7 @@ def fit(
     progress: bool | None = None,
     callback=None,
     init: Ansatz | None = None,
+    resume=None,
 ) -> Fit:
     """Train the coefficient network of ``problem``.
 
@@ -78,7 +79,8 @@ def fit(
 
     **Other arguments:** `log_every` (steps per compiled chunk and log row), `tol` (stop once
     the total loss is below it), `progress` (progress bar; default on a terminal), `callback`
-    (``callback(row, params)`` per chunk), `init` (start from this ansatz instead of a fresh one).
+    (``callback(row, params)`` per chunk), `init` (start from this ansatz instead of a fresh one),
+    `resume` (``(history, Resume)`` of an interrupted fit, with `init` its returned ansatz: continue it).
 
     **Returns:** a :class:`Fit`. **Raises:** :class:`~gluenn.ConfigError` for an invalid problem
     or user function (found before compiling).
@@ -99,7 +101,7 @@ def fit(
                       "rows are linear in the output layers; this problem's are not, so it is a single "
                       "linearised step: use trainer 'auto' or 'gauss-newton'", stacklevel=2)
     params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
-                               progress=progress, callback=callback)
+                               progress=progress, callback=callback, resume=resume)
     history.structure = structure
     history.phases = [p.to_dict() for p in phases]
     return Fit(problem, network, seed, eqx.combine(params, static), history)

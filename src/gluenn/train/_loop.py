@@ -4,14 +4,17 @@ Every model (GlueNN ansatz, neural ODE, baseline PINN) trains through :func:`opt
 the caller gives a pure loss ``f(params) -> (total, {term: value})`` and a list of phases.
 Steps run ``log_every`` at a time inside one compiled ``lax.fori_loop`` (no Python per step,
 one compilation per phase); between chunks the loss terms come to the host for the log, the
-progress bar, early stopping and the non-finite guard.
+progress bar, early stopping, the non-finite guard (roll back, retry with a smaller step) and
+``Ctrl-C`` (finish the chunk, then stop with a :class:`Resume` point).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -30,8 +33,11 @@ class History:
     - `rows`: one dict per log point: ``phase``, ``step`` (global), ``loss``, each loss term,
       ``time`` (seconds of training so far).
     - `stop_reason`: why training stopped (``"completed"``, ``"tolerance reached"``,
-      ``"non-finite loss"``, ``"interrupted"``, ``"stalled"``).
+      ``"non-finite loss ..."`` once the retries are used up, ``"interrupted"``).
+    - `retries`: one dict per non-finite chunk that was rolled back and retried with a
+      smaller step (phase, step, the phase's new settings).
     - `compile_seconds` / `train_seconds`: compilation separated from stepping.
+    - `resume`: where an interrupted run stopped (``None`` otherwise).
     """
 
     rows: list = dataclasses.field(default_factory=list)
@@ -39,9 +45,19 @@ class History:
     stop_reason: str = "completed"
     structure: str | None = None
     phases: list = dataclasses.field(default_factory=list)
+    retries: list = dataclasses.field(default_factory=list)
     steps: int = 0
     compile_seconds: float = 0.0
     train_seconds: float = 0.0
+    resume: "Resume | None" = None
+
+    def to_dict(self) -> dict:
+        """JSON-ready (without `resume`)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "resume"}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(**{k: v for k, v in d.items() if k in {f.name for f in dataclasses.fields(cls)}})
 
     @property
     def final(self) -> dict:
@@ -51,6 +67,52 @@ class History:
     def final_terms(self) -> dict:
         """The loss terms of the last log row (without step, time or diagnostics)."""
         return {k: self.final[k] for k in self.term_names if k in self.final}
+
+
+@dataclasses.dataclass
+class Resume:
+    """Where an interrupted :func:`optimise` stopped, to continue it bit-identically.
+
+    - `phase_index`: index into the phases given to :func:`optimise`.
+    - `phase`: that phase as it was running (after retries its step is smaller).
+    - `done`: steps of `phase` already taken.
+    - `state`: its optimiser state (a pytree), or the bytes of one written by
+      ``eqx.tree_serialise_leaves`` (read back against ``phase.init(params)``).
+
+    `phase` may also be the dict of its fields (as saved in JSON); :func:`optimise` rebuilds it
+    on the class of the phase at `phase_index`.
+    """
+
+    phase_index: int
+    phase: Phase
+    done: int
+    state: object
+
+
+class _CtrlC:
+    """First Ctrl-C: finish the running chunk, then stop cleanly. Second: abort at once."""
+
+    def __init__(self):
+        self.requested = False
+        self._old = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\ngluenn: stopping after the current chunk of steps (Ctrl-C again to abort now)",
+              file=sys.stderr, flush=True)
+
+    def __exit__(self, *exc):
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        return False
 
 
 class _Progress:
@@ -83,6 +145,8 @@ def optimise(
     tol: float | None = None,
     progress: bool | None = None,
     callback: Callable[[dict, object], None] | None = None,
+    max_retries: int = 3,
+    resume: "tuple[History, Resume] | None" = None,
 ):
     """Minimise ``f(params) -> (total, terms)`` through ``phases`` in order.
 
@@ -96,72 +160,140 @@ def optimise(
     - `tol`: stop everything once the total loss is below it.
     - `progress`: show a bar (default: only on a terminal).
     - `callback`: ``callback(row, params)`` after each chunk.
+    - `max_retries`: non-finite chunks retried per phase (see below).
+    - `resume`: ``(history, Resume)`` of an interrupted call with the same `f` and `phases`
+      (and `params` as it returned them): continues where it stopped; with the same chunking
+      the result is bit-identical to an uninterrupted run.
 
-    **Returns:** ``(params, History)``. If a chunk ends with a non-finite loss, the parameters
-    roll back to the last finite state and training stops with that reason; ``Ctrl-C`` stops
-    it with ``"interrupted"`` and keeps the last finite state.
+    **Returns:** ``(params, History)``.
+
+    **Guards.** A chunk that ends with a non-finite loss is not applied: the parameters roll
+    back to the last finite state and the phase restarts from there with a smaller step
+    (:meth:`Phase.retry`: Adam's rate × 1/4, fresh L-BFGS memory, more Levenberg–Marquardt
+    damping), at most `max_retries` times per phase; after that training stops with the
+    reason in ``History.stop_reason``. ``Ctrl-C`` finishes the running chunk and stops with
+    ``"interrupted"`` and ``History.resume`` set (a second ``Ctrl-C`` aborts at once, keeping
+    the last completed chunk).
     """
     require(isinstance(log_every, int) and log_every >= 1, "log_every", log_every, "use a positive integer")
+    require(isinstance(max_retries, int) and max_retries >= 0, "max_retries", max_retries, "use an integer >= 0")
     if progress is None:
         progress = sys.stderr.isatty()
-    hist = History()
-    total_steps = sum(p.steps for p in phases)
-    bar = _Progress(total_steps, progress)
     objective = f if isinstance(f, Objective) else Objective(f)
     evaluate = jax.jit(objective.value)
+    hist, at = resume if resume is not None else (History(), None)
+    if at is not None and isinstance(at.phase, dict):  # as read back from JSON: on the class given
+        base = phases[at.phase_index]
+        known = {f.name for f in dataclasses.fields(base)}
+        at = dataclasses.replace(at, phase=dataclasses.replace(base, **{k: v for k, v in at.phase.items()
+                                                                        if k in known}))
+    hist.stop_reason, hist.resume = "completed", None
     t0 = time.perf_counter()
     evaluate.lower(params).compile()
     hist.compile_seconds += time.perf_counter() - t0
-    loss0, terms0 = evaluate(params)
-    row = _row("init", 0, loss0, terms0, 0.0)
-    hist.rows.append(row)
-    term_keys = list(terms0)
-    hist.term_names = term_keys
+    if at is None:
+        loss0, terms0 = evaluate(params)
+        hist.rows.append(_row("init", 0, loss0, terms0, 0.0))
+        hist.term_names = list(terms0)
+    term_keys = hist.term_names
+    bar = _Progress(sum(p.steps for p in phases), progress)
+    if at is not None:
+        bar.update(hist.steps, "resumed", hist.rows[-1], term_keys)
+    # (phase index, phase, steps done in it, params, optimiser state, global steps): replaced
+    # whole after each chunk, so that an abort at any moment leaves a consistent resume point
+    snap = None
     try:
-        for phase in phases:
-            if phase.steps == 0:
-                continue
-            state = phase.init(params)
-
-            def chunk(p, s, n, phase=phase):
-                return jax.lax.fori_loop(0, n, lambda _, c: phase.step(objective, *c), (p, s))
-
-            t0 = time.perf_counter()
-            compiled = jax.jit(chunk).lower(params, state, jnp.int32(1)).compile()
-            hist.compile_seconds += time.perf_counter() - t0
-            done, last_loss = 0, float(hist.rows[-1]["loss"])
-            while done < phase.steps:
-                n = min(log_every, phase.steps - done)
-                t0 = time.perf_counter()
-                new_params, new_state = compiled(params, state, jnp.int32(n))
-                loss, terms = evaluate(new_params)
-                loss = float(loss)
-                hist.train_seconds += time.perf_counter() - t0
-                if not math.isfinite(loss):
-                    hist.stop_reason = "non-finite loss"
-                    raise _Stop
-                params, state = new_params, new_state
-                done += n
-                hist.steps += n
-                row = _row(phase.name, hist.steps, loss, terms, hist.train_seconds)
-                row.update({k: float(v) for k, v in phase.diagnostics(state).items()})
-                hist.rows.append(row)
-                bar.update(n, phase.name, row, term_keys)
-                if callback is not None:
-                    callback(row, params)
-                if tol is not None and loss < tol:
-                    hist.stop_reason = "tolerance reached"
-                    raise _Stop
-                if loss == last_loss and phase.name in ("lbfgs", "gauss-newton"):
-                    break  # converged to machine precision: on to the next phase, if any
-                last_loss = loss
+        with _CtrlC() as ctrl_c:
+            for i, phase in enumerate(phases):
+                if at is not None and i < at.phase_index:
+                    continue
+                if at is not None and i == at.phase_index:
+                    phase, done = at.phase, at.done
+                    state = at.state
+                    if isinstance(state, (bytes, bytearray)):
+                        state = _read_leaves(state, phase.init(params))
+                else:
+                    done, state = 0, phase.init(params)
+                if phase.steps == 0:
+                    continue
+                snap = (i, phase, done, params, state, hist.steps)
+                compiled = _compile(objective, phase, params, state, hist)
+                last_loss, retries = float(hist.rows[-1]["loss"]), 0
+                while done < phase.steps:
+                    n = min(log_every, phase.steps - done)
+                    t0 = time.perf_counter()
+                    new_params, new_state = compiled(params, state, jnp.int32(n))
+                    loss, terms = evaluate(new_params)
+                    loss = float(loss)
+                    hist.train_seconds += time.perf_counter() - t0
+                    if not math.isfinite(loss):
+                        smaller = phase.retry(phase.steps - done) if retries < max_retries else None
+                        if smaller is None:
+                            hist.stop_reason = (f"non-finite loss at step {hist.steps + n} of {phase.name}"
+                                                + (f" after {retries} retries with smaller steps" if retries else ""))
+                            raise _Stop
+                        retries += 1
+                        hist.retries.append({"phase": phase.name, "step": hist.steps, **_changed(phase, smaller)})
+                        phase, done, state = smaller, 0, smaller.init(params)
+                        snap = (i, phase, done, params, state, hist.steps)
+                        compiled = _compile(objective, phase, params, state, hist)
+                        continue
+                    params, state = new_params, new_state
+                    done += n
+                    hist.steps += n
+                    snap = (i, phase, done, params, state, hist.steps)
+                    row = _row(phase.name, hist.steps, loss, terms, hist.train_seconds)
+                    row.update({k: float(v) for k, v in phase.diagnostics(state).items()})
+                    hist.rows.append(row)
+                    bar.update(n, phase.name, row, term_keys)
+                    if callback is not None:
+                        callback(row, params)
+                    if tol is not None and loss < tol:
+                        hist.stop_reason = "tolerance reached"
+                        raise _Stop
+                    if ctrl_c.requested:
+                        raise KeyboardInterrupt
+                    if loss == last_loss and phase.name in ("lbfgs", "gauss-newton"):
+                        break  # converged to machine precision: on to the next phase, if any
+                    last_loss = loss
     except _Stop:
         pass
     except KeyboardInterrupt:
         hist.stop_reason = "interrupted"
+        if snap is not None:
+            i, phase, done, params, state, hist.steps = snap
+            hist.resume = Resume(i, phase, done, state)
+            del hist.rows[_rows_upto(hist.rows, hist.steps):]
     finally:
         bar.close()
     return params, hist
+
+
+def _compile(objective, phase, params, state, hist):
+    def chunk(p, s, n):
+        return jax.lax.fori_loop(0, n, lambda _, c: phase.step(objective, *c), (p, s))
+
+    t0 = time.perf_counter()
+    compiled = jax.jit(chunk).lower(params, state, jnp.int32(1)).compile()
+    hist.compile_seconds += time.perf_counter() - t0
+    return compiled
+
+
+def _changed(old: Phase, new: Phase) -> dict:
+    a, b = dataclasses.asdict(old), dataclasses.asdict(new)
+    return {k: v for k, v in b.items() if a.get(k) != v}
+
+
+def _rows_upto(rows: list, steps: int) -> int:
+    """Rows logged up to global step `steps` (a row may follow the last snapshot on an abort)."""
+    return next((j for j, r in enumerate(rows) if r["step"] > steps), len(rows))
+
+
+def _read_leaves(data: bytes, like):
+    import io
+
+    import equinox as eqx
+    return eqx.tree_deserialise_leaves(io.BytesIO(bytes(data)), like)
 
 
 class _Stop(Exception):

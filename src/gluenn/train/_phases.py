@@ -62,6 +62,11 @@ class Phase(abc.ABC):
         """Scalars worth logging from the optimiser state (e.g. a condition number)."""
         return {}
 
+    def retry(self, steps: int) -> "Phase | None":
+        """The phase to run for the remaining `steps` after a non-finite chunk was rolled
+        back: a smaller step, or ``None`` if there is nothing safer to try (then training stops)."""
+        return None
+
     def to_dict(self) -> dict:
         return {"name": self.name, **dataclasses.asdict(self)}
 
@@ -105,6 +110,10 @@ class Adam(Phase):
     def init(self, params):
         return self._transform().init(params)
 
+    def retry(self, steps):
+        """A quarter of the learning rate (fresh moments, the schedule over the remaining steps)."""
+        return dataclasses.replace(self, steps=steps, lr=self.lr / 4)
+
     def step(self, objective, params, state):
         grad = jax.grad(objective.scalar)(params)
         updates, state = self._transform().update(grad, state, params)
@@ -133,6 +142,10 @@ class LBFGS(Phase):
 
     def init(self, params):
         return self._transform().init(params)
+
+    def retry(self, steps):
+        """Fresh curvature memory from the last finite point (the line search then starts small)."""
+        return dataclasses.replace(self, steps=steps)
 
     def step(self, objective, params, state):
         f = objective.scalar
@@ -172,6 +185,10 @@ class GaussNewton(Phase):
     def init(self, params):
         return {"mu": jnp.asarray(self.damping, jnp.float64), "cond": jnp.asarray(jnp.nan),
                 "accepted": jnp.asarray(0, jnp.int32)}
+
+    def retry(self, steps):
+        """Ten times the damping (at least 1e-3): shorter, gradient-like steps."""
+        return dataclasses.replace(self, steps=steps, damping=max(10 * self.damping, 1e-3))
 
     def step(self, objective, params, state):
         if objective.rows is None or objective.linear is None:

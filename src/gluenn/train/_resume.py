@@ -1,0 +1,127 @@
+"""What an interrupted run leaves behind, and how ``gluenn run ... --resume OUT`` picks it up.
+
+A run trains named parts in order — the components of a GlueNN set-up (``re``, ``im``) or the
+stages of a neural-ODE set-up — each through :func:`~gluenn.optimise`. When one is interrupted
+(``Ctrl-C``), ``OUT/resume/`` receives the parameters of every finished part, the interrupted
+part's parameters, optimiser state and log, and a ``state.json`` naming the configuration
+(experiment, parameters, seed). Resuming refuses any other configuration, skips the finished
+parts and continues the interrupted one where it stopped; the chunks of steps are the same, so
+the result is bit-identical to an uninterrupted run's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import pathlib
+import shutil
+
+import equinox as eqx
+
+from .._errors import ConfigError
+from .._io import _jsonable, atomic_write_bytes, write_json
+from ._loop import History, Resume
+
+FORMAT = "gluenn-resume-1"
+
+
+def _leaves(tree) -> bytes:
+    buf = io.BytesIO()
+    eqx.tree_serialise_leaves(buf, tree)
+    return buf.getvalue()
+
+
+def _read(path: pathlib.Path, like):
+    try:
+        with open(path, "rb") as fh:
+            return eqx.tree_deserialise_leaves(fh, like)
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(f"--resume {str(path.parent.parent)!r} is invalid: {path.name} does not fit this "
+                          f"configuration ({type(exc).__name__}); start a fresh run") from None
+
+
+class ResumeStore:
+    """Training progress of a run made of named parts, for ``--resume``.
+
+    - `out_dir`: the run's output folder (``None``: nothing is written, interruptions only stop).
+    - `fingerprint`: JSON-ready facts that must match to resume (experiment, params, seed, preset).
+    """
+
+    def __init__(self, out_dir, fingerprint: dict):
+        self.dir = pathlib.Path(out_dir) / "resume" if out_dir is not None else None
+        self.fingerprint = json.loads(json.dumps(_jsonable(fingerprint)))
+        self.finished: dict[str, tuple[object, History]] = {}
+        self._state: dict = {}
+
+    @classmethod
+    def open(cls, out_dir, fingerprint: dict) -> "ResumeStore":
+        """The progress saved in ``out_dir/resume`` by an interrupted run with this fingerprint."""
+        store = cls(out_dir, fingerprint)
+        path = store.dir / "state.json"
+        if not path.is_file():
+            raise ConfigError(f"--resume {str(out_dir)!r} is invalid: no interrupted run there "
+                              f"({path} is missing); start a fresh run with --out")
+        state = json.loads(path.read_text())
+        saved = state.get("fingerprint", {})
+        if state.get("format") != FORMAT:
+            raise ConfigError(f"--resume {str(out_dir)!r} is invalid: unknown format {state.get('format')!r}")
+        for key in sorted(set(saved) | set(store.fingerprint)):
+            if saved.get(key) != store.fingerprint.get(key):
+                a, b = saved.get(key), store.fingerprint.get(key)
+                if isinstance(a, dict) and isinstance(b, dict):
+                    k = next(k for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k))
+                    key, a, b = f"{key}.{k}", a.get(k), b.get(k)
+                raise ConfigError(f"--resume {str(out_dir)!r} is invalid: that run has {key}={a!r}, this one "
+                                  f"{key}={b!r}; resume with the same configuration (or start a fresh run)")
+        store._state = state
+        return store
+
+    def done(self, name: str, like) -> "tuple[object, History] | None":
+        """``(params, history)`` of part `name` if the interrupted run had finished it."""
+        if name not in self._state.get("finished", []):
+            return None
+        params = _read(self.dir / f"{name}.eqx", like)
+        out = (params, History.from_dict(self._state["histories"][name]))
+        self.finished[name] = out
+        return out
+
+    def start(self, name: str, like) -> "tuple[object, tuple[History, Resume]] | None":
+        """``(params, (history, Resume))`` to continue part `name` if it was the interrupted one."""
+        if self._state.get("current") != name or self._state.get("at") is None:
+            return None
+        at = self._state["at"]
+        phase = at["phase"]  # a dict; the caller's phase list gives the class
+        params = _read(self.dir / f"{name}.eqx", like)
+        state = (self.dir / f"{name}.opt.eqx").read_bytes()
+        hist = History.from_dict(self._state["histories"][name])
+        return params, (hist, Resume(at["phase_index"], phase, at["done"], state))
+
+    def finish(self, name: str, params, history: History) -> None:
+        self.finished[name] = (params, history)
+
+    def interrupted(self, name: str, params, history: History) -> pathlib.Path | None:
+        """Write everything needed to resume; returns the folder (``None`` without an output folder)."""
+        if self.dir is None:
+            return None
+        self.dir.mkdir(parents=True, exist_ok=True)
+        hists = {k: h.to_dict() for k, (_, h) in self.finished.items()}
+        for k, (p, _) in self.finished.items():
+            atomic_write_bytes(self.dir / f"{k}.eqx", _leaves(p))
+        at = None
+        if history.resume is not None:
+            r = history.resume
+            atomic_write_bytes(self.dir / f"{name}.eqx", _leaves(params))
+            atomic_write_bytes(self.dir / f"{name}.opt.eqx", _leaves(r.state))
+            at = {"phase_index": r.phase_index, "done": r.done, "phase": dataclasses.asdict(r.phase)}
+            hists[name] = history.to_dict()
+        write_json(self.dir / "state.json", {  # last: its presence means the folder is complete
+            "format": FORMAT, "fingerprint": self.fingerprint, "finished": list(self.finished),
+            "current": name if at is not None else None, "at": at, "histories": hists})
+        return self.dir
+
+    def clear(self) -> None:
+        """Remove the saved progress (after the run completed)."""
+        if self.dir is not None and self.dir.exists():
+            shutil.rmtree(self.dir)
+
