@@ -104,3 +104,17 @@ def test_freezeout_accuracy(overrides):
     assert abs(m["readouts"]["Y_end"]["rel_err"]) <= 5e-3
     assert m["solution"]["max_rel_err"] <= 2e-2
     assert m["matching"]["Y_end"]["rel_err"] < -0.1  # the C0 baseline is far off (paper Fig. 2)
+
+
+def test_ensemble_run_reports_mean_and_spread(tmp_path):
+    out = tmp_path / "ens"
+    assert main(["run", "freezeout", "--ensemble", "2", "--trainer", "gauss-newton", "--set", "steps=0",
+                 "--set", "gn_steps=3", "--out", str(out), "--no-progress"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["ensemble"] == {"size": 2, "seeds": [0, 1]}
+    r = m["readouts"]["Y_end"]
+    assert len(r["members"]) == 2 and r["pred"] == pytest.approx(np.mean(r["members"]), rel=1e-12)
+    assert r["std"] == pytest.approx(np.std(r["members"], ddof=1), rel=1e-9)
+    assert "y_std" in (out / "coefficients.csv").read_text().splitlines()[0].split(",")
+    ckpt = json.loads((out / "checkpoint.eqx.json").read_text())
+    assert sorted(ckpt["components"]) == ["y@seed0", "y@seed1"]

@@ -126,3 +126,21 @@ def test_structure_is_detected_and_auto_picks_the_trainer():
     assert len(r_lin.history.phases) == 1                 # a linear problem needs nothing after it
     with pytest.warns(UserWarning, match="single linearised step"):
         gn.fit(nonlin, network=SMALL, trainer=gn.trainer_phases("lstsq", steps=0), seed=0, progress=False)
+
+
+def test_an_ensemble_trains_each_member_as_a_single_run_would():
+    """fit_ensemble (jax.vmap over seeds) gives every member the numbers of its own fit."""
+    exact = lambda x: 1.5 * jnp.cos(x) - 0.5 * jnp.sin(x)  # noqa: E731
+    problem = gn.Problem(
+        [gn.Term("osc", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))],
+        gn.Equation(lambda x, y, dy, d2y: d2y + y),
+        [gn.Data(gn.linspace(0.0, 1.0, 12), exact), gn.Residual(gn.linspace(0, 6, 60))], (0.0, 6.0))
+    x = np.linspace(0, 6, 40)
+    members = gn.train.fit_ensemble(problem, seeds=[0, 1, 2], network=SMALL, trainer=[gn.Adam(150)],
+                                    log_every=50, progress=False)
+    assert [m.seed for m in members] == [0, 1, 2]
+    for m in members:
+        alone = gn.fit(problem, network=SMALL, trainer=[gn.Adam(150)], seed=m.seed, log_every=50, progress=False)
+        np.testing.assert_allclose(m.solution.y(x), alone.solution.y(x), rtol=0, atol=1e-12)
+    rows = members[0].history.rows
+    assert rows[-1]["loss_max"] >= rows[-1]["loss"] > 0   # the log: mean and worst member

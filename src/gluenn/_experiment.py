@@ -27,7 +27,8 @@ from .baselines import MatchingBand
 from .metrics import readout_errors, rel_err, solution_errors
 from .readout import Solution, SolutionLike
 from .readout._plots import plot_coefficients, plot_solution
-from .train import Fit, Phase, fit, init_ansatz, save
+from .readout import mean_evaluation
+from .train import Fit, Phase, fit, fit_ensemble, init_ansatz, save
 from .train._resume import ResumeStore
 
 
@@ -158,13 +159,16 @@ def _grid(lo: float, hi: float, n: int, scale: str) -> np.ndarray:
 
 def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str] = (), seed: int = 0,
                    out=None, progress: bool | None = None, preset: str | None = None,
-                   resume: bool = False) -> RunResult:
+                   resume: bool = False, ensemble: int = 1) -> RunResult:
     """Train, score against the reference and the matching baseline, and write the outputs.
 
     **Arguments:** `experiment`; `overrides` (``{"eta": 1e5}`` or ``["eta=1e5"]``); `seed`;
     `out` (output folder; ``None`` writes nothing); `progress` (progress bar); `preset` (a
     named configuration of the experiment, applied before `overrides`); `resume` (continue the
-    interrupted run saved in `out`, which must have the same configuration).
+    interrupted run saved in `out`, which must have the same configuration); `ensemble` (train
+    that many models, seeds ``seed, seed+1, ...``, together by ``jax.vmap``: every read-out is
+    then the ensemble mean with its standard deviation ``std`` and the ``members``' values, the
+    solution errors are those of the mean, and the figures show the members' band).
 
     **Returns:** a :class:`RunResult`. **Raises:** :class:`~gluenn.ConfigError` for bad
     parameters (before any training starts); :class:`~gluenn.Interrupted` after ``Ctrl-C``
@@ -173,6 +177,8 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     require(isinstance(seed, int) and seed >= 0, "--seed", seed, "use a non-negative integer")
     params = experiment.params(overrides, preset)
     require(not resume or out is not None, "resume", resume, "give the output folder of the interrupted run")
+    require(isinstance(ensemble, int) and ensemble >= 1, "--ensemble", ensemble, "use a whole number >= 1")
+    require(not (resume and ensemble > 1), "--ensemble", ensemble, "ensemble runs cannot be resumed; rerun them")
     out_dir = prepare_out_dir(out) if out is not None else None
     fingerprint = {"experiment": experiment.name, "params": dict(params), "seed": seed, "preset": preset}
     store = ResumeStore.open(out_dir, fingerprint) if resume else ResumeStore(out_dir, fingerprint)
@@ -180,6 +186,8 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     setup = experiment.build(params)
     t_setup = time.perf_counter() - t_start
     if isinstance(setup, CustomSetup):
+        require(ensemble == 1, "--ensemble", ensemble, f"{experiment.name} trains its own models; run its "
+                "seeds separately (gluenn ablate EXP --seeds 0,1,2)")
         body, models = setup.run(seed=seed, out_dir=out_dir, progress=progress, store=store)
         metrics = {**fingerprint, "versions": _versions(), **body}
         metrics.setdefault("train", {})["setup_seconds"] = round(t_setup, 3)
@@ -190,7 +198,17 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
         return RunResult(metrics, models, out_dir)
 
     fits: dict[str, Fit] = {}
+    members: list[dict[str, Fit]] = [{} for _ in range(ensemble)]
     for name, comp in setup.components.items():
+        if ensemble > 1:
+            group = fit_ensemble(comp.problem, seeds=range(seed, seed + ensemble), network=setup.network,
+                                 trainer=setup.trainer, log_every=setup.log_every, tol=setup.tol, progress=progress)
+            if group[0].history.stop_reason == "interrupted":
+                raise Interrupted(f"training interrupted in {name!r}; ensemble runs are not saved for --resume")
+            for i, f in enumerate(group):
+                members[i][name] = f
+            fits[name] = group[0]
+            continue
         like = init_ansatz(comp.problem, setup.network, seed) if resume else None
         done = store.done(name, like) if resume else None
         if done is not None:
@@ -205,16 +223,24 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
             interrupted(store, name, fits[name].ansatz, h,
                         [{"component": k, **r} for k, f in fits.items() for r in f.history.rows])
         store.finish(name, fits[name].ansatz, h)
-    sols = {k: f.solution for k, f in fits.items()}
+    if ensemble == 1:
+        members = [fits]
+    member_sols = [{k: f.solution for k, f in m.items()} for m in members]
     refs = {k: c.reference for k, c in setup.components.items()}
 
     readout_true = setup.readout(refs)
+    per_member = [(setup.coefficient_readout(ms) if setup.coefficient_readout is not None else setup.readout(ms))
+                  for ms in member_sols]
+    pred = {k: float(np.mean([float(r[k]) for r in per_member])) for k in per_member[0]}
+    from_y = None
     if setup.coefficient_readout is not None:
-        pred = setup.coefficient_readout(sols)
-        from_y = setup.readout(sols)
-    else:
-        pred, from_y = setup.readout(sols), None
+        from_y_all = [setup.readout(ms) for ms in member_sols]
+        from_y = {k: float(np.mean([float(r[k]) for r in from_y_all])) for k in from_y_all[0]}
     readouts = readout_errors(pred, readout_true)
+    if ensemble > 1:
+        for k, v in readouts.items():
+            vals = [float(r[k]) for r in per_member]
+            v.update(std=float(np.std(vals, ddof=1)), members=vals)
     if from_y is not None:
         for k, v in readouts.items():
             if k in from_y:
@@ -241,9 +267,10 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
 
     lo, hi = next(iter(setup.components.values())).problem.domain
     x = _grid(lo, hi, max(2000, setup.score_points), setup.xscale)
-    evals = {k: s.evaluate(x) for k, s in sols.items()}
+    member_evals = [{k: s.evaluate(x) for k, s in ms.items()} for ms in member_sols]
+    evals = {k: mean_evaluation([me[k] for me in member_evals]) for k in fits}
     truths = {k: np.asarray(r.y(x)) for k, r in refs.items()}
-    per = {k: solution_errors(evals[k].y, truths[k], floor=setup.score_floor) for k in sols}
+    per = {k: solution_errors(evals[k].y, truths[k], floor=setup.score_floor) for k in fits}
     if len(per) == 1:
         solution = next(iter(per.values()))
     else:
@@ -268,6 +295,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
         "seed": seed,
         "preset": preset,
         "versions": _versions(),
+        **({"ensemble": {"size": ensemble, "seeds": list(range(seed, seed + ensemble))}} if ensemble > 1 else {}),
         "train": {
             "steps": max(f.history.steps for f in fits.values()),
             "seconds": round(train_seconds, 3),
@@ -291,9 +319,9 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     metrics["seconds_total"] = round(time.perf_counter() - t_start, 3)
 
     if out_dir is not None:
-        _write_outputs(out_dir, experiment, setup, fits, evals, truths, x, metrics)
+        _write_outputs(out_dir, experiment, setup, members, evals, member_evals, truths, x, metrics)
     store.clear()
-    return RunResult(metrics, fits, out_dir)
+    return RunResult(metrics, fits if ensemble == 1 else members, out_dir)
 
 
 def interrupted(store: ResumeStore, part: str, params, history, rows: list):
@@ -317,7 +345,8 @@ def interrupted(store: ResumeStore, part: str, params, history, rows: list):
                       f"continue with: {hint}")
 
 
-def _write_outputs(out_dir, experiment, setup, fits, evals, truths, x, metrics) -> None:
+def _write_outputs(out_dir, experiment, setup, members, evals, member_evals, truths, x, metrics) -> None:
+    fits = members[0]
     multi = len(fits) > 1
     cols = {"x": x}
     for k, ev in evals.items():
@@ -326,17 +355,23 @@ def _write_outputs(out_dir, experiment, setup, fits, evals, truths, x, metrics) 
         cols.update({f"{pre}f:{n}": v for n, v in ev.terms.items()})
         cols[f"{pre}y"] = ev.y
         cols[f"{pre}y_ref"] = truths[k]
+        if len(members) > 1:
+            cols[f"{pre}y_std"] = np.std([me[k].y for me in member_evals], axis=0, ddof=1)
     write_csv(out_dir / "coefficients.csv", cols)
     rows = []
     for k, f in fits.items():
         rows += [{"component": k, **r} for r in f.history.rows] if multi else f.history.rows
     write_jsonl(out_dir / "log.jsonl", rows)
-    save(out_dir / "checkpoint.eqx", fits,
+    ckpt = fits if len(members) == 1 else {f"{k}@seed{f.seed}": f for m in members for k, f in m.items()}
+    save(out_dir / "checkpoint.eqx", ckpt,
          extra={"experiment": experiment.name, "params": metrics["params"], "seed": metrics["seed"]})
 
     curves, panels = {}, {}
     for k, comp in setup.components.items():
         c = {"label": comp.label, "pred": evals[k].y, "true": truths[k], "floor": setup.score_floor}
+        if len(members) > 1:
+            ys = np.array([me[k].y for me in member_evals])
+            c["ensemble"] = (ys.min(0), ys.max(0), len(members))
         if comp.matching is not None:
             c["match"] = comp.matching.central.y(x)
             if comp.matching.variants:

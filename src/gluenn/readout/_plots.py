@@ -24,7 +24,8 @@ def plot_solution(path, x, curves: dict, *, xscale="linear", yscale="linear", xl
                   title: str = "") -> None:
     """One column per component: reference, GlueNN, matching curve and band; error below.
 
-    ``curves[component]`` = ``{"label", "pred", "true", "match"?, "band"?: (low, high)}``.
+    ``curves[component]`` = ``{"label", "pred", "true", "match"?, "band"?: (low, high),
+    "ensemble"?: (low, high, size)}``.
     """
     n = len(curves)
     fig, axes = plt.subplots(2, n, figsize=(5.2 * n, 5.6), squeeze=False,
@@ -37,7 +38,10 @@ def plot_solution(path, x, curves: dict, *, xscale="linear", yscale="linear", xl
         if "match" in c:
             ax.plot(x, c["match"], color="tab:orange", lw=1.4, ls=":", label=c.get("match_label", "matching"))
         ax.plot(x, c["true"], color="k", lw=2.2, alpha=0.75, label="reference (SciPy)")
-        ax.plot(x, c["pred"], color="tab:blue", lw=1.5, ls="--", label="GlueNN")
+        if "ensemble" in c:
+            lo, hi, k = c["ensemble"]
+            ax.fill_between(x, lo, hi, color="tab:blue", alpha=0.25, lw=0, label=f"GlueNN ensemble (min–max of {k})")
+        ax.plot(x, c["pred"], color="tab:blue", lw=1.5, ls="--", label="GlueNN" + (" mean" if "ensemble" in c else ""))
         ax.set_xscale(xscale)
         ax.set_yscale(yscale)
         ax.set_ylabel(c["label"])

@@ -41,24 +41,24 @@ class Evaluation:
             return {k: v / self.y for k, v in self.terms.items()}
 
 
+@eqx.filter_jit
+def _evaluate(a, x):
+    # module-level: one compilation serves every Solution of the same problem (e.g. an ensemble)
+    def one(xi):
+        (yv, dyv) = a.derivatives(xi, 1)
+        cs = a.coefficient_vectors(xi)
+        return yv, dyv, jnp.concatenate([cs[t.name] for t in a.terms]), a.term_values(xi)
+    return jax.vmap(one)(x)
+
+
 class Solution:
     """The trained ansatz of a problem, evaluated on NumPy grids (jitted, float64)."""
 
     def __init__(self, ansatz, problem):
         self.ansatz = ansatz
         self.problem = problem
-        names = problem.coefficient_names
-
-        @eqx.filter_jit
-        def _eval(a, x):
-            def one(xi):
-                (yv, dyv) = a.derivatives(xi, 1)
-                cs = a.coefficient_vectors(xi)
-                return yv, dyv, jnp.concatenate([cs[t.name] for t in a.terms]), a.term_values(xi)
-            return jax.vmap(one)(x)
-
-        self._eval = _eval
-        self._names = names
+        self._names = problem.coefficient_names
+        self._eval = _evaluate
 
     def evaluate(self, x) -> Evaluation:
         x = np.asarray(x, dtype=np.float64)
@@ -80,3 +80,14 @@ class Solution:
 
     def coefficients(self, x) -> dict:
         return self.evaluate(x).coefficients
+
+
+def mean_evaluation(evaluations: "list[Evaluation]") -> Evaluation:
+    """The member-wise mean of evaluations on the same grid (an ensemble's prediction)."""
+    if len(evaluations) == 1:
+        return evaluations[0]
+    first = evaluations[0]
+    mean = lambda get: np.mean([get(e) for e in evaluations], axis=0)  # noqa: E731
+    return Evaluation(x=first.x, y=mean(lambda e: e.y), dy=mean(lambda e: e.dy),
+                      coefficients={k: mean(lambda e, k=k: e.coefficients[k]) for k in first.coefficients},
+                      terms={k: mean(lambda e, k=k: e.terms[k]) for k in first.terms})

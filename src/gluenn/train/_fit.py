@@ -86,25 +86,68 @@ def fit(
     or user function (found before compiling).
     """
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
-    loss = Loss(problem)
     params, static = eqx.partition(ansatz, eqx.is_inexact_array)
+    objective = _objective(problem, params, static)
+    structure = least_squares_structure(objective, params)
+    phases = _resolve(trainer, structure)
+    params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
+                               progress=progress, callback=callback, resume=resume)
+    history.structure = structure
+    history.phases = [p.to_dict() for p in phases]
+    return Fit(problem, network, seed, eqx.combine(params, static), history)
+
+
+def fit_ensemble(
+    problem: Problem,
+    *,
+    seeds: Sequence[int],
+    network: Network = Network(),
+    trainer: Sequence[Phase] = (Adam(2000), LBFGS(500)),
+    log_every: int = 100,
+    tol: float | None = None,
+    progress: bool | None = None,
+) -> list[Fit]:
+    """Train one model per seed, all together: every optimiser step is ``jax.vmap`` ped over the
+    models (one compilation, one loop), each model exactly as :func:`fit` would train it alone
+    up to floating-point reassociation.
+
+    Returns one :class:`Fit` per seed (they share the ensemble's :class:`History`, whose
+    rows are means over the members, with ``loss_max`` the worst). A chunk in which any member
+    goes non-finite is retried for all of them with a smaller step.
+    """
+    seeds = list(seeds)
+    require(len(seeds) >= 1 and len(set(seeds)) == len(seeds), "seeds", seeds, "give distinct seeds")
+    parts = [eqx.partition(init_ansatz(problem, network, s), eqx.is_inexact_array) for s in seeds]
+    static = parts[0][1]
+    params = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[p for p, _ in parts])
+    objective = _objective(problem, parts[0][0], static)
+    structure = least_squares_structure(objective, parts[0][0])  # a property of the problem, not the seed
+    phases = _resolve(trainer, structure)
+    params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
+                               progress=progress, ensemble=True)
+    history.structure = structure
+    history.phases = [p.to_dict() for p in phases]
+    return [Fit(problem, network, s, eqx.combine(jax.tree_util.tree_map(lambda x, i=i: x[i], params), static), history)
+            for i, s in enumerate(seeds)]
+
+
+def _objective(problem: Problem, params, static) -> Objective:
+    loss = Loss(problem)
     linear = jax.tree_util.tree_map(lambda _: False, params)
     linear = eqx.tree_at(lambda a: (a.net.out_w, a.net.out_b), linear, replace=(True, True))
-    objective = Objective(value=lambda p: loss(eqx.combine(p, static)),
-                          rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear)
-    structure = least_squares_structure(objective, params)
+    return Objective(value=lambda p: loss(eqx.combine(p, static)),
+                     rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear)
+
+
+def _resolve(trainer: Sequence[Phase], structure: str) -> list:
     phases = list(trainer)
     if len(phases) == 1 and isinstance(phases[0], Auto):
         phases = list(phases[0].linear if structure == "linear" else phases[0].nonlinear)
     if structure == "nonlinear" and any(isinstance(p, GaussNewton) and p.damping == 0 for p in phases):
         warnings.warn("an undamped GaussNewton phase (trainer 'lstsq') is one exact solve only when the loss "
                       "rows are linear in the output layers; this problem's are not, so it is a single "
-                      "linearised step: use trainer 'auto' or 'gauss-newton'", stacklevel=2)
-    params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
-                               progress=progress, callback=callback, resume=resume)
-    history.structure = structure
-    history.phases = [p.to_dict() for p in phases]
-    return Fit(problem, network, seed, eqx.combine(params, static), history)
+                      "linearised step: use trainer 'auto' or 'gauss-newton'", stacklevel=3)
+    return phases
 
 
 def least_squares_structure(objective: Objective, params, seed: int = 0) -> str:

@@ -147,6 +147,7 @@ def optimise(
     callback: Callable[[dict, object], None] | None = None,
     max_retries: int = 3,
     resume: "tuple[History, Resume] | None" = None,
+    ensemble: bool = False,
 ):
     """Minimise ``f(params) -> (total, terms)`` through ``phases`` in order.
 
@@ -164,6 +165,10 @@ def optimise(
     - `resume`: ``(history, Resume)`` of an interrupted call with the same `f` and `phases`
       (and `params` as it returned them): continues where it stopped; with the same chunking
       the result is bit-identical to an uninterrupted run.
+    - `ensemble`: `params` is a stack of K models (every leaf has a leading axis K): they are
+      trained together, each on its own, by ``jax.vmap`` of every step (one compilation). The
+      log shows the mean loss (``loss``) and the worst (``loss_max``); a chunk is retried if
+      any member's loss is non-finite, and convergence / `tol` need every member.
 
     **Returns:** ``(params, History)``.
 
@@ -180,7 +185,8 @@ def optimise(
     if progress is None:
         progress = sys.stderr.isatty()
     objective = f if isinstance(f, Objective) else Objective(f)
-    evaluate = jax.jit(objective.value)
+    evaluate = jax.jit(jax.vmap(objective.value) if ensemble else objective.value)
+    init = (lambda ph, p: jax.vmap(ph.init)(p)) if ensemble else (lambda ph, p: ph.init(p))
     hist, at = resume if resume is not None else (History(), None)
     if at is not None and isinstance(at.phase, dict):  # as read back from JSON: on the class given
         base = phases[at.phase_index]
@@ -194,6 +200,8 @@ def optimise(
     if at is None:
         loss0, terms0 = evaluate(params)
         hist.rows.append(_row("init", 0, loss0, terms0, 0.0))
+        if ensemble:
+            hist.rows[-1]["loss_max"] = float(np.max(loss0))
         hist.term_names = list(terms0)
     term_keys = hist.term_names
     bar = _Progress(sum(p.steps for p in phases), progress)
@@ -211,20 +219,20 @@ def optimise(
                     phase, done = at.phase, at.done
                     state = at.state
                     if isinstance(state, (bytes, bytearray)):
-                        state = _read_leaves(state, phase.init(params))
+                        state = _read_leaves(state, init(phase, params))
                 else:
-                    done, state = 0, phase.init(params)
+                    done, state = 0, init(phase, params)
                 if phase.steps == 0:
                     continue
                 snap = (i, phase, done, params, state, hist.steps)
-                compiled = _compile(objective, phase, params, state, hist)
-                last_loss, retries = float(hist.rows[-1]["loss"]), 0
+                compiled = _compile(objective, phase, params, state, hist, ensemble)
+                last_loss, retries = hist.rows[-1].get("loss_max", hist.rows[-1]["loss"]), 0
                 while done < phase.steps:
                     n = min(log_every, phase.steps - done)
                     t0 = time.perf_counter()
                     new_params, new_state = compiled(params, state, jnp.int32(n))
-                    loss, terms = evaluate(new_params)
-                    loss = float(loss)
+                    losses, terms = evaluate(new_params)
+                    loss = float(np.max(losses))  # the worst member of an ensemble
                     hist.train_seconds += time.perf_counter() - t0
                     if not math.isfinite(loss):
                         smaller = phase.retry(phase.steps - done) if retries < max_retries else None
@@ -234,16 +242,18 @@ def optimise(
                             raise _Stop
                         retries += 1
                         hist.retries.append({"phase": phase.name, "step": hist.steps, **_changed(phase, smaller)})
-                        phase, done, state = smaller, 0, smaller.init(params)
+                        phase, done, state = smaller, 0, init(smaller, params)
                         snap = (i, phase, done, params, state, hist.steps)
-                        compiled = _compile(objective, phase, params, state, hist)
+                        compiled = _compile(objective, phase, params, state, hist, ensemble)
                         continue
                     params, state = new_params, new_state
                     done += n
                     hist.steps += n
                     snap = (i, phase, done, params, state, hist.steps)
-                    row = _row(phase.name, hist.steps, loss, terms, hist.train_seconds)
-                    row.update({k: float(v) for k, v in phase.diagnostics(state).items()})
+                    row = _row(phase.name, hist.steps, losses, terms, hist.train_seconds)
+                    if ensemble:
+                        row["loss_max"] = loss
+                    row.update({k: float(np.max(np.asarray(v))) for k, v in phase.diagnostics(state).items()})
                     hist.rows.append(row)
                     bar.update(n, phase.name, row, term_keys)
                     if callback is not None:
@@ -269,9 +279,13 @@ def optimise(
     return params, hist
 
 
-def _compile(objective, phase, params, state, hist):
+def _compile(objective, phase, params, state, hist, ensemble=False):
+    step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
+    if ensemble:
+        step = jax.vmap(step)
+
     def chunk(p, s, n):
-        return jax.lax.fori_loop(0, n, lambda _, c: phase.step(objective, *c), (p, s))
+        return jax.lax.fori_loop(0, n, lambda _, c: step(*c), (p, s))
 
     t0 = time.perf_counter()
     compiled = jax.jit(chunk).lower(params, state, jnp.int32(1)).compile()
@@ -301,7 +315,8 @@ class _Stop(Exception):
 
 
 def _row(phase: str, step: int, loss, terms: dict, seconds: float) -> dict:
-    row = {"phase": phase, "step": int(step), "loss": float(loss)}
-    row.update({k: float(np.asarray(v)) for k, v in terms.items()})
+    """A log row; for an ensemble, the mean over its members."""
+    row = {"phase": phase, "step": int(step), "loss": float(np.mean(loss))}
+    row.update({k: float(np.mean(np.asarray(v))) for k, v in terms.items()})
     row["time"] = round(float(seconds), 4)
     return row
