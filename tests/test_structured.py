@@ -144,3 +144,30 @@ def test_an_ensemble_trains_each_member_as_a_single_run_would():
         np.testing.assert_allclose(m.solution.y(x), alone.solution.y(x), rtol=0, atol=1e-12)
     rows = members[0].history.rows
     assert rows[-1]["loss_max"] >= rows[-1]["loss"] > 0   # the log: mean and worst member
+
+
+def test_gradnorm_weights_match_a_hand_computed_case():
+    """ŵ_i = Σ_j g_j / g_i at the start, then w ← α w + (1 − α) ŵ (Wang et al. 2023, Alg. 1)."""
+    b = gn.train.GradNorm(alpha=0.9)
+    w0 = b.init({"data": 1.0, "residual": 4.0})
+    assert w0 == pytest.approx({"data": 5.0, "residual": 1.25})
+    w1 = b.update(w0, {"data": 2.0, "residual": 2.0, })
+    assert w1 == pytest.approx({"data": 0.9 * 5.0 + 0.1 * 2.0, "residual": 0.9 * 1.25 + 0.1 * 2.0})
+    assert b.update(w1, {"data": 0.0, "residual": 1.0})["data"] == w1["data"]   # no gradient: kept
+    with pytest.raises(gn.ConfigError, match="alpha"):
+        gn.train.GradNorm(alpha=1.0)
+
+
+def test_auto_weights_are_logged_and_balance_the_gradients():
+    """With GradNorm, every chunk logs w:NAME and g:NAME, and the weighted pulls w_i g_i start equal."""
+    f_terms = lambda p: {"a": jnp.sum((p - 1.0) ** 2), "b": 100.0 * jnp.sum((p + 1.0) ** 2)}  # noqa: E731
+    objective = gn.Objective(lambda p: (sum(f_terms(p).values()), f_terms(p)), terms=f_terms)
+    p0 = jnp.array([0.5, -0.2])
+    params, hist = gn.optimise(objective, p0, [gn.Adam(40, lr=1e-2)], log_every=20, progress=False,
+                               weights=gn.train.GradNorm())
+    first = hist.rows[0]
+    ga = 2 * np.linalg.norm(np.asarray(p0) - 1.0)
+    gb = 200 * np.linalg.norm(np.asarray(p0) + 1.0)
+    assert first["w:a"] * ga == pytest.approx(first["w:b"] * gb, rel=1e-9)
+    assert first["w:a"] == pytest.approx((ga + gb) / ga, rel=1e-9)
+    assert all(k in hist.rows[-1] for k in ("w:a", "w:b", "g:a", "g:b"))

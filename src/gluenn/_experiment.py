@@ -28,7 +28,7 @@ from .metrics import readout_errors, rel_err, solution_errors
 from .readout import Solution, SolutionLike
 from .readout._plots import plot_coefficients, plot_solution
 from .readout import mean_evaluation
-from .train import Fit, Phase, fit, fit_ensemble, init_ansatz, save
+from .train import Fit, Phase, fit, fit_ensemble, init_ansatz, save, weights_strategy
 from .train._resume import ResumeStore
 
 
@@ -91,10 +91,11 @@ class CustomSetup(abc.ABC):
 
     @abc.abstractmethod
     def run(self, *, seed: int, out_dir: pathlib.Path | None, progress: bool | None,
-            store: ResumeStore) -> tuple[dict, dict]:
+            store: ResumeStore, weights=None) -> tuple[dict, dict]:
         """Train and score; write every output except ``metrics.json`` into `out_dir` (if given).
         Train each named part through `store` (skip what it has finished, continue what it
-        interrupted; on an interruption call :func:`interrupted`). Returns ``(metrics, models)``."""
+        interrupted; on an interruption call :func:`interrupted`); `weights`: an automatic
+        :class:`~gluenn.train.Weights` strategy or ``None``. Returns ``(metrics, models)``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,7 +160,7 @@ def _grid(lo: float, hi: float, n: int, scale: str) -> np.ndarray:
 
 def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str] = (), seed: int = 0,
                    out=None, progress: bool | None = None, preset: str | None = None,
-                   resume: bool = False, ensemble: int = 1) -> RunResult:
+                   resume: bool = False, ensemble: int = 1, weights: str = "fixed") -> RunResult:
     """Train, score against the reference and the matching baseline, and write the outputs.
 
     **Arguments:** `experiment`; `overrides` (``{"eta": 1e5}`` or ``["eta=1e5"]``); `seed`;
@@ -168,7 +169,9 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     interrupted run saved in `out`, which must have the same configuration); `ensemble` (train
     that many models, seeds ``seed, seed+1, ...``, together by ``jax.vmap``: every read-out is
     then the ensemble mean with its standard deviation ``std`` and the ``members``' values, the
-    solution errors are those of the mean, and the figures show the members' band).
+    solution errors are those of the mean, and the figures show the members' band); `weights`
+    (``"fixed"``: the experiment's λ; ``"auto"``: gradient-norm balancing,
+    :class:`~gluenn.train.GradNorm`, which ignores every λ).
 
     **Returns:** a :class:`RunResult`. **Raises:** :class:`~gluenn.ConfigError` for bad
     parameters (before any training starts); :class:`~gluenn.Interrupted` after ``Ctrl-C``
@@ -180,7 +183,9 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     require(isinstance(ensemble, int) and ensemble >= 1, "--ensemble", ensemble, "use a whole number >= 1")
     require(not (resume and ensemble > 1), "--ensemble", ensemble, "ensemble runs cannot be resumed; rerun them")
     out_dir = prepare_out_dir(out) if out is not None else None
-    fingerprint = {"experiment": experiment.name, "params": dict(params), "seed": seed, "preset": preset}
+    balance = weights_strategy(weights)
+    fingerprint = {"experiment": experiment.name, "params": dict(params), "seed": seed, "preset": preset,
+                   "weights": weights}
     store = ResumeStore.open(out_dir, fingerprint) if resume else ResumeStore(out_dir, fingerprint)
     t_start = time.perf_counter()
     setup = experiment.build(params)
@@ -188,7 +193,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     if isinstance(setup, CustomSetup):
         require(ensemble == 1, "--ensemble", ensemble, f"{experiment.name} trains its own models; run its "
                 "seeds separately (gluenn ablate EXP --seeds 0,1,2)")
-        body, models = setup.run(seed=seed, out_dir=out_dir, progress=progress, store=store)
+        body, models = setup.run(seed=seed, out_dir=out_dir, progress=progress, store=store, weights=balance)
         metrics = {**fingerprint, "versions": _versions(), **body}
         metrics.setdefault("train", {})["setup_seconds"] = round(t_setup, 3)
         metrics["seconds_total"] = round(time.perf_counter() - t_start, 3)
@@ -201,6 +206,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     members: list[dict[str, Fit]] = [{} for _ in range(ensemble)]
     for name, comp in setup.components.items():
         if ensemble > 1:
+            require(balance is None, "--weights", weights, "ensembles use fixed weights")
             group = fit_ensemble(comp.problem, seeds=range(seed, seed + ensemble), network=setup.network,
                                  trainer=setup.trainer, log_every=setup.log_every, tol=setup.tol, progress=progress)
             if group[0].history.stop_reason == "interrupted":
@@ -217,7 +223,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
         start = store.start(name, like) if resume else None
         fits[name] = fit(comp.problem, network=setup.network, trainer=setup.trainer, seed=seed,
                          log_every=setup.log_every, tol=setup.tol, progress=progress,
-                         init=start[0] if start else None, resume=start[1] if start else None)
+                         init=start[0] if start else None, resume=start[1] if start else None, weights=balance)
         h = fits[name].history
         if h.stop_reason == "interrupted":
             interrupted(store, name, fits[name].ansatz, h,
@@ -305,6 +311,9 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
             "loss_terms": loss_terms,
             "stop_reason": stop if len(stop) > 1 else next(iter(stop.values())),
             "retries": {k: f.history.retries for k, f in fits.items()},
+            "weights": {"strategy": weights, **({"final": {k: {n[2:]: v for n, v in f.history.final.items()
+                                                                if n.startswith("w:")} for k, f in fits.items()}}
+                                                 if balance is not None else {})},
             "trainer": [p.to_dict() for p in setup.trainer],
             "structure": {k: f.history.structure for k, f in fits.items()},
             "phases_run": {k: f.history.phases for k, f in fits.items()},

@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ensemble", type=int, default=1, metavar="K",
                      help="train K models (seeds SEED..SEED+K-1) together with jax.vmap; read-outs become "
                           "mean ± std (GlueNN experiments)")
+    run.add_argument("--weights", choices=("fixed", "auto"), default="fixed",
+                     help="loss-term weights: the experiment's λ (fixed), or gradient-norm balancing with no "
+                          "λ at all (auto)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--resume", metavar="OUT", default=None,
                      help="continue the run that Ctrl-C interrupted in folder OUT (same configuration; "
@@ -99,7 +102,7 @@ def _fmt(v) -> str:
 
 
 def _resume_config(e, args, overrides) -> tuple:
-    """``(overrides, seed, preset, out)`` for ``--resume OUT``: what the user gave, or else the
+    """``(overrides, seed, preset, out, weights)`` for ``--resume OUT``: what the user gave, or else the
     interrupted run's own configuration read from ``OUT/resume/state.json``."""
     import json
     import pathlib
@@ -116,8 +119,8 @@ def _resume_config(e, args, overrides) -> tuple:
                             f"not {e.name!r}")
     given = bool(overrides) or args.seed is not None or args.preset is not None
     if given:
-        return overrides, args.seed or 0, args.preset, out
-    return dict(fp.get("params", {})), int(fp.get("seed", 0)), fp.get("preset"), out
+        return overrides, args.seed or 0, args.preset, out, args.weights
+    return dict(fp.get("params", {})), int(fp.get("seed", 0)), fp.get("preset"), out, fp.get("weights", "fixed")
 
 
 def _cmd_run(args) -> None:
@@ -130,14 +133,15 @@ def _cmd_run(args) -> None:
     if args.trainer is not None:
         overrides.append(f"trainer={args.trainer}")
     if args.resume is not None:
-        overrides, seed, preset, out = _resume_config(e, args, overrides)
+        overrides, seed, preset, out, weights = _resume_config(e, args, overrides)
     else:
-        seed, preset, out = args.seed or 0, args.preset, args.out or f"runs/{e.name}"
+        seed, preset, out, weights = args.seed or 0, args.preset, args.out or f"runs/{e.name}", args.weights
     e.params(overrides, preset)  # validate before any output
     progress = False if args.no_progress else None
     print(f"gluenn run {e.name} (seed {seed}){' resumed' if args.resume else ''} -> {out}", file=sys.stderr)
     res = run_experiment(e, overrides=overrides, seed=seed, out=out, progress=progress,
-                         preset=preset, resume=args.resume is not None, ensemble=args.ensemble)
+                         preset=preset, resume=args.resume is not None, ensemble=args.ensemble,
+                         weights=weights)
     m = res.metrics
     t = m["train"]
     print(f"\n{e.name}: {t['steps']} steps, stopped: {t['stop_reason']}; train {t['seconds']:.1f} s, "

@@ -17,7 +17,7 @@ from .._errors import Interrupted
 from .._experiment import CustomSetup, interrupted
 from .._io import atomic_write_bytes, write_csv, write_jsonl
 from ..metrics import rmse, spike_metrics
-from ..train import Phase, optimise
+from ..train import Objective, Phase, optimise
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -35,7 +35,8 @@ class NODESetup(CustomSetup):
 
     - `names`, `units`: state channel names and units, e.g. ``("v", "n", "m", "h")``.
     - `init`: ``init(key) -> model``, the initial model (an Equinox module) for a run's seed.
-    - `stages`: :class:`Stage` s run in order through :func:`gluenn.optimise`.
+    - `stages`: :class:`Stage` s run in order through :func:`gluenn.optimise`; a stage's loss
+      returns ``(total, terms)`` with *unweighted* terms (what automatic weights balance).
     - `predict`: ``predict(model, t) -> z`` (``(T, D)``) on an evaluation grid starting at ``t[0]``.
     - `reference`: ``(t, z)`` — the truth on a dense grid (SciPy, stiff solver).
     - `windows`: ``{name: (t0, t1)}`` evaluation windows; `spike_window` and `gating_window`
@@ -61,7 +62,7 @@ class NODESetup(CustomSetup):
     log_every: int = 50
     info: Mapping = dataclasses.field(default_factory=dict)
 
-    def run(self, *, seed, out_dir, progress, store=None):
+    def run(self, *, seed, out_dir, progress, store=None, weights=None):
         params, static = eqx.partition(self.init(jax.random.PRNGKey(seed)), eqx.is_inexact_array)
         like = params
         rows, stops, train_s, compile_s, steps, retries = [], [], 0.0, 0.0, 0, {}
@@ -73,8 +74,10 @@ class NODESetup(CustomSetup):
                 params, hist = done
             else:
                 start = store.start(stage.name, like) if store is not None else None
-                params, hist = optimise(f, start[0] if start else params, stage.phases, log_every=self.log_every,
-                                        progress=progress, resume=start[1] if start else None)
+                objective = Objective(f, terms=lambda p, f=f: f(p)[1])  # the terms come unweighted
+                params, hist = optimise(objective, start[0] if start else params, stage.phases,
+                                        log_every=self.log_every, progress=progress,
+                                        resume=start[1] if start else None, weights=weights)
                 if hist.stop_reason == "interrupted":
                     rows += [{"stage": stage.name, **r, "step": r["step"] + steps} for r in hist.rows]
                     if store is None:
@@ -109,6 +112,8 @@ class NODESetup(CustomSetup):
                       "eval_seconds": round(eval_s, 3), "final_loss": rows[-1]["loss"],
                       "loss_terms": {k: v for k, v in rows[-1].items() if k not in ("stage", "phase", "step", "time", "loss")},
                       "stop_reason": "; ".join(stops), "retries": retries,
+                      "weights": {"strategy": "fixed" if weights is None else type(weights).__name__,
+                                  "final": {k[2:]: v for k, v in rows[-1].items() if k.startswith("w:")}},
                       "stages": [{"name": s.name, "phases": [p.to_dict() for p in s.phases]} for s in self.stages]},
             "prediction": {"diverged_at_ms": first},
             **dict(self.info),

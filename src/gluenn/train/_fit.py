@@ -16,6 +16,7 @@ from .._ansatz import Ansatz, Network, make_ansatz
 from .._errors import require
 from .._losses import Loss, check_user_functions
 from .._problem import Problem
+from ._balance import Weights
 from ._loop import History, optimise
 from ._phases import LBFGS, Adam, Auto, GaussNewton, Objective, Phase
 
@@ -67,6 +68,7 @@ def fit(
     callback=None,
     init: Ansatz | None = None,
     resume=None,
+    weights: Weights | None = None,
 ) -> Fit:
     """Train the coefficient network of ``problem``.
 
@@ -80,7 +82,9 @@ def fit(
     **Other arguments:** `log_every` (steps per compiled chunk and log row), `tol` (stop once
     the total loss is below it), `progress` (progress bar; default on a terminal), `callback`
     (``callback(row, params)`` per chunk), `init` (start from this ansatz instead of a fresh one),
-    `resume` (``(history, Resume)`` of an interrupted fit, with `init` its returned ansatz: continue it).
+    `resume` (``(history, Resume)`` of an interrupted fit, with `init` its returned ansatz: continue it),
+    `weights` (a :class:`~gluenn.train.Weights` strategy, e.g. ``GradNorm()``: the sample sets'
+    own weights are then ignored and the strategy's used instead).
 
     **Returns:** a :class:`Fit`. **Raises:** :class:`~gluenn.ConfigError` for an invalid problem
     or user function (found before compiling).
@@ -91,7 +95,7 @@ def fit(
     structure = least_squares_structure(objective, params)
     phases = _resolve(trainer, structure)
     params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
-                               progress=progress, callback=callback, resume=resume)
+                               progress=progress, callback=callback, resume=resume, weights=weights)
     history.structure = structure
     history.phases = [p.to_dict() for p in phases]
     return Fit(problem, network, seed, eqx.combine(params, static), history)
@@ -136,7 +140,9 @@ def _objective(problem: Problem, params, static) -> Objective:
     linear = jax.tree_util.tree_map(lambda _: False, params)
     linear = eqx.tree_at(lambda a: (a.net.out_w, a.net.out_b), linear, replace=(True, True))
     return Objective(value=lambda p: loss(eqx.combine(p, static)),
-                     rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear)
+                     rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear,
+                     terms=lambda p: loss.terms(eqx.combine(p, static)),
+                     weighted_rows=lambda p, w: loss.rows(eqx.combine(p, static), w))
 
 
 def _resolve(trainer: Sequence[Phase], structure: str) -> list:

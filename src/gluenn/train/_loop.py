@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import require
+from ._balance import Weights
 from ._phases import Objective, Phase
 
 
@@ -78,6 +79,7 @@ class Resume:
     - `done`: steps of `phase` already taken.
     - `state`: its optimiser state (a pytree), or the bytes of one written by
       ``eqx.tree_serialise_leaves`` (read back against ``phase.init(params)``).
+    - `weights`: the loss-term weights of an automatic :class:`~gluenn.train.Weights` strategy.
 
     `phase` may also be the dict of its fields (as saved in JSON); :func:`optimise` rebuilds it
     on the class of the phase at `phase_index`.
@@ -87,6 +89,7 @@ class Resume:
     phase: Phase
     done: int
     state: object
+    weights: dict | None = None
 
 
 class _CtrlC:
@@ -148,6 +151,7 @@ def optimise(
     max_retries: int = 3,
     resume: "tuple[History, Resume] | None" = None,
     ensemble: bool = False,
+    weights: "Weights | None" = None,
 ):
     """Minimise ``f(params) -> (total, terms)`` through ``phases`` in order.
 
@@ -169,6 +173,9 @@ def optimise(
       trained together, each on its own, by ``jax.vmap`` of every step (one compilation). The
       log shows the mean loss (``loss``) and the worst (``loss_max``); a chunk is retried if
       any member's loss is non-finite, and convergence / `tol` need every member.
+    - `weights`: a :class:`~gluenn.train.Weights` strategy (e.g. :class:`~gluenn.train.GradNorm`)
+      for the objective's unweighted ``terms`` instead of their fixed weights; updated after each
+      chunk (frozen during L-BFGS), logged as ``w:NAME`` and ``g:NAME`` (gradient norm).
 
     **Returns:** ``(params, History)``.
 
@@ -185,9 +192,18 @@ def optimise(
     if progress is None:
         progress = sys.stderr.isatty()
     objective = f if isinstance(f, Objective) else Objective(f)
-    evaluate = jax.jit(jax.vmap(objective.value) if ensemble else objective.value)
+    require(weights is None or not ensemble, "weights", weights, "automatic weights are per model; "
+            "train ensemble members with fixed weights")
+    make = (lambda w: objective.weighted(w)) if weights is not None else (lambda w: objective)  # noqa: E731
+    value = lambda p, w: make(w).value(p)  # noqa: E731
+    evaluate = jax.jit(jax.vmap(value, in_axes=(0, None)) if ensemble else value)
     init = (lambda ph, p: jax.vmap(ph.init)(p)) if ensemble else (lambda ph, p: ph.init(p))
     hist, at = resume if resume is not None else (History(), None)
+    w, norms = {}, None
+    if weights is not None:
+        norms = _grad_norms(objective)
+        w = at.weights if at is not None and at.weights is not None else weights.init(_floats(norms(params)))
+    wts = lambda: {k: jnp.asarray(v, jnp.float64) for k, v in w.items()}  # noqa: E731  (traced, not baked in)
     if at is not None and isinstance(at.phase, dict):  # as read back from JSON: on the class given
         base = phases[at.phase_index]
         known = {f.name for f in dataclasses.fields(base)}
@@ -195,14 +211,16 @@ def optimise(
                                                                         if k in known}))
     hist.stop_reason, hist.resume = "completed", None
     t0 = time.perf_counter()
-    evaluate.lower(params).compile()
+    evaluate.lower(params, wts()).compile()
     hist.compile_seconds += time.perf_counter() - t0
     if at is None:
-        loss0, terms0 = evaluate(params)
+        loss0, terms0 = evaluate(params, wts())
         hist.rows.append(_row("init", 0, loss0, terms0, 0.0))
         if ensemble:
             hist.rows[-1]["loss_max"] = float(np.max(loss0))
         hist.term_names = list(terms0)
+        if weights is not None:
+            hist.rows[-1].update({f"w:{k}": v for k, v in w.items()})
     term_keys = hist.term_names
     bar = _Progress(sum(p.steps for p in phases), progress)
     if at is not None:
@@ -224,14 +242,14 @@ def optimise(
                     done, state = 0, init(phase, params)
                 if phase.steps == 0:
                     continue
-                snap = (i, phase, done, params, state, hist.steps)
-                compiled = _compile(objective, phase, params, state, hist, ensemble)
+                snap = (i, phase, done, params, state, hist.steps, dict(w))
+                compiled = _compile(make, phase, params, state, wts(), hist, ensemble)
                 last_loss, retries = hist.rows[-1].get("loss_max", hist.rows[-1]["loss"]), 0
                 while done < phase.steps:
                     n = min(log_every, phase.steps - done)
                     t0 = time.perf_counter()
-                    new_params, new_state = compiled(params, state, jnp.int32(n))
-                    losses, terms = evaluate(new_params)
+                    new_params, new_state = compiled(params, state, jnp.int32(n), wts())
+                    losses, terms = evaluate(new_params, wts())
                     loss = float(np.max(losses))  # the worst member of an ensemble
                     hist.train_seconds += time.perf_counter() - t0
                     if not math.isfinite(loss):
@@ -243,16 +261,23 @@ def optimise(
                         retries += 1
                         hist.retries.append({"phase": phase.name, "step": hist.steps, **_changed(phase, smaller)})
                         phase, done, state = smaller, 0, init(smaller, params)
-                        snap = (i, phase, done, params, state, hist.steps)
-                        compiled = _compile(objective, phase, params, state, hist, ensemble)
+                        snap = (i, phase, done, params, state, hist.steps, dict(w))
+                        compiled = _compile(make, phase, params, state, wts(), hist, ensemble)
                         continue
                     params, state = new_params, new_state
                     done += n
                     hist.steps += n
-                    snap = (i, phase, done, params, state, hist.steps)
+                    if weights is not None:
+                        g = _floats(norms(params))
+                        if not phase.fixed_objective:
+                            w = weights.update(w, g)
+                    snap = (i, phase, done, params, state, hist.steps, dict(w))
                     row = _row(phase.name, hist.steps, losses, terms, hist.train_seconds)
                     if ensemble:
                         row["loss_max"] = loss
+                    if weights is not None:
+                        row.update({f"w:{k}": v for k, v in w.items()})
+                        row.update({f"g:{k}": v for k, v in g.items()})
                     row.update({k: float(np.max(np.asarray(v))) for k, v in phase.diagnostics(state).items()})
                     hist.rows.append(row)
                     bar.update(n, phase.name, row, term_keys)
@@ -271,26 +296,47 @@ def optimise(
     except KeyboardInterrupt:
         hist.stop_reason = "interrupted"
         if snap is not None:
-            i, phase, done, params, state, hist.steps = snap
-            hist.resume = Resume(i, phase, done, state)
+            i, phase, done, params, state, hist.steps, w = snap
+            hist.resume = Resume(i, phase, done, state, w or None)
             del hist.rows[_rows_upto(hist.rows, hist.steps):]
     finally:
         bar.close()
     return params, hist
 
 
-def _compile(objective, phase, params, state, hist, ensemble=False):
-    step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
-    if ensemble:
-        step = jax.vmap(step)
-
-    def chunk(p, s, n):
+def _compile(make, phase, params, state, w, hist, ensemble=False):
+    def chunk(p, s, n, w):
+        objective = make(w)
+        step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
+        if ensemble:
+            step = jax.vmap(step)
         return jax.lax.fori_loop(0, n, lambda _, c: step(*c), (p, s))
 
     t0 = time.perf_counter()
-    compiled = jax.jit(chunk).lower(params, state, jnp.int32(1)).compile()
+    compiled = jax.jit(chunk).lower(params, state, jnp.int32(1), w).compile()
     hist.compile_seconds += time.perf_counter() - t0
     return compiled
+
+
+def _grad_norms(objective):
+    """Jitted ``params -> {term: ‖∇ L_term‖₂}`` of the objective's unweighted terms."""
+    if objective.terms is None:
+        from .._errors import ConfigError
+        raise ConfigError("automatic loss weights need an objective with unweighted `terms`")
+
+    @jax.jit
+    def norms(p):
+        names = list(jax.eval_shape(objective.terms, p))
+        out = {}
+        for k in names:
+            g = jax.grad(lambda q, k=k: objective.terms(q)[k])(p)
+            out[k] = jnp.sqrt(sum(jnp.sum(x**2) for x in jax.tree_util.tree_leaves(g)))
+        return out
+    return norms
+
+
+def _floats(d) -> dict:
+    return {k: float(v) for k, v in d.items()}
 
 
 def _changed(old: Phase, new: Phase) -> dict:

@@ -30,14 +30,32 @@ class Objective:
     - `rows`: optional ``rows(params) -> (M,)`` with ``total = |rows|²`` (least-squares phases).
     - `linear`: optional boolean pytree (same structure as ``params``) marking the leaves a
       least-squares phase solves for — for a GlueNN ansatz, the trunks' output layers.
+    - `terms`: optional ``terms(params) -> {term: unweighted value}`` and `weighted_rows`:
+      optional ``weighted_rows(params, weights)`` — what automatic loss weights need.
     """
 
     value: Callable
     rows: Callable | None = None
     linear: object = None
+    terms: Callable | None = None
+    weighted_rows: Callable | None = None
 
     def scalar(self, params):
         return self.value(params)[0]
+
+    def weighted(self, w: dict) -> "Objective":
+        """The objective ``Σ_i w_i L_i`` of the unweighted `terms` (``w``: term → weight,
+        possibly traced); least-squares rows from ``weighted_rows(params, w)`` if given."""
+        if self.terms is None:
+            raise ConfigError("automatic loss weights need an objective with unweighted `terms`")
+
+        def value(p):
+            t = self.terms(p)
+            wt = {k: w[k] * v for k, v in t.items()}
+            return sum(wt.values()), wt
+
+        rows = None if self.weighted_rows is None else (lambda p: self.weighted_rows(p, w))
+        return Objective(value=value, rows=rows, linear=self.linear)
 
 
 class Phase(abc.ABC):
@@ -45,6 +63,8 @@ class Phase(abc.ABC):
 
     steps: int
     name: str = "phase"
+    #: the optimiser state assumes one fixed objective (automatic weights are frozen meanwhile)
+    fixed_objective = False
 
     def _check(self) -> None:
         require(isinstance(self.steps, int) and self.steps >= 0, f"{self.name}.steps", self.steps,
@@ -131,6 +151,7 @@ class LBFGS(Phase):
     steps: int = 500
     memory: int = 10
     name: str = "lbfgs"
+    fixed_objective = True
 
     def __post_init__(self):
         self._check()

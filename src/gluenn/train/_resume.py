@@ -95,7 +95,7 @@ class ResumeStore:
         params = _read(self.dir / f"{name}.eqx", like)
         state = (self.dir / f"{name}.opt.eqx").read_bytes()
         hist = History.from_dict(self._state["histories"][name])
-        return params, (hist, Resume(at["phase_index"], phase, at["done"], state))
+        return params, (hist, Resume(at["phase_index"], phase, at["done"], state, at.get("weights")))
 
     def finish(self, name: str, params, history: History) -> None:
         self.finished[name] = (params, history)
@@ -113,7 +113,8 @@ class ResumeStore:
             r = history.resume
             atomic_write_bytes(self.dir / f"{name}.eqx", _leaves(params))
             atomic_write_bytes(self.dir / f"{name}.opt.eqx", _leaves(r.state))
-            at = {"phase_index": r.phase_index, "done": r.done, "phase": dataclasses.asdict(r.phase)}
+            at = {"phase_index": r.phase_index, "done": r.done, "phase": dataclasses.asdict(r.phase),
+                  "weights": r.weights}
             hists[name] = history.to_dict()
         write_json(self.dir / "state.json", {  # last: its presence means the folder is complete
             "format": FORMAT, "fingerprint": self.fingerprint, "finished": list(self.finished),
