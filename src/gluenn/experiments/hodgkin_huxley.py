@@ -4,7 +4,7 @@ A neural vector field ``f_θ(v, n, m, h)`` is trained on one noisy spike period
 (t ∈ [0, 14.68] ms at 0.01 ms, full state, seeded Ornstein–Uhlenbeck noise θ = 5, σ = 0.5 per
 channel) through a fixed-step Heun solve, with the loss ``L_data + λ mean Σ_j (r_j/s_j)²``,
 ``r = f_θ − f_HH``. It is then integrated from the resting state over [0, 1000] ms and scored
-against SciPy's Radau solution (rtol 1e-10): spike F1, drift, ISI, amplitude and RMSE(v) on
+against SciPy's Radau solution (rtol 1e-9): spike F1, drift, ISI, amplitude and RMSE(v) on
 [14.68, 100] ms; RMSE(n, m, h) on [100, 1000] ms.
 
 Stimulus: a constant ``I_ext = 9.909286 µA/cm²`` from rest gives regular spiking with an

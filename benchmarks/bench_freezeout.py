@@ -1,0 +1,163 @@
+"""Freeze-out GlueNN: gluenn (JAX) against the same model in eager PyTorch (issue 5), one process.
+
+    pip install torch            # optional: the `bench` extra; not a dependency of gluenn
+    python benchmarks/bench_freezeout.py --steps 3000 --seeds 0 1 2
+
+Both sides train the *same* model from the *same* initial weights (copied from gluenn's
+initialisation for the seed): the experiment's default problem (log input, head 100-100 → 100,
+one 100-wide trunk per coefficient, exponentiated coefficients ``c₁ x^{3/2} e^{-x} + c₂``; data,
+residual and gap sets with their weights and normalisations), float64, Adam with the same
+cosine schedule, full batch. Printed per seed: time per step (median over chunks of 50 after
+the first), compile time (JAX), steps and seconds to reach 1 % and 0.1 % error on Y(31)
+(against SciPy's reference), the final error, and the ratio PyTorch / gluenn.
+
+DeepXDE, the other peer named in the issue, is not installable on this machine (no wheel in the
+local index); it is not compared here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+import gluenn as gn
+from gluenn.experiments import get
+
+CHUNK = 50
+
+
+def _targets(setup):
+    comp = setup.components["y"]
+    prob = comp.problem
+    x_end = prob.domain[1]
+    return comp, prob, x_end, float(comp.reference.y(np.array([x_end]))[0])
+
+
+def run_gluenn_tracked(seed: int, steps: int, lr: float) -> dict:
+    """gluenn with Y(31) evaluated after every chunk (outside the timed training)."""
+    import equinox as eqx
+    e = get("freezeout")
+    setup = e.build(e.params([]))
+    comp, prob, x_end, truth = _targets(setup)
+    ansatz0 = gn.train.init_ansatz(prob, setup.network, seed)
+    _, static = eqx.partition(ansatz0, eqx.is_inexact_array)
+    errs = []
+
+    def cb(row, params):
+        a = eqx.combine(params, static)
+        errs.append((row["step"], row["time"], abs(float(a.y(x_end)) / truth - 1)))
+
+    f = gn.fit(prob, network=setup.network, trainer=[gn.Adam(steps, lr=lr)], seed=seed, log_every=CHUNK,
+               progress=False, callback=cb, init=ansatz0)
+    h = f.history
+    chunk_times = np.diff([0.0] + [r["time"] for r in h.rows[1:]])
+    return {"ansatz0": ansatz0, "errs": errs, "chunk_times": chunk_times, "compile": h.compile_seconds,
+            "loss0": h.rows[0]["loss"],
+            "prob": prob, "setup": setup, "truth": truth, "x_end": x_end}
+
+
+def run_torch(g: dict, steps: int, lr: float) -> dict:
+    import torch
+    torch.set_default_dtype(torch.float64)
+    net0 = g["ansatz0"].net
+    prob = g["prob"]
+    P = lambda a: torch.nn.Parameter(torch.tensor(np.asarray(a)))  # noqa: E731
+    head_w = [P(w) for w in net0.head_w]
+    head_b = [P(b) for b in net0.head_b]
+    trunk_w = [P(w) for w in net0.trunk_w]
+    trunk_b = [P(b) for b in net0.trunk_b]
+    out_w, out_b = P(net0.out_w), P(net0.out_b)
+    params = head_w + head_b + trunk_w + trunk_b + [out_w, out_b]
+    scale, shift = net0.scale, net0.shift
+    eta = float(get("freezeout").params([]).eta)
+    gpref = float(get("freezeout").params([]).prefactor)
+
+    def y_of(x):
+        h = (torch.log(x) * scale + shift)[:, None]
+        for w, b in zip(head_w, head_b):
+            h = torch.tanh(h @ w.T + b)
+        z = h[:, None, :].expand(-1, out_b.shape[0], -1)
+        for w, b in zip(trunk_w, trunk_b):
+            z = torch.tanh(torch.einsum("kij,nkj->nki", w, z) + b)
+        c = torch.exp((out_w * z).sum(-1) + out_b)          # both coefficients positive
+        return c[:, 0] * x**1.5 * torch.exp(-x) + c[:, 1]
+
+    sets = {s.name: s for s in prob.samples}
+    xd = torch.tensor(sets["data"].points.values())
+    td = torch.tensor(np.asarray(sets["data"].targets(sets["data"].points.values())))
+    xr = torch.tensor(sets["residual"].points.values(), requires_grad=True)
+    xg = torch.tensor(sets["gap"].points.values(), requires_grad=True)
+    y_eq = lambda x: gpref * x**1.5 * torch.exp(-x)  # noqa: E731
+
+    def residual(x, norm):
+        y = y_of(x)
+        dy = torch.autograd.grad(y.sum(), x, create_graph=True)[0]
+        return (dy + eta / x**2 * (y**2 - y_eq(x) ** 2)) / norm(x, y)
+
+    def loss_fn():
+        data = ((y_of(xd) - td) ** 2).mean()
+        res = (residual(xr, lambda x, y: y) ** 2).mean()
+        gap = (residual(xg, lambda x, y: y * (1 + 2 * eta * y / x**2)) ** 2).mean()
+        return sets["data"].weight * data + sets["residual"].weight * res + sets["gap"].weight * gap
+
+    loss0 = float(loss_fn().detach())
+    if abs(loss0 / g["loss0"] - 1) > 1e-9:  # same model, same weights: same loss
+        raise SystemExit(f"the PyTorch port disagrees with gluenn at the start: {loss0} vs {g['loss0']}")
+    opt = torch.optim.Adam(params, lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=0.01 * lr)
+    x_end = torch.tensor([g["x_end"]])
+    errs, chunk_times, done, t_train = [], [], 0, 0.0
+    while done < steps:
+        t0 = time.perf_counter()
+        for _ in range(min(CHUNK, steps - done)):
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            opt.step()
+            sched.step()
+        dt = time.perf_counter() - t0
+        t_train += dt
+        done += min(CHUNK, steps - done)
+        chunk_times.append(dt)
+        with torch.no_grad():
+            errs.append((done, t_train, abs(float(y_of(x_end)[0]) / g["truth"] - 1)))
+    return {"errs": errs, "chunk_times": np.array(chunk_times)}
+
+
+def _reach(errs, tol):
+    for step, t, e in errs:
+        if e <= tol:
+            return step, t
+    return None, None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = ap.parse_args()
+    ratios = []
+    for seed in args.seeds:
+        g = run_gluenn_tracked(seed, args.steps, args.lr)
+        t = run_torch(g, args.steps, args.lr)
+        per_g = statistics.median(g["chunk_times"][1:]) / CHUNK * 1e3
+        per_t = statistics.median(t["chunk_times"][1:]) / CHUNK * 1e3
+        ratios.append(per_t / per_g)
+        line = [f"seed {seed}: ms/step gluenn {per_g:.3f}  torch {per_t:.3f}  (torch/gluenn {per_t / per_g:.2f}x); "
+                f"gluenn compile {g['compile']:.1f} s"]
+        for tol in (1e-2, 1e-3):
+            sg, tg = _reach(g["errs"], tol)
+            st, tt = _reach(t["errs"], tol)
+            fmt = lambda s, tm: "never" if s is None else f"{s} steps / {tm:.1f} s"  # noqa: E731
+            line.append(f"  to {tol:.1%}: gluenn {fmt(sg, tg)}, torch {fmt(st, tt)}")
+        line.append(f"  final error on Y(31): gluenn {g['errs'][-1][2]:.2e}, torch {t['errs'][-1][2]:.2e}")
+        print("\n".join(line), flush=True)
+    print(f"median per-step ratio torch/gluenn over seeds {args.seeds}: {statistics.median(ratios):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
