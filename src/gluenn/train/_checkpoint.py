@@ -66,9 +66,15 @@ def load(path, problems) -> dict:
         network = Network(**{**net, "head": tuple(net["head"]), "trunk": tuple(net["trunk"]),
                              "input_range": tuple(net["input_range"])})
         skeleton[k] = init_ansatz(prob, network, int(c["seed"]))
+    return read_leaves(path, skeleton, f"checkpoint={str(path)!r}")
+
+
+def read_leaves(path, like, field: str):
+    """Arrays saved by ``eqx.tree_serialise_leaves`` read into the skeleton `like`; a file that
+    does not fit it is a :class:`~gluenn.ConfigError` naming `field`."""
     try:
         with open(path, "rb") as fh:
-            return eqx.tree_deserialise_leaves(fh, skeleton)
+            return eqx.tree_deserialise_leaves(fh, like)
     except Exception as exc:  # noqa: BLE001
-        raise ConfigError(f"checkpoint={str(path)!r} is invalid: its arrays do not fit this "
-                          f"configuration ({type(exc).__name__}: {exc})") from None
+        raise ConfigError(f"{field} is invalid: {pathlib.Path(path).name} does not fit this configuration "
+                          f"({type(exc).__name__}: {exc}); start a fresh run") from None

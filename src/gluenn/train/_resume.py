@@ -21,6 +21,7 @@ import equinox as eqx
 
 from .._errors import ConfigError
 from .._io import _jsonable, atomic_write_bytes, write_json
+from ._checkpoint import read_leaves
 from ._loop import History, Resume
 
 FORMAT = "gluenn-resume-1"
@@ -33,12 +34,7 @@ def _leaves(tree) -> bytes:
 
 
 def _read(path: pathlib.Path, like):
-    try:
-        with open(path, "rb") as fh:
-            return eqx.tree_deserialise_leaves(fh, like)
-    except Exception as exc:  # noqa: BLE001
-        raise ConfigError(f"--resume {str(path.parent.parent)!r} is invalid: {path.name} does not fit this "
-                          f"configuration ({type(exc).__name__}); start a fresh run") from None
+    return read_leaves(path, like, f"--resume {str(path.parent.parent)!r}")
 
 
 class ResumeStore:
