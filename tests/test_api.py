@@ -92,3 +92,19 @@ def test_tolerance_stops_early(decay_problem):
     assert result.history.stop_reason == "tolerance reached"
     assert result.history.steps < 2000
     assert result.history.final["loss"] < 1e-2
+
+
+def test_training_traces_the_loss_a_fixed_number_of_times():
+    """No re-tracing per step or per chunk: the loss is traced by the evaluation and by each
+    phase's compiled chunk only, however many steps run."""
+    def count(steps):
+        traces = []
+
+        def f(p):
+            traces.append(1)                      # runs only while JAX traces
+            loss = jnp.sum((p - 2.0) ** 2)
+            return loss, {"fit": loss}
+        gn.optimise(f, jnp.zeros(3), [gn.Adam(steps, lr=1e-2), gn.LBFGS(steps // 10)], log_every=25,
+                    progress=False)
+        return len(traces)
+    assert count(100) == count(400) <= 6
