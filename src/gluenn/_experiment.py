@@ -311,9 +311,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
             "loss_terms": loss_terms,
             "stop_reason": stop if len(stop) > 1 else next(iter(stop.values())),
             "retries": {k: f.history.retries for k, f in fits.items()},
-            "weights": {"strategy": weights, **({"final": {k: {n[2:]: v for n, v in f.history.final.items()
-                                                                if n.startswith("w:")} for k, f in fits.items()}}
-                                                 if balance is not None else {})},
+            "weights": {"strategy": weights, "final": {k: final_weights(f.history) for k, f in fits.items()}},
             "trainer": [p.to_dict() for p in setup.trainer],
             "structure": {k: f.history.structure for k, f in fits.items()},
             "phases_run": {k: f.history.phases for k, f in fits.items()},
@@ -331,6 +329,11 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
         _write_outputs(out_dir, experiment, setup, members, evals, member_evals, truths, x, metrics)
     store.clear()
     return RunResult(metrics, fits if ensemble == 1 else members, out_dir)
+
+
+def final_weights(history) -> dict:
+    """The loss-term weights of the last log row (``{}`` with fixed weights, which are not logged)."""
+    return {k[2:]: v for k, v in history.final.items() if k.startswith("w:")}
 
 
 def interrupted(store: ResumeStore, part: str, params, history, rows: list):

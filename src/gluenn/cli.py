@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=None, help="initialisation seed (default 0)")
     run.add_argument("--steps", type=int, default=None, help="Adam steps (shortcut for --set steps=N)")
     run.add_argument("--trainer", default=None, metavar="NAME",
-                     help="adam | adam+lbfgs | lstsq | gauss-newton (shortcut for --set trainer=NAME)")
+                     help="auto | adam | adam+lbfgs | lstsq | gauss-newton (shortcut for --set trainer=NAME)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                      help="override a physical or training parameter (repeatable)")
     run.add_argument("--preset", "--variant", dest="preset", default=None,

@@ -14,7 +14,7 @@ import jax
 import numpy as np
 
 from .._errors import Interrupted
-from .._experiment import CustomSetup, interrupted
+from .._experiment import CustomSetup, final_weights, interrupted
 from .._io import atomic_write_bytes, write_csv, write_jsonl
 from ..metrics import rmse, spike_metrics
 from ..train import Objective, Phase, optimise
@@ -113,7 +113,7 @@ class NODESetup(CustomSetup):
                       "loss_terms": {k: v for k, v in rows[-1].items() if k not in ("stage", "phase", "step", "time", "loss")},
                       "stop_reason": "; ".join(stops), "retries": retries,
                       "weights": {"strategy": "fixed" if weights is None else type(weights).__name__,
-                                  "final": {k[2:]: v for k, v in rows[-1].items() if k.startswith("w:")}},
+                                  "final": final_weights(hist)},
                       "stages": [{"name": s.name, "phases": [p.to_dict() for p in s.phases]} for s in self.stages]},
             "prediction": {"diverged_at_ms": first},
             **dict(self.info),

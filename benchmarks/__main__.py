@@ -1,0 +1,76 @@
+"""Run every benchmark and write ``benchmarks/RESULTS.md`` (machine, versions, outputs).
+
+    pip install -e ".[bench]"
+    python -m benchmarks            # ~15 min on 2 cores
+    python -m benchmarks --quick    # fewer steps and one seed: a smoke run, not results
+
+Each benchmark runs as its own process (so that one's JIT caches do not flatter another) and
+prints its own medians over seeds; this entry point collects them with the machine and the
+library versions. Peers that cannot be installed on the machine are listed as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import pathlib
+import platform
+import subprocess
+import sys
+import time
+
+HERE = pathlib.Path(__file__).resolve().parent
+
+BENCHMARKS = [
+    ("Freeze-out GlueNN: gluenn vs eager PyTorch (same model and weights)", "bench_freezeout.py", [], ["--steps", "600", "--seeds", "0"]),
+    ("PI-NODE-SR step on Hodgkin–Huxley: gluenn vs eager PyTorch", "bench_hh.py", [], ["--steps", "20", "--seeds", "0"]),
+    ("Seed ensembles: --ensemble 8 vs single runs (tunneling)", "ensemble.py", [], ["--k", "2"]),
+    ("Structured vs gradient trainers", "trainers.py", ["freezeout", "darkphoton", "--seeds", "0"],
+     ["freezeout", "--seeds", "0"]),
+]
+
+
+def _versions() -> list[str]:
+    out = []
+    for mod in ("gluenn", "jax", "equinox", "optax", "diffrax", "scipy", "numpy", "torch", "deepxde", "torchdiffeq"):
+        if importlib.util.find_spec(mod) is None:
+            out.append(f"{mod}: not installed" + (" (no wheel in this machine's index)"
+                                                 if mod in ("deepxde", "torchdiffeq") else ""))
+            continue
+        m = __import__(mod)
+        out.append(f"{mod}: {getattr(m, '__version__', '?')}")
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    args = ap.parse_args()
+    lines = ["# Benchmark results", "",
+             f"Written by `python -m benchmarks{' --quick' if args.quick else ''}` on "
+             f"{time.strftime('%Y-%m-%d %H:%M')}.", "",
+             f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+             f"{os.cpu_count()} CPU cores, Python {platform.python_version()}"]
+    lines += [f"- {v}" for v in _versions()]
+    for title, script, full, quick in BENCHMARKS:
+        cmd = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
+        print(f"== {title}: {' '.join(cmd[1:])}", flush=True)
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        body = res.stdout.strip() if res.returncode == 0 else (res.stdout + res.stderr).strip()[-3000:]
+        print(body, flush=True)
+        lines += ["", f"## {title}", "", f"`python benchmarks/{script} {' '.join(cmd[2:])}` "
+                  f"({wall:.0f} s{'' if res.returncode == 0 else f', FAILED with status {res.returncode}'})",
+                  "", "```", body, "```"]
+    lines += ["", "## Not measured here", "",
+              "- DeepXDE (freeze-out and tunneling as plain PINNs): not installable on this machine.",
+              "- torchdiffeq: not installable; the PyTorch side of the HH step uses a hand-written Heun loop."]
+    pathlib.Path(args.out).write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
