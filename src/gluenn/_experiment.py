@@ -223,7 +223,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
         start = store.start(name, like) if resume else None
         fits[name] = fit(comp.problem, network=setup.network, trainer=setup.trainer, seed=seed,
                          log_every=setup.log_every, tol=setup.tol, progress=progress,
-                         init=start[0] if start else None, resume=start[1] if start else None, weights=balance)
+                         init=start[0] if start else like, resume=start[1] if start else None, weights=balance)
         h = fits[name].history
         if h.stop_reason == "interrupted":
             interrupted(store, name, fits[name].ansatz, h,
