@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
 import pathlib
 import tempfile
 
+import equinox as eqx
 import numpy as np
 
 from ._errors import ConfigError
@@ -39,6 +41,18 @@ def atomic_write_bytes(path, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def leaves_to_bytes(tree) -> bytes:
+    """The arrays of a pytree (an Equinox module, an optimiser state) as bytes."""
+    buf = io.BytesIO()
+    eqx.tree_serialise_leaves(buf, tree)
+    return buf.getvalue()
+
+
+def leaves_from_bytes(data: bytes, like):
+    """Arrays written by :func:`leaves_to_bytes` read into the skeleton `like`."""
+    return eqx.tree_deserialise_leaves(io.BytesIO(bytes(data)), like)
 
 
 def atomic_write_text(path, text: str) -> None:

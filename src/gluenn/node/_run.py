@@ -4,7 +4,6 @@ reference, spike metrics, and the output contract (metrics, figures, trajectory 
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -15,7 +14,7 @@ import numpy as np
 
 from .._errors import Interrupted
 from .._experiment import CustomSetup, final_weights, interrupted
-from .._io import atomic_write_bytes, write_csv, write_jsonl
+from .._io import atomic_write_bytes, leaves_to_bytes, write_csv, write_jsonl
 from ..metrics import rmse, spike_metrics
 from ..train import Objective, Phase, optimise
 
@@ -145,9 +144,7 @@ class NODESetup(CustomSetup):
             cols[f"{n}_ref"] = z_ref[:, j]
         write_csv(out_dir / "trajectory.csv", cols)
         write_jsonl(out_dir / "log.jsonl", rows)
-        buf = io.BytesIO()
-        eqx.tree_serialise_leaves(buf, model)
-        atomic_write_bytes(out_dir / "checkpoint.eqx", buf.getvalue())
+        atomic_write_bytes(out_dir / "checkpoint.eqx", leaves_to_bytes(model))
         atomic_write_bytes(out_dir / "checkpoint.eqx.json", json.dumps(
             {"format": "gluenn-node-checkpoint-1", "model": type(model).__name__, "seed": seed}, indent=2).encode())
         plot_node(out_dir / "solution.png", t, z_pred, z_ref, self.names, self.units, self.spike_channel,

@@ -6,15 +6,13 @@ the skeleton (network, seed, terms) and to refuse an incompatible problem.
 
 from __future__ import annotations
 
-import io
 import json
 import pathlib
 
-import equinox as eqx
 
 from .._ansatz import Network
 from .._errors import ConfigError
-from .._io import atomic_write_bytes
+from .._io import atomic_write_bytes, leaves_from_bytes, leaves_to_bytes
 from ._fit import Fit, init_ansatz
 
 
@@ -27,15 +25,13 @@ def save(path, fits: "Fit | dict[str, Fit]", extra: dict | None = None) -> None:
     """Write one checkpoint for a :class:`Fit` or a dict of them (e.g. ``{"re": .., "im": ..}``)."""
     path = pathlib.Path(path)
     fits = fits if isinstance(fits, dict) else {"y": fits}
-    buf = io.BytesIO()
-    eqx.tree_serialise_leaves(buf, {k: f.ansatz for k, f in fits.items()})
     config = {
         "format": "gluenn-checkpoint-1",
         "components": {k: {"network": f.network.to_dict(), "seed": f.seed, "terms": _layout(f.problem)}
                        for k, f in fits.items()},
         **(extra or {}),
     }
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, leaves_to_bytes({k: f.ansatz for k, f in fits.items()}))
     atomic_write_bytes(path.with_name(path.name + ".json"), json.dumps(config, indent=2).encode())
 
 
@@ -73,8 +69,7 @@ def read_leaves(path, like, field: str):
     """Arrays saved by ``eqx.tree_serialise_leaves`` read into the skeleton `like`; a file that
     does not fit it is a :class:`~gluenn.ConfigError` naming `field`."""
     try:
-        with open(path, "rb") as fh:
-            return eqx.tree_deserialise_leaves(fh, like)
+        return leaves_from_bytes(pathlib.Path(path).read_bytes(), like)
     except Exception as exc:  # noqa: BLE001
         raise ConfigError(f"{field} is invalid: {pathlib.Path(path).name} does not fit this configuration "
                           f"({type(exc).__name__}: {exc}); start a fresh run") from None

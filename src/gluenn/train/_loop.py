@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import require
+from .._io import leaves_from_bytes
 from ._balance import Weights
 from ._phases import Objective, Phase
 
@@ -237,7 +238,7 @@ def optimise(
                     phase, done = at.phase, at.done
                     state = at.state
                     if isinstance(state, (bytes, bytearray)):
-                        state = _read_leaves(state, init(phase, params))
+                        state = leaves_from_bytes(state, init(phase, params))
                 else:
                     done, state = 0, init(phase, params)
                 if phase.steps == 0:
@@ -347,13 +348,6 @@ def _changed(old: Phase, new: Phase) -> dict:
 def _rows_upto(rows: list, steps: int) -> int:
     """Rows logged up to global step `steps` (a row may follow the last snapshot on an abort)."""
     return next((j for j, r in enumerate(rows) if r["step"] > steps), len(rows))
-
-
-def _read_leaves(data: bytes, like):
-    import io
-
-    import equinox as eqx
-    return eqx.tree_deserialise_leaves(io.BytesIO(bytes(data)), like)
 
 
 class _Stop(Exception):

@@ -12,25 +12,17 @@ the result is bit-identical to an uninterrupted run's.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import pathlib
 import shutil
 
-import equinox as eqx
 
 from .._errors import ConfigError
-from .._io import _jsonable, atomic_write_bytes, write_json
+from .._io import _jsonable, atomic_write_bytes, leaves_to_bytes, write_json
 from ._checkpoint import read_leaves
 from ._loop import History, Resume
 
 FORMAT = "gluenn-resume-1"
-
-
-def _leaves(tree) -> bytes:
-    buf = io.BytesIO()
-    eqx.tree_serialise_leaves(buf, tree)
-    return buf.getvalue()
 
 
 def _read(path: pathlib.Path, like):
@@ -103,12 +95,12 @@ class ResumeStore:
         self.dir.mkdir(parents=True, exist_ok=True)
         hists = {k: h.to_dict() for k, (_, h) in self.finished.items()}
         for k, (p, _) in self.finished.items():
-            atomic_write_bytes(self.dir / f"{k}.eqx", _leaves(p))
+            atomic_write_bytes(self.dir / f"{k}.eqx", leaves_to_bytes(p))
         at = None
         if history.resume is not None:
             r = history.resume
-            atomic_write_bytes(self.dir / f"{name}.eqx", _leaves(params))
-            atomic_write_bytes(self.dir / f"{name}.opt.eqx", _leaves(r.state))
+            atomic_write_bytes(self.dir / f"{name}.eqx", leaves_to_bytes(params))
+            atomic_write_bytes(self.dir / f"{name}.opt.eqx", leaves_to_bytes(r.state))
             at = {"phase_index": r.phase_index, "done": r.done, "phase": dataclasses.asdict(r.phase),
                   "weights": r.weights}
             hists[name] = history.to_dict()
