@@ -26,6 +26,7 @@ BENCHMARKS = [
     ("Freeze-out GlueNN: gluenn vs eager PyTorch (same model and weights)", "bench_freezeout.py", [], ["--steps", "600", "--seeds", "0"]),
     ("PI-NODE-SR step on Hodgkin–Huxley: gluenn vs eager PyTorch", "bench_hh.py", [], ["--steps", "20", "--seeds", "0"]),
     ("Seed ensembles: --ensemble 8 vs single runs (tunneling)", "ensemble.py", [], ["--k", "2"]),
+    ("Automatic loss weights vs the hand-tuned λ (seeds 0-2)", "weights.py", [], ["tunneling", "--seeds", "0"]),
     ("Structured vs gradient trainers", "trainers.py", ["freezeout", "darkphoton", "--seeds", "0"],
      ["freezeout", "--seeds", "0"]),
 ]

@@ -170,8 +170,9 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     that many models, seeds ``seed, seed+1, ...``, together by ``jax.vmap``: every read-out is
     then the ensemble mean with its standard deviation ``std`` and the ``members``' values, the
     solution errors are those of the mean, and the figures show the members' band); `weights`
-    (``"fixed"``: the experiment's λ; ``"auto"``: gradient-norm balancing,
-    :class:`~gluenn.train.GradNorm`, which ignores every λ).
+    (``"fixed"``: the experiment's λ; ``"auto"``: :class:`~gluenn.train.NTKBalance`, NTK-trace
+    balancing by the sample sets' priorities; ``"gradnorm"``: :class:`~gluenn.train.GradNorm`;
+    both ignore every λ).
 
     **Returns:** a :class:`RunResult`. **Raises:** :class:`~gluenn.ConfigError` for bad
     parameters (before any training starts); :class:`~gluenn.Interrupted` after ``Ctrl-C``

@@ -142,17 +142,26 @@ class SampleSet(abc.ABC):
     Subclass to add a new kind of constraint; implement :meth:`residual`. The loss term is
     ``λ · mean_x r(x)²`` (paper eqs. 6-8); least-squares trainers use the rows
     ``sqrt(λ/N) · r(x_i)`` directly.
+
+    ``priority`` says what the set is for, which automatic weights (``--weights auto``) respect
+    in place of ``λ``: 0 — it determines the solution ``y`` (data, the equation); 1 — a gauge:
+    it only chooses how ``y`` is split among the terms' coefficients (suppression, plateau);
+    2 — a tie-breaker among gauge choices (a weak magnitude penalty). Each level gets
+    ``gauge`` (1e-6) times the weight of the one above (:class:`~gluenn.train.NTKBalance`).
     """
 
     name: str
     points: Points
     weight: float
+    priority: int = 0
 
     def _check(self) -> None:
         require(isinstance(self.name, str) and self.name != "", "SampleSet.name", self.name,
                 "give the set a non-empty name")
         require(isinstance(self.weight, (int, float)) and math.isfinite(self.weight) and self.weight >= 0,
                 f"{self.name}.weight", self.weight, "loss weights must be finite and >= 0")
+        require(isinstance(self.priority, int) and not isinstance(self.priority, bool) and self.priority >= 0,
+                f"{self.name}.priority", self.priority, "use 0 (fit), 1 (gauge) or a larger integer (tie-breaker)")
 
     def _init_term_set(self, prefix: str) -> None:
         """Normalise ``terms`` (a name or names), ``points`` and a default name, then check."""
@@ -183,6 +192,7 @@ class Data(SampleSet):
     points: Points
     target: Callable[[np.ndarray], np.ndarray] | Sequence[float] | np.ndarray
     weight: float = 1.0
+    priority: int = 0
     name: str = "data"
 
     def __post_init__(self) -> None:
@@ -212,6 +222,7 @@ class Residual(SampleSet):
 
     points: Points
     weight: float = 1.0
+    priority: int = 0
     name: str = "residual"
     normalisation: object = None
 
@@ -241,6 +252,7 @@ class Suppress(SampleSet):
     points: Points
     terms: tuple[str, ...]
     weight: float = 1.0
+    priority: int = 1
     name: str = ""
     separately: bool = False
     coefficients: bool = False
@@ -273,6 +285,7 @@ class Plateau(SampleSet):
     points: Points
     terms: tuple[str, ...]
     weight: float = 1.0
+    priority: int = 1
     scale: float | Callable = 1.0
     name: str = ""
 
@@ -344,7 +357,7 @@ class Problem:
         """A JSON-able summary of the sample sets (for ``metrics.json``)."""
         out = {}
         for s in self.samples:
-            d = {"kind": type(s).__name__, "weight": s.weight, "points": s.points.describe()}
+            d = {"kind": type(s).__name__, "weight": s.weight, "priority": s.priority, "points": s.points.describe()}
             if isinstance(s, (Suppress, Plateau)):
                 d["terms"] = list(s.terms)
             out[s.name] = d

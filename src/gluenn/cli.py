@@ -62,9 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ensemble", type=int, default=1, metavar="K",
                      help="train K models (seeds SEED..SEED+K-1) together with jax.vmap; read-outs become "
                           "mean ± std (GlueNN experiments)")
-    run.add_argument("--weights", choices=("fixed", "auto"), default="fixed",
-                     help="loss-term weights: the experiment's λ (fixed), or gradient-norm balancing with no "
-                          "λ at all (auto)")
+    run.add_argument("--weights", choices=("fixed", "auto", "gradnorm"), default="fixed",
+                     help="loss-term weights: the experiment's λ (fixed); or no λ at all: NTK-trace balancing "
+                          "of the data and equation terms, gauge terms (suppression, plateau) 1e-6 below "
+                          "them (auto); gradient-norm balancing of every term (gradnorm)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--resume", metavar="OUT", default=None,
                      help="continue the run that Ctrl-C interrupted in folder OUT (same configuration; "

@@ -58,17 +58,19 @@ class PINNLoss:
     weight: float = 1.0
     scales: np.ndarray | None = None
 
-    def __call__(self, net):
+    def residuals(self, net) -> dict:
+        """``{"data": z(t_i) − z_i, "physics": r/s}``, each of shape ``(N, D)``."""
         t = jnp.asarray(self.t)
-        z_obs = jnp.asarray(self.z)
 
         def value_and_rate(ti):
             return jax.jvp(net, (ti,), (jnp.ones_like(ti),))
 
         z, dz = jax.vmap(value_and_rate)(t)
-        data = jnp.mean(jnp.sum((z - z_obs) ** 2, -1))
         r = dz - jax.vmap(self.field)(t, z)
         if self.scales is not None:
             r = r / jnp.asarray(self.scales)
-        phys = jnp.mean(jnp.sum(r**2, -1))
-        return data + self.weight * phys, {"data": data, "physics": phys}
+        return {"data": z - jnp.asarray(self.z), "physics": r}
+
+    def __call__(self, net):
+        terms = {k: jnp.sum(r**2) / r.shape[0] for k, r in self.residuals(net).items()}
+        return terms["data"] + self.weight * terms["physics"], terms

@@ -139,7 +139,7 @@ def build(p: gn.Params) -> gn.Setup:
         ]
         if p.lambda_magnitude > 0:
             samples.append(gn.Suppress(gn.linspace(-L, L, n(-L, L)), terms=("grow", "decay"), separately=True,
-                                       weight=p.lambda_magnitude, name="magnitude"))
+                                       weight=p.lambda_magnitude, name="magnitude", priority=2))
         if p.lambda_plateau > 0:
             samples.append(gn.Plateau(free, terms="plane", weight=p.lambda_plateau, scale=1.0 / k))
         # the reference after the samples: a mistyped length fails on the point count at once.

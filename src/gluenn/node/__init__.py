@@ -8,8 +8,8 @@ evaluates any field with Heun, Tsit5 or the stiff Kvaerno5.
 """
 
 from ._field import VectorField
-from ._loss import NODELoss, Physics, Trajectory
+from ._loss import NODELoss, Physics, TermsLoss, Trajectory
 from ._run import NODESetup, Stage
 from ._solve import ADJOINTS, SOLVERS, check_solution, integrate
 
-__all__ = ["ADJOINTS", "NODELoss", "NODESetup", "Physics", "SOLVERS", "Stage", "Trajectory", "VectorField", "check_solution", "integrate"]
+__all__ = ["ADJOINTS", "NODELoss", "NODESetup", "Physics", "SOLVERS", "Stage", "TermsLoss", "Trajectory", "VectorField", "check_solution", "integrate"]

@@ -67,6 +67,11 @@ class VectorField(eqx.Module):
         return cls(hidden, norms, out, jnp.asarray(mean), jnp.asarray(std), jnp.asarray(scale),
                    float(t_scale), bool(time_input))
 
+    def output_layer(self):
+        """The leaves the field is linear in (the output layer): what a
+        :class:`~gluenn.GaussNewton` phase solves for exactly."""
+        return self.out.weight, self.out.bias
+
     def __call__(self, t, z, args=None):
         """``dz/dt`` at time `t` (scalar) and state `z` (shape ``(D,)``)."""
         mean, std, scale = (jax.lax.stop_gradient(a) for a in (self.z_mean, self.z_std, self.out_scale))

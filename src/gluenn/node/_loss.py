@@ -61,24 +61,48 @@ class Physics:
             require(bool(np.all(np.isfinite(s)) and np.all(s > 0)), "Physics.scales", s, "give positive scales")
             object.__setattr__(self, "scales", s)
 
-    def residual_loss(self, model, t, z, f_known=None):
-        """``mean_i Σ_j ((f_θ − f_known)(t_i, z_i)_j / s_j)²`` at the states `z` (``(N, D)``) and times
-        `t`; `f_known` may be given precomputed (fixed states)."""
+    def residuals(self, model, t, z, f_known=None):
+        """``(f_θ − f_known)(t_i, z_i)_j / s_j`` at the states `z` (``(N, D)``) and times `t`, shape
+        ``(N, D)``; `f_known` may be given precomputed (fixed states)."""
         t, z = jnp.asarray(t), jnp.asarray(z)
         r = jax.vmap(model)(t, z) - (jax.vmap(self.field)(t, z) if f_known is None else f_known)
-        if self.scales is not None:
-            r = r / jnp.asarray(self.scales)
-        return jnp.mean(jnp.sum(r**2, axis=-1))
+        return r if self.scales is None else r / jnp.asarray(self.scales)
 
-    def alone(self, data: "Trajectory"):
+    def residual_loss(self, model, t, z, f_known=None):
+        """``mean_i Σ_j ((f_θ − f_known)(t_i, z_i)_j / s_j)²`` (see :meth:`residuals`)."""
+        return _mean_square(self.residuals(model, t, z, f_known))
+
+    def alone(self, data: "Trajectory") -> "TermsLoss":
         """The weighted physics term on the observed states only, as a loss ``model -> (total, terms)``
         (no ODE solve: the cheap warm start of PI-NODE-SR)."""
         f_known = jax.vmap(self.field)(jnp.asarray(data.t), jnp.asarray(data.z))
+        return TermsLoss(lambda model: {"physics": self.residuals(model, data.t, data.z, f_known)},
+                         {"physics": self.weight})
 
-        def loss(model):
-            phys = self.residual_loss(model, data.t, data.z, f_known)
-            return self.weight * phys, {"physics": phys}
-        return loss
+
+def _mean_square(r):
+    """``mean_i Σ_j r_ij²`` of residuals ``(N,)`` or ``(N, D)``: the loss term of a residual vector."""
+    return jnp.sum(r**2) / r.shape[0]
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TermsLoss:
+    """A loss ``Σ_k λ_k mean_i Σ_j r_kij²`` given by its residual vectors ``residuals(model) ->
+    {term: r}``. Calling it returns ``(total, {term: unweighted value})``; its :meth:`residuals`
+    is what NTK loss weights (``--weights auto``) need."""
+
+    residuals: Callable
+    weights: dict
+
+    def __call__(self, model):
+        terms = {k: _mean_square(r) for k, r in self.residuals(model).items()}
+        return sum(self.weights.get(k, 1.0) * v for k, v in terms.items()), terms
+
+    def rows(self, model):
+        """All residuals as one vector ``sqrt(λ_k/N_k) r_k`` with ``|rows|² = total`` (what a
+        :class:`~gluenn.GaussNewton` phase solves)."""
+        return jnp.concatenate([jnp.sqrt(self.weights.get(k, 1.0) / r.shape[0]) * jnp.ravel(r)
+                                for k, r in self.residuals(model).items()])
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -106,18 +130,25 @@ class NODELoss:
     def trajectory(self, model):
         return integrate(model, self.data.z[0], self.data.t, solver=self.solver, dt=self.dt, adjoint=self.adjoint)
 
-    def __call__(self, model):
+    def residuals(self, model) -> dict:
+        """``{"data": ẑ − z (N, D), "physics": r/s (M, D)}`` (no physics entry without physics)."""
         z_obs = jnp.asarray(self.data.z)
         z_hat = self.trajectory(model)
-        data = jnp.mean(jnp.sum((z_hat - z_obs) ** 2, axis=-1))
-        terms = {"data": data}
-        total = data
+        out = {"data": z_hat - z_obs}
         ph = self.physics
         if ph is not None and ph.weight > 0:
             t = np.asarray(self.data.t)
             states = {"trajectory": [jax.lax.stop_gradient(z_hat)], "data": [z_obs],
                       "both": [jax.lax.stop_gradient(z_hat), z_obs]}[ph.at]
-            phys = ph.residual_loss(model, np.concatenate([t] * len(states)), jnp.concatenate(states))
-            terms["physics"] = phys
-            total = total + ph.weight * phys
-        return total, terms
+            out["physics"] = ph.residuals(model, np.concatenate([t] * len(states)), jnp.concatenate(states))
+        return out
+
+    def _terms_loss(self) -> TermsLoss:
+        return TermsLoss(self.residuals, {"physics": self.physics.weight} if self.physics is not None else {})
+
+    def __call__(self, model):
+        return self._terms_loss()(model)
+
+    def rows(self, model):
+        """``sqrt(λ_k/N_k) r_k`` of both terms in one vector (see :meth:`TermsLoss.rows`)."""
+        return self._terms_loss().rows(model)

@@ -35,7 +35,10 @@ class NODESetup(CustomSetup):
     - `names`, `units`: state channel names and units, e.g. ``("v", "n", "m", "h")``.
     - `init`: ``init(key) -> model``, the initial model (an Equinox module) for a run's seed.
     - `stages`: :class:`Stage` s run in order through :func:`gluenn.optimise`; a stage's loss
-      returns ``(total, terms)`` with *unweighted* terms (what automatic weights balance).
+      returns ``(total, terms)`` with *unweighted* terms (what automatic weights balance); a loss
+      with a ``residuals(model) -> {term: r}`` method (``terms[k] = Σ r²/N``) also supports
+      NTK weights, and one with ``rows(model)`` (``|rows|² = total``) on a model with an
+      ``output_layer()`` method supports :class:`~gluenn.GaussNewton` phases.
     - `predict`: ``predict(model, t) -> z`` (``(T, D)``) on an evaluation grid starting at ``t[0]``.
     - `reference`: ``(t, z)`` — the truth on a dense grid (SciPy, stiff solver).
     - `windows`: ``{name: (t0, t1)}`` evaluation windows; `spike_window` and `gating_window`
@@ -73,7 +76,7 @@ class NODESetup(CustomSetup):
                 params, hist = done
             else:
                 start = store.start(stage.name, like) if store is not None else None
-                objective = Objective(f, terms=lambda p, f=f: f(p)[1])  # the terms come unweighted
+                objective = _objective(stage.loss, f, params, static)
                 params, hist = optimise(objective, start[0] if start else params, stage.phases,
                                         log_every=self.log_every, progress=progress,
                                         resume=start[1] if start else None, weights=weights)
@@ -150,3 +153,18 @@ class NODESetup(CustomSetup):
         plot_node(out_dir / "solution.png", t, z_pred, z_ref, self.names, self.units, self.spike_channel,
                   self.data, self.train_window, self.windows[self.spike_window], self.spike_tolerance,
                   title=f"seed={seed}  F1={metrics['readouts']['spike_f1']:.2f}")
+
+
+def _objective(loss, f, params, static) -> Objective:
+    """What :func:`optimise` needs of a stage's loss: its value and unweighted terms, and where the
+    loss and model provide them, the residual vectors (NTK weights) and least-squares rows with
+    the linear leaves (Gauss–Newton phases)."""
+    def on_model(method):
+        return None if method is None else (lambda p: method(eqx.combine(p, static)))
+    rows, linear = on_model(getattr(loss, "rows", None)), None
+    layer = getattr(eqx.combine(params, static), "output_layer", None)
+    if rows is not None and layer is not None:
+        flags = jax.tree_util.tree_map(lambda _: False, params)
+        linear = eqx.tree_at(lambda m: m.output_layer(), flags, replace=(True,) * len(layer()))
+    return Objective(f, terms=lambda p: f(p)[1], rows=rows, linear=linear,
+                     residuals=on_model(getattr(loss, "residuals", None)))

@@ -176,7 +176,8 @@ def optimise(
       any member's loss is non-finite, and convergence / `tol` need every member.
     - `weights`: a :class:`~gluenn.train.Weights` strategy (e.g. :class:`~gluenn.train.GradNorm`)
       for the objective's unweighted ``terms`` instead of their fixed weights; updated after each
-      chunk (frozen during L-BFGS), logged as ``w:NAME`` and ``g:NAME`` (gradient norm).
+      chunk (frozen during L-BFGS), logged as ``w:NAME`` and the strategy's statistic
+      (``g:NAME``: gradient norm, ``k:NAME``: NTK trace).
 
     **Returns:** ``(params, History)``.
 
@@ -202,8 +203,8 @@ def optimise(
     hist, at = resume if resume is not None else (History(), None)
     w, norms = {}, None
     if weights is not None:
-        norms = _grad_norms(objective)
-        w = at.weights if at is not None and at.weights is not None else weights.init(_floats(norms(params)))
+        norms, prio = jax.jit(weights.measure(objective)), objective.priorities
+        w = at.weights if at is not None and at.weights is not None else weights.init(_floats(norms(params)), prio)
     wts = lambda: {k: jnp.asarray(v, jnp.float64) for k, v in w.items()}  # noqa: E731  (traced, not baked in)
     if at is not None and isinstance(at.phase, dict):  # as read back from JSON: on the class given
         base = phases[at.phase_index]
@@ -271,14 +272,14 @@ def optimise(
                     if weights is not None:
                         g = _floats(norms(params))
                         if not phase.fixed_objective:
-                            w = weights.update(w, g)
+                            w = weights.update(w, g, prio)
                     snap = (i, phase, done, params, state, hist.steps, dict(w))
                     row = _row(phase.name, hist.steps, losses, terms, hist.train_seconds)
                     if ensemble:
                         row["loss_max"] = loss
                     if weights is not None:
                         row.update({f"w:{k}": v for k, v in w.items()})
-                        row.update({f"g:{k}": v for k, v in g.items()})
+                        row.update({f"{weights.label}:{k}": v for k, v in g.items()})
                     row.update({k: float(np.max(np.asarray(v))) for k, v in phase.diagnostics(state).items()})
                     hist.rows.append(row)
                     bar.update(n, phase.name, row, term_keys)
@@ -317,23 +318,6 @@ def _compile(make, phase, params, state, w, hist, ensemble=False):
     compiled = jax.jit(chunk).lower(params, state, jnp.int32(1), w).compile()
     hist.compile_seconds += time.perf_counter() - t0
     return compiled
-
-
-def _grad_norms(objective):
-    """Jitted ``params -> {term: ‖∇ L_term‖₂}`` of the objective's unweighted terms."""
-    if objective.terms is None:
-        from .._errors import ConfigError
-        raise ConfigError("automatic loss weights need an objective with unweighted `terms`")
-
-    @jax.jit
-    def norms(p):
-        names = list(jax.eval_shape(objective.terms, p))
-        out = {}
-        for k in names:
-            g = jax.grad(lambda q, k=k: objective.terms(q)[k])(p)
-            out[k] = jnp.sqrt(sum(jnp.sum(x**2) for x in jax.tree_util.tree_leaves(g)))
-        return out
-    return norms
 
 
 def _floats(d) -> dict:

@@ -32,6 +32,9 @@ class Objective:
       least-squares phase solves for — for a GlueNN ansatz, the trunks' output layers.
     - `terms`: optional ``terms(params) -> {term: unweighted value}`` and `weighted_rows`:
       optional ``weighted_rows(params, weights)`` — what automatic loss weights need.
+    - `residuals`: optional ``residuals(params) -> {term: r}`` with ``r`` of shape ``(N,)`` or
+      ``(N, m)`` and ``terms[k] == sum(r**2) / N`` (NTK weights need them); `priorities`:
+      optional ``{term: int}`` (0: fit, 1: gauge, 2: tie-breaker; see :class:`~gluenn.train.NTKBalance`).
     """
 
     value: Callable
@@ -39,6 +42,8 @@ class Objective:
     linear: object = None
     terms: Callable | None = None
     weighted_rows: Callable | None = None
+    residuals: Callable | None = None
+    priorities: dict | None = None
 
     def scalar(self, params):
         return self.value(params)[0]
