@@ -96,6 +96,33 @@ def test_node_loss_is_zero_for_the_true_field_on_clean_data():
     assert terms["data"] < 1e-8  # Heun's O(dt²) error only (≈1e-4 at t = 1 for rate 3), squared
 
 
+def test_node_losses_give_residuals_and_rows_for_structured_training():
+    """``|rows|² = total`` and ``Σ r²/N = term``; a physics stage's rows are linear in the field's
+    output layer, so one Gauss–Newton step is the exact minimum over it (a second changes nothing)."""
+    def rotation(t, z):
+        return jnp.array([z[1], -4.0 * z[0]])
+    t = np.arange(0, 301) * 0.01
+    z = np.column_stack([np.cos(2 * t), -2 * np.sin(2 * t)])
+    data = node.Trajectory(t, z)
+    physics = node.Physics(rotation, 1.5, data.derivative_scales())
+    field = node.VectorField.create(jax.random.PRNGKey(0), z, data.derivative_scales(), width=12, depth=2)
+    for loss in (node.NODELoss(data, physics, dt=0.01), physics.alone(data)):
+        total, terms = loss(field)
+        assert float(jnp.sum(loss.rows(field) ** 2)) == pytest.approx(float(total), rel=1e-12)
+        for k, r in loss.residuals(field).items():
+            assert float(jnp.sum(r**2) / r.shape[0]) == pytest.approx(float(terms[k]), rel=1e-12)
+    import equinox as eqx
+    from gluenn.node._run import _objective
+    alone = physics.alone(data)
+    params, static = eqx.partition(field, eqx.is_inexact_array)
+    objective = _objective(alone, lambda p: alone(eqx.combine(p, static)), params, static)
+    p1, h1 = gn.optimise(objective, params, [gn.GaussNewton(1)], log_every=1, progress=False)
+    p2, h2 = gn.optimise(objective, p1, [gn.GaussNewton(1)], log_every=1, progress=False)
+    assert h1.rows[-1]["loss"] < 0.1 * h1.rows[0]["loss"]
+    assert h2.rows[-1]["loss"] == pytest.approx(h1.rows[-1]["loss"], rel=1e-6)
+    np.testing.assert_array_equal(p1.hidden[0].weight, params.hidden[0].weight)  # hidden layers held
+
+
 def test_trajectory_validation_is_clear():
     with pytest.raises(gn.ConfigError, match="Trajectory"):
         node.Trajectory(np.arange(3.0), np.zeros((4, 2)))
