@@ -111,6 +111,7 @@ def test_node_losses_give_residuals_and_rows_for_structured_training():
         assert float(jnp.sum(loss.rows(field) ** 2)) == pytest.approx(float(total), rel=1e-12)
         for k, r in loss.residuals(field).items():
             assert float(jnp.sum(r**2) / r.shape[0]) == pytest.approx(float(terms[k]), rel=1e-12)
+    assert node.NODELoss(data, node.Physics(rotation, 1.5, priority=1)).priorities == {"physics": 1}
     import equinox as eqx
     from gluenn.node._run import _objective
     alone = physics.alone(data)

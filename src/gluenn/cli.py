@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--ensemble", type=int, default=1, metavar="K",
                      help="train K models (seeds SEED..SEED+K-1) together with jax.vmap; read-outs become "
                           "mean ± std (GlueNN experiments)")
-    run.add_argument("--weights", choices=("fixed", "auto", "gradnorm"), default="fixed",
+    run.add_argument("--weights", default="fixed", metavar="{fixed,auto,gradnorm}",
                      help="loss-term weights: the experiment's λ (fixed); or no λ at all: NTK-trace balancing "
                           "of the data and equation terms, gauge terms (suppression, plateau) 1e-6 below "
                           "them (auto); gradient-norm balancing of every term (gradnorm)")

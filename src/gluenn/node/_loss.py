@@ -46,15 +46,21 @@ class Physics:
       is the plain residual ``Σ_j r_j²`` (the vanilla PINN / PI-NODE baseline).
     - `at`: where the residual ``r = f_θ − f_known`` is evaluated: ``"trajectory"`` (the model's
       own solve), ``"data"`` (the observed states) or ``"both"``.
+    - `priority`: what automatic weights (``--weights auto``) make of the term next to the data
+      (priority 0): 0 — a fit term of equal standing; 1 — a regulariser of the data fit,
+      weighted ``gauge`` (1e-6) below it (see :class:`~gluenn.train.NTKBalance`).
     """
 
     field: Callable
     weight: float = 1.5
     scales: np.ndarray | None = None
     at: str = "both"
+    priority: int = 0
 
     def __post_init__(self):
         require(np.isfinite(self.weight) and self.weight >= 0, "physics weight", self.weight, "use a value >= 0")
+        require(isinstance(self.priority, int) and self.priority >= 0, "Physics.priority", self.priority,
+                "use 0 (fit term) or 1 (regulariser)")
         require(self.at in ("trajectory", "data", "both"), "Physics.at", self.at, "use trajectory, data or both")
         if self.scales is not None:
             s = np.asarray(self.scales, np.float64)
@@ -93,6 +99,7 @@ class TermsLoss:
 
     residuals: Callable
     weights: dict
+    priorities: dict | None = None
 
     def __call__(self, model):
         terms = {k: _mean_square(r) for k, r in self.residuals(model).items()}
@@ -144,7 +151,13 @@ class NODELoss:
         return out
 
     def _terms_loss(self) -> TermsLoss:
-        return TermsLoss(self.residuals, {"physics": self.physics.weight} if self.physics is not None else {})
+        ph = self.physics
+        return TermsLoss(self.residuals, {"physics": ph.weight} if ph is not None else {},
+                         {"physics": ph.priority} if ph is not None else None)
+
+    @property
+    def priorities(self) -> dict | None:
+        return self._terms_loss().priorities
 
     def __call__(self, model):
         return self._terms_loss()(model)

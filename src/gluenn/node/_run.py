@@ -167,4 +167,5 @@ def _objective(loss, f, params, static) -> Objective:
         flags = jax.tree_util.tree_map(lambda _: False, params)
         linear = eqx.tree_at(lambda m: m.output_layer(), flags, replace=(True,) * len(layer()))
     return Objective(f, terms=lambda p: f(p)[1], rows=rows, linear=linear,
-                     residuals=on_model(getattr(loss, "residuals", None)))
+                     residuals=on_model(getattr(loss, "residuals", None)),
+                     priorities=getattr(loss, "priorities", None))
