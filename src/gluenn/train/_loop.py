@@ -203,7 +203,9 @@ def optimise(
     hist, at = resume if resume is not None else (History(), None)
     w, norms = {}, None
     if weights is not None:
-        norms, prio = jax.jit(weights.measure(objective)), objective.priorities
+        # least-squares phases move only the output layers: measure with respect to what trains
+        trained = objective.linear if objective.linear is not None and all(p.linear_only for p in phases) else None
+        norms, prio = jax.jit(weights.measure(objective, trained)), objective.priorities
         w = at.weights if at is not None and at.weights is not None else weights.init(_floats(norms(params)), prio)
     wts = lambda: {k: jnp.asarray(v, jnp.float64) for k, v in w.items()}  # noqa: E731  (traced, not baked in)
     if at is not None and isinstance(at.phase, dict):  # as read back from JSON: on the class given

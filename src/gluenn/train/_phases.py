@@ -70,6 +70,8 @@ class Phase(abc.ABC):
     name: str = "phase"
     #: the optimiser state assumes one fixed objective (automatic weights are frozen meanwhile)
     fixed_objective = False
+    #: the phase changes only the objective's `linear` leaves (the output layers)
+    linear_only = False
 
     def _check(self) -> None:
         require(isinstance(self.steps, int) and self.steps >= 0, f"{self.name}.steps", self.steps,
@@ -203,6 +205,7 @@ class GaussNewton(Phase):
     damping: float = 0.0
     rcond: float | None = None
     name: str = "gauss-newton"
+    linear_only = True
 
     def __post_init__(self):
         self._check()
