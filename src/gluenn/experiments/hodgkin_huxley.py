@@ -33,7 +33,8 @@ Choices beyond the paper (measured here; see the project notes):
   layer inside the physics fit (``physics_rounds=1``: physics loss 9.4e-4 → 4.6e-4, yet F1 0.83,
   drift 1.11 ms; ``=5``: F1 1.00, drift 0.85 ms; defaults: F1 1.00, drift 0.65 ms); a pointwise
   relative residual ``r/(0.05 s + |f_HH|)`` that weights the slow recovery phase like the spike
-  (F1 0.50); fewer physics and more composite steps (``physics_steps=3000, steps=250``: 7 of 10
+  (tried and removed: physics-only drift 1.08 ms, with the composite loss F1 0.50); fewer physics
+  and more composite steps (``physics_steps=3000, steps=250``: 7 of 10
   seeds F1 ≥ 0.95, as the defaults, with other seeds failing).
 - **Automatic weights** (``--weights auto``): the physics term is declared a regulariser of the
   data fit (``physics_priority=1``, the paper's "physics-based regularisation"), so the composite
