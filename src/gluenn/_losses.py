@@ -9,6 +9,18 @@ from ._errors import ConfigError
 from ._problem import Problem
 
 
+def mean_square(r):
+    """``mean_i Σ_j r_ij²`` of a residual vector ``(N,)`` or ``(N, m)``: its (unweighted) loss term."""
+    return jnp.sum(r**2) / r.shape[0]
+
+
+def weighted_rows(residuals: dict, weights=None):
+    """All residuals as one vector ``sqrt(λ_k / N_k) · r_k`` (``λ_k``: ``weights[k]``, default 1), so
+    that ``|rows|² = Σ_k λ_k mean_square(r_k)``: what least-squares phases and NTK weights use."""
+    w = {} if weights is None else weights
+    return jnp.concatenate([jnp.sqrt(w.get(k, 1.0) / r.shape[0]) * jnp.ravel(r) for k, r in residuals.items()])
+
+
 class Loss:
     """The loss of a :class:`Problem`, with its sample points materialised once.
 
@@ -39,13 +51,11 @@ class Loss:
         return out
 
     def terms(self, ansatz) -> dict:
-        return {k: jnp.sum(r**2) / r.shape[0] for k, r in self.residuals(ansatz).items()}
+        return {k: mean_square(r) for k, r in self.residuals(ansatz).items()}
 
     def rows(self, ansatz, weights: dict | None = None):
         """All residuals as one vector ``sqrt(λ_s / N_s) · r_s`` so that ``loss = |rows|²``."""
-        w = self.weights if weights is None else weights
-        parts = [jnp.sqrt(w[k] / r.shape[0]) * jnp.ravel(r) for k, r in self.residuals(ansatz).items()]
-        return jnp.concatenate(parts)
+        return weighted_rows(self.residuals(ansatz), self.weights if weights is None else weights)
 
     def __call__(self, ansatz, weights: dict | None = None):
         w = self.weights if weights is None else weights

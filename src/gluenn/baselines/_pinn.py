@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import require
+from .._losses import mean_square
 
 
 class TrajectoryNet(eqx.Module):
@@ -72,5 +73,5 @@ class PINNLoss:
         return {"data": z - jnp.asarray(self.z), "physics": r}
 
     def __call__(self, net):
-        terms = {k: jnp.sum(r**2) / r.shape[0] for k, r in self.residuals(net).items()}
+        terms = {k: mean_square(r) for k, r in self.residuals(net).items()}
         return terms["data"] + self.weight * terms["physics"], terms

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import ConfigError, require
+from .._losses import mean_square, weighted_rows
 from ._solve import ADJOINTS, SOLVERS, integrate
 
 
@@ -76,7 +77,7 @@ class Physics:
 
     def residual_loss(self, model, t, z, f_known=None):
         """``mean_i Σ_j ((f_θ − f_known)(t_i, z_i)_j / s_j)²`` (see :meth:`residuals`)."""
-        return _mean_square(self.residuals(model, t, z, f_known))
+        return mean_square(self.residuals(model, t, z, f_known))
 
     def alone(self, data: "Trajectory") -> "TermsLoss":
         """The weighted physics term on the observed states only, as a loss ``model -> (total, terms)``
@@ -84,11 +85,6 @@ class Physics:
         f_known = jax.vmap(self.field)(jnp.asarray(data.t), jnp.asarray(data.z))
         return TermsLoss(lambda model: {"physics": self.residuals(model, data.t, data.z, f_known)},
                          {"physics": self.weight})
-
-
-def _mean_square(r):
-    """``mean_i Σ_j r_ij²`` of residuals ``(N,)`` or ``(N, D)``: the loss term of a residual vector."""
-    return jnp.sum(r**2) / r.shape[0]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -102,14 +98,13 @@ class TermsLoss:
     priorities: dict | None = None
 
     def __call__(self, model):
-        terms = {k: _mean_square(r) for k, r in self.residuals(model).items()}
+        terms = {k: mean_square(r) for k, r in self.residuals(model).items()}
         return sum(self.weights.get(k, 1.0) * v for k, v in terms.items()), terms
 
     def rows(self, model):
         """All residuals as one vector ``sqrt(λ_k/N_k) r_k`` with ``|rows|² = total`` (what a
         :class:`~gluenn.GaussNewton` phase solves)."""
-        return jnp.concatenate([jnp.sqrt(self.weights.get(k, 1.0) / r.shape[0]) * jnp.ravel(r)
-                                for k, r in self.residuals(model).items()])
+        return weighted_rows(self.residuals(model), self.weights)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

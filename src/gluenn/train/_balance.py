@@ -31,6 +31,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from .._errors import ConfigError, require
+from .._losses import weighted_rows
 
 
 #: NTK traces are computed exactly (the full Jacobian) for at most this many trained parameters
@@ -176,7 +177,7 @@ class NTKBalance(Weights):
 
             def rows(v):
                 q = unravel(v) if fixed is None else eqx.combine(unravel(v), fixed)
-                return {k: jnp.ravel(r) / jnp.sqrt(r.shape[0]) for k, r in objective.residuals(q).items()}
+                return {k: weighted_rows({k: r}) for k, r in objective.residuals(q).items()}
             if self.probes is None or flat.size <= EXACT_UP_TO:
                 return {k: jnp.sum(j**2) for k, j in jax.jacfwd(rows)(flat).items()}
             z = jax.random.rademacher(jax.random.PRNGKey(self.seed), (self.probes, flat.size), flat.dtype)

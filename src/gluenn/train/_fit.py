@@ -142,7 +142,6 @@ def _objective(problem: Problem, params, static) -> Objective:
     return Objective(value=lambda p: loss(eqx.combine(p, static)),
                      rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear,
                      terms=lambda p: loss.terms(eqx.combine(p, static)),
-                     weighted_rows=lambda p, w: loss.rows(eqx.combine(p, static), w),
                      residuals=lambda p: loss.residuals(eqx.combine(p, static)),
                      priorities={s.name: s.priority for s in problem.samples})
 

@@ -20,6 +20,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from .._errors import ConfigError, require
+from .._losses import weighted_rows
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,8 +31,8 @@ class Objective:
     - `rows`: optional ``rows(params) -> (M,)`` with ``total = |rows|²`` (least-squares phases).
     - `linear`: optional boolean pytree (same structure as ``params``) marking the leaves a
       least-squares phase solves for — for a GlueNN ansatz, the trunks' output layers.
-    - `terms`: optional ``terms(params) -> {term: unweighted value}`` and `weighted_rows`:
-      optional ``weighted_rows(params, weights)`` — what automatic loss weights need.
+    - `terms`: optional ``terms(params) -> {term: unweighted value}`` — what automatic loss
+      weights need.
     - `residuals`: optional ``residuals(params) -> {term: r}`` with ``r`` of shape ``(N,)`` or
       ``(N, m)`` and ``terms[k] == sum(r**2) / N`` (NTK weights need them); `priorities`:
       optional ``{term: int}`` (0: fit, 1: gauge, 2: tie-breaker; see :class:`~gluenn.train.NTKBalance`).
@@ -41,7 +42,6 @@ class Objective:
     rows: Callable | None = None
     linear: object = None
     terms: Callable | None = None
-    weighted_rows: Callable | None = None
     residuals: Callable | None = None
     priorities: dict | None = None
 
@@ -50,7 +50,7 @@ class Objective:
 
     def weighted(self, w: dict) -> "Objective":
         """The objective ``Σ_i w_i L_i`` of the unweighted `terms` (``w``: term → weight,
-        possibly traced); least-squares rows from ``weighted_rows(params, w)`` if given."""
+        possibly traced); least-squares rows from the `residuals`, if given."""
         if self.terms is None:
             raise ConfigError("automatic loss weights need an objective with unweighted `terms`")
 
@@ -59,7 +59,7 @@ class Objective:
             wt = {k: w[k] * v for k, v in t.items()}
             return sum(wt.values()), wt
 
-        rows = None if self.weighted_rows is None else (lambda p: self.weighted_rows(p, w))
+        rows = None if self.residuals is None else (lambda p: weighted_rows(self.residuals(p), w))
         return Objective(value=value, rows=rows, linear=self.linear)
 
 
