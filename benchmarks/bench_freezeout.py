@@ -1,7 +1,8 @@
-"""Freeze-out GlueNN: gluenn (JAX) against the same model in eager PyTorch (issue 5), one process.
+"""Freeze-out: gluenn (JAX) against the same GlueNN model in eager PyTorch and against DeepXDE
+solving the same ODE as a plain PINN (issue 5), one process.
 
-    pip install torch            # optional: the `bench` extra; not a dependency of gluenn
-    python benchmarks/bench_freezeout.py --steps 3000 --seeds 0 1 2
+    pip install -e ".[bench]"    # torch, deepxde: the peers; not dependencies of gluenn
+    python benchmarks/bench_freezeout.py --steps 3000 --peer-steps 20000 --seeds 0 1 2
 
 Both sides train the *same* model from the *same* initial weights (copied from gluenn's
 initialisation for the seed): the experiment's default problem (log input, head 100-100 → 100,
@@ -11,8 +12,17 @@ cosine schedule, full batch. Printed per seed: time per step (median over chunks
 the first), compile time (JAX), steps and seconds to reach 1 % and 0.1 % error on Y(31)
 (against SciPy's reference), the final error, and the ratio PyTorch / gluenn.
 
-DeepXDE, the other peer named in the issue, is not installable on this machine (no wheel in the
-local index); it is not compared here.
+DeepXDE (PyTorch backend, float64) solves the same problem as a plain PINN, as a DeepXDE user
+would write it: a network x → Y (3 hidden tanh layers of 100, Glorot normal) with the same log
+input scaling as gluenn and positivity by an ``exp`` output transform, the same data points
+(``PointSetBC``, weight λ_a), the same residual and gap points as anchors with the same
+normalisations and weights (each set's mean square, as gluenn's loss), Adam at the same peak
+rate with a cosine decay to 1 % of it over ``--peer-steps`` (it is given more steps than gluenn:
+a plain PINN needs them). Timed: the wall time of ``model.train`` in chunks of 100 steps (which
+includes DeepXDE's own evaluation at the end of each chunk); Y(31) is read between chunks,
+outside the timing. "Reached" means *sustained*: the first checkpoint after which the error
+stays within the tolerance at every later checkpoint; gluenn's compile time is added to its time
+to a tolerance in the DeepXDE ratio.
 """
 
 from __future__ import annotations
@@ -127,36 +137,115 @@ def run_torch(g: dict, steps: int, lr: float) -> dict:
     return {"errs": errs, "chunk_times": np.array(chunk_times)}
 
 
+def run_deepxde(g: dict, steps: int, lr: float, seed: int, chunk: int = 100) -> dict:
+    """The same ODE as a plain PINN in DeepXDE: Y = exp(N(x)), same points, weights, schedule."""
+    import contextlib
+    import io
+    import os
+    os.environ.setdefault("DDE_BACKEND", "pytorch")
+    with contextlib.redirect_stdout(io.StringIO()):    # DeepXDE's chatter
+        import deepxde as dde
+        dde.config.set_default_float("float64")
+    import torch
+    dde.config.set_random_seed(seed)
+    prob = g["prob"]
+    p = get("freezeout").params([])
+    eta, gpref = float(p.eta), float(p.prefactor)
+    sets = {s.name: s for s in prob.samples}
+    xd = sets["data"].points.values()
+    td = np.asarray(sets["data"].targets(xd))
+    xr, xg = sets["residual"].points.values(), sets["gap"].points.values()
+    anchors = np.concatenate([xr, xg])[:, None]
+    in_res = torch.tensor(np.r_[np.ones_like(xr), np.zeros_like(xg)])[:, None]
+    # each set's mean square as gluenn's loss: DeepXDE averages a residual over all anchors,
+    # so a set's residual is masked to its points and scaled by sqrt(N_all / N_set)
+    f_res, f_gap = np.sqrt(len(anchors) / len(xr)), np.sqrt(len(anchors) / len(xg))
+
+    def ode(x, y):
+        dy = dde.grad.jacobian(y, x)
+        d = dy + eta / x**2 * (y**2 - (gpref * x**1.5 * torch.exp(-x)) ** 2)
+        n = x.shape[0] - len(anchors)                   # DeepXDE evaluates it at the data points too
+        m = torch.cat([torch.zeros(n, 1), in_res]) if n > 0 else in_res
+        return [m * f_res * d / y, (1 - m) * f_gap * d / (y * (1 + 2 * eta * y / x**2))]
+
+    geom = dde.geometry.Interval(*prob.domain)
+    bc = dde.icbc.PointSetBC(xd[:, None], td[:, None])
+    data = dde.data.PDE(geom, ode, [bc], num_domain=0, num_boundary=0, anchors=anchors)
+    scale, shift = float(g["ansatz0"].net.scale), float(g["ansatz0"].net.shift)
+    net = dde.nn.FNN([1, 100, 100, 100, 1], "tanh", "Glorot normal")
+    net.apply_feature_transform(lambda x: torch.log(x) * scale + shift)
+    net.apply_output_transform(lambda x, y: torch.exp(y))
+    model = dde.Model(data, net)
+    w = [sets["residual"].weight, sets["gap"].weight, sets["data"].weight]
+    with contextlib.redirect_stdout(io.StringIO()):
+        model.compile("adam", lr=lr, decay=("cosine", steps, 0.01 * lr), loss_weights=w)
+    x_end = np.array([[g["x_end"]]])
+    errs, chunk_times, done, t_train = [], [], 0, 0.0
+    while done < steps:
+        n = min(chunk, steps - done)
+        t0 = time.perf_counter()
+        model.train(iterations=n, display_every=10**9, verbose=0)
+        dt = time.perf_counter() - t0
+        t_train += dt
+        done += n
+        chunk_times.append(dt / n * CHUNK)               # per CHUNK steps, as the others
+        errs.append((done, t_train, abs(float(model.predict(x_end)[0, 0]) / g["truth"] - 1)))
+    return {"errs": errs, "chunk_times": np.array(chunk_times)}
+
+
 def _reach(errs, tol):
-    for step, t, e in errs:
-        if e <= tol:
+    """First checkpoint after which the error stays within ``tol`` (sustained)."""
+    for i, (step, t, _) in enumerate(errs):
+        if all(e <= tol for _, _, e in errs[i:]):
             return step, t
     return None, None
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--steps", type=int, default=3000, help="gluenn and eager-PyTorch Adam steps")
+    ap.add_argument("--peer-steps", type=int, default=20000, help="DeepXDE Adam steps (0: skip DeepXDE)")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = ap.parse_args()
-    ratios = []
+    fmt = lambda s, tm: "never" if s is None else f"{s} steps / {tm:.1f} s"  # noqa: E731
+    ratios, dde_ratios = [], {1e-2: [], 1e-3: []}
     for seed in args.seeds:
         g = run_gluenn_tracked(seed, args.steps, args.lr)
         t = run_torch(g, args.steps, args.lr)
+        d = run_deepxde(g, args.peer_steps, args.lr, seed) if args.peer_steps > 0 else None
         per_g = statistics.median(g["chunk_times"][1:]) / CHUNK * 1e3
         per_t = statistics.median(t["chunk_times"][1:]) / CHUNK * 1e3
         ratios.append(per_t / per_g)
-        line = [f"seed {seed}: ms/step gluenn {per_g:.3f}  torch {per_t:.3f}  (torch/gluenn {per_t / per_g:.2f}x); "
-                f"gluenn compile {g['compile']:.1f} s"]
+        line = [f"seed {seed}: ms/step gluenn {per_g:.3f}  torch {per_t:.3f}  (torch/gluenn {per_t / per_g:.2f}x)"
+                + (f"  deepxde {statistics.median(d['chunk_times'][1:]) / CHUNK * 1e3:.3f}" if d else "")
+                + f"; gluenn compile {g['compile']:.1f} s"]
         for tol in (1e-2, 1e-3):
             sg, tg = _reach(g["errs"], tol)
             st, tt = _reach(t["errs"], tol)
-            fmt = lambda s, tm: "never" if s is None else f"{s} steps / {tm:.1f} s"  # noqa: E731
-            line.append(f"  to {tol:.1%}: gluenn {fmt(sg, tg)}, torch {fmt(st, tt)}")
-        line.append(f"  final error on Y(31): gluenn {g['errs'][-1][2]:.2e}, torch {t['errs'][-1][2]:.2e}")
+            part = f"  to {tol:.1%} (sustained): gluenn {fmt(sg, tg)}, torch {fmt(st, tt)}"
+            if d:
+                sd, td = _reach(d["errs"], tol)
+                part += f", deepxde {fmt(sd, td)}"
+                if sg is not None:
+                    tg_c = tg + g["compile"]
+                    part += f"; deepxde/gluenn (gluenn incl. compile {tg_c:.1f} s): "
+                    if sd is None:
+                        part += f"> {d['errs'][-1][1] / tg_c:.1f}x (DeepXDE never, in {d['errs'][-1][1]:.0f} s)"
+                        dde_ratios[tol].append(float("inf"))
+                    else:
+                        part += f"{td / tg_c:.1f}x"
+                        dde_ratios[tol].append(td / tg_c)
+            line.append(part)
+        line.append(f"  final error on Y(31): gluenn {g['errs'][-1][2]:.2e}, torch {t['errs'][-1][2]:.2e}"
+                    + (f", deepxde {d['errs'][-1][2]:.2e} ({args.peer_steps} steps); best deepxde "
+                       f"{min(e for _, _, e in d['errs']):.2e}" if d else ""))
         print("\n".join(line), flush=True)
     print(f"median per-step ratio torch/gluenn over seeds {args.seeds}: {statistics.median(ratios):.2f}x")
+    for tol, r in dde_ratios.items():
+        if r:
+            print(f"median time-to-{tol:.1%} ratio deepxde/gluenn over seeds {args.seeds}: "
+                  f"{statistics.median(r):.1f}x (inf: DeepXDE never sustained it)")
 
 
 if __name__ == "__main__":
