@@ -1,8 +1,9 @@
 """Run every benchmark and write ``benchmarks/RESULTS.md`` (machine, versions, outputs).
 
     pip install -e ".[bench]"
-    python -m benchmarks            # ~40 min on 2 cores
+    python -m benchmarks            # ~45 min on 2 cores
     python -m benchmarks --quick    # fewer steps and one seed: a smoke run, not results
+    python -m benchmarks --only bench_hh.py   # re-run some; the other sections of RESULTS.md are kept
 
 Each benchmark runs as its own process (so that one's JIT caches do not flatter another) and
 prints its own medians over seeds; this entry point collects them with the machine and the
@@ -24,7 +25,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 BENCHMARKS = [
     ("Freeze-out: gluenn vs eager PyTorch (same GlueNN model and weights) and DeepXDE (plain PINN)",
-     "bench_freezeout.py", [], ["--steps", "600", "--peer-steps", "2000", "--seeds", "0"]),
+     "bench_freezeout.py", [], ["--steps", "600", "--peer-steps", "2000", "--recipe", "300", "300", "--seeds", "0"]),
     ("Tunneling: gluenn vs DeepXDE (plain PINN), time to |T2| within 1 %", "bench_tunneling.py", [],
      ["--seeds", "0", "--budget", "2"]),
     ("PI-NODE-SR on Hodgkin–Huxley: gluenn vs PyTorch + torchdiffeq (same model and weights)", "bench_hh.py",
@@ -51,14 +52,26 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=str(HERE / "RESULTS.md"))
+    ap.add_argument("--only", nargs="+", metavar="SCRIPT", choices=[b[1] for b in BENCHMARKS],
+                    help="run only these scripts; keep the other sections of an existing --out")
     args = ap.parse_args()
+    old = {}
+    if args.only and pathlib.Path(args.out).exists():
+        for part in pathlib.Path(args.out).read_text().split("\n## ")[1:]:
+            title, _, rest = part.partition("\n")
+            old[title] = rest.rstrip("\n").split("\n")
     lines = ["# Benchmark results", "",
-             f"Written by `python -m benchmarks{' --quick' if args.quick else ''}` on "
-             f"{time.strftime('%Y-%m-%d %H:%M')}.", "",
+             f"Written by `python -m benchmarks{' --quick' if args.quick else ''}"
+             f"{' --only ' + ' '.join(args.only) if args.only else ''}` on {time.strftime('%Y-%m-%d %H:%M')}"
+             f"{' (the other sections kept from the previous run)' if old else ''}.", "",
              f"- machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
              f"{os.cpu_count()} CPU cores, Python {platform.python_version()}"]
     lines += [f"- {v}" for v in _versions()]
     for title, script, full, quick in BENCHMARKS:
+        if args.only and script not in args.only:
+            if title in old:
+                lines += ["", f"## {title}", *old[title]]
+            continue
         cmd = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
         print(f"== {title}: {' '.join(cmd[1:])}", flush=True)
         t0 = time.perf_counter()
