@@ -39,6 +39,7 @@ import time
 import numpy as np
 
 import gluenn as gn
+from _common import sustained
 from gluenn.experiments import get
 
 CHUNK = 50
@@ -226,14 +227,6 @@ def run_deepxde(g: dict, steps: int, lr: float, seed: int, lbfgs: int = 0, chunk
             "model": model}
 
 
-def _reach(errs, tol):
-    """First checkpoint after which the error stays within ``tol`` (sustained)."""
-    for i, (step, t, _) in enumerate(errs):
-        if all(e <= tol for _, _, e in errs[i:]):
-            return step, t
-    return None, None
-
-
 LABELS = {"adam": "Adam only", "recipe": "Adam + L-BFGS on both sides",
           "gn": "gluenn gauss-newton vs DeepXDE Adam + L-BFGS"}
 
@@ -244,8 +237,8 @@ def _fmt(s, tm):
 
 def _versus(g: dict, d: dict, tol: float, ratios: list) -> str:
     """DeepXDE's time to a sustained ``tol`` over gluenn's wall time (compilations included)."""
-    sg, tg = _reach(g["errs_wall"], tol)
-    sd, td = _reach(d["errs"], tol)
+    sg, tg = sustained(g["errs_wall"], lambda e: e <= tol)
+    sd, td = sustained(d["errs"], lambda e: e <= tol)
     part = f"gluenn {_fmt(sg, tg)} (wall, compilation included), deepxde {_fmt(sd, td)}"
     if sg is None:
         return part
@@ -278,8 +271,8 @@ def main() -> None:
                 + (f"  deepxde {statistics.median(d['chunk_times'][1:]) / CHUNK * 1e3:.3f}" if d else "")
                 + f"; gluenn compile {g['compile']:.1f} s"]
         for tol in (1e-2, 1e-3):
-            sg, tg = _reach(g["errs"], tol)
-            st, tt = _reach(t["errs"], tol)
+            sg, tg = sustained(g["errs"], lambda e: e <= tol)
+            st, tt = sustained(t["errs"], lambda e: e <= tol)
             line.append(f"  Adam only, to {tol:.1%} (sustained): gluenn {_fmt(sg, tg)}, torch {_fmt(st, tt)}")
             if d:
                 line.append(f"    vs DeepXDE ({args.peer_steps} Adam steps): " + _versus(g, d, tol, dde["adam", tol]))

@@ -40,6 +40,7 @@ import jax
 import numpy as np
 
 import gluenn as gn
+from _common import sustained
 from gluenn.experiments import get
 from gluenn.experiments.hodgkin_huxley import hodgkin_huxley
 from gluenn.metrics import spike_metrics
@@ -175,14 +176,6 @@ def time_to_f1(setup, p, loss, f_hh, seed, target=0.95) -> dict:
             "gluenn_compile": h.compile_seconds, "torch": hist_t, "target": target}
 
 
-def _reach(hist, target):
-    """First checkpoint after which F1 stays ≥ target (sustained)."""
-    for i, (step, t, _) in enumerate(hist):
-        if all(f >= target for _, _, f in hist[i:]):
-            return step, t
-    return None, None
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--steps", type=int, default=60, help="gluenn Adam steps timed")
@@ -211,8 +204,8 @@ def main() -> None:
         if not args.f1:
             continue
         f = time_to_f1(setup, p, loss, f_hh, seed)
-        sg, tg = _reach(f["gluenn"], f["target"])
-        st, tt = _reach(f["torch"], f["target"])
+        sg, tg = sustained(f["gluenn"], lambda v: v >= f["target"])
+        st, tt = sustained(f["torch"], lambda v: v >= f["target"])
         fmt = lambda s, tm: "never" if s is None else f"iteration {s} / {tm:.1f} s"  # noqa: E731
         show = lambda hist: " ".join(f"{s}:{v:.2f}" for s, _, v in hist)  # noqa: E731
         line = (f"  F1 >= {f['target']} from the shared warm start (physics stage {f['physics_s']:.1f} s, F1 "

@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 import gluenn as gn
+from _common import sustained
 from gluenn.experiments import get
 
 
@@ -105,14 +106,6 @@ def run_deepxde(setup, p, seed: int, budget: float, chunk: int, lr: float, true_
     return {"errs": errs}
 
 
-def _reach(errs, tol):
-    """First checkpoint after which the error stays within ``tol`` (sustained)."""
-    for i, (step, t, _) in enumerate(errs):
-        if all(e <= tol for _, _, e in errs[i:]):
-            return step, t
-    return None, None
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -131,7 +124,7 @@ def main() -> None:
         g = run_gluenn(setup, seed)
         eg_c, eg_psi = abs(g["coef"] / true_t2 - 1), abs(g["psi"] / true_t2 - 1)
         d = run_deepxde(setup, p, seed, args.budget * g["wall"], args.chunk, args.lr, true_t2)
-        sd, td = _reach(d["errs"], 1e-2)
+        sd, td = sustained(d["errs"], lambda e: e <= 1e-2)
         steps, t_d, e_end = d["errs"][-1]
         best = min(d["errs"], key=lambda r: r[2])
         line = (f"seed {seed}: gluenn {g['wall']:.1f} s incl. compile, |T2 err| {eg_c:.2%} (coefficients), "

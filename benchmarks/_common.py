@@ -1,0 +1,14 @@
+"""Helpers shared by the benchmark scripts (run as ``python benchmarks/SCRIPT.py``)."""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+
+def sustained(history: Sequence[tuple[int, float, float]], ok: Callable[[float], bool]):
+    """``(step, seconds)`` of the first checkpoint of ``history`` (rows ``(step, seconds, value)``)
+    from which ``ok(value)`` holds at every later checkpoint; ``(None, None)`` if none."""
+    for i, (step, t, _) in enumerate(history):
+        if all(ok(v) for _, _, v in history[i:]):
+            return step, t
+    return None, None
