@@ -192,7 +192,7 @@ def run_deepxde(g: dict, steps: int, lr: float, seed: int, lbfgs: int = 0, chunk
     with contextlib.redirect_stdout(io.StringIO()):
         model.compile("adam", lr=lr, decay=("cosine", steps, 0.01 * lr), loss_weights=w)
     x_end = np.array([[g["x_end"]]])
-    errs, chunk_times, done, t_train = [], [], 0, 0.0
+    errs, chunk_times, done, t_train, signed = [], [], 0, 0.0, float("nan")
     while done < steps:
         n = min(chunk, steps - done)
         t0 = time.perf_counter()
