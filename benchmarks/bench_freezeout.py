@@ -39,7 +39,7 @@ import time
 import numpy as np
 
 import gluenn as gn
-from _common import sustained
+from _common import deepxde, quiet, sustained
 from gluenn.experiments import get
 
 CHUNK = 50
@@ -151,15 +151,8 @@ def run_torch(g: dict, steps: int, lr: float) -> dict:
 def run_deepxde(g: dict, steps: int, lr: float, seed: int, lbfgs: int = 0, chunk: int = CHUNK) -> dict:
     """The same ODE as a plain PINN in DeepXDE: Y = exp(N(x)), same points, weights, schedule;
     then ``lbfgs`` L-BFGS iterations (DeepXDE's usual second phase)."""
-    import contextlib
-    import io
-    import os
-    os.environ.setdefault("DDE_BACKEND", "pytorch")
-    with contextlib.redirect_stdout(io.StringIO()):    # DeepXDE's chatter
-        import deepxde as dde
-        dde.config.set_default_float("float64")
     import torch
-    dde.config.set_random_seed(seed)
+    dde = deepxde(seed)
     prob = g["prob"]
     p = get("freezeout").params([])
     eta, gpref = float(p.eta), float(p.prefactor)
@@ -189,7 +182,7 @@ def run_deepxde(g: dict, steps: int, lr: float, seed: int, lbfgs: int = 0, chunk
     net.apply_output_transform(lambda x, y: torch.exp(y))
     model = dde.Model(data, net)
     w = [sets["residual"].weight, sets["gap"].weight, sets["data"].weight]
-    with contextlib.redirect_stdout(io.StringIO()):
+    with quiet():
         model.compile("adam", lr=lr, decay=("cosine", steps, 0.01 * lr), loss_weights=w)
     x_end = np.array([[g["x_end"]]])
     errs, chunk_times, done, t_train, signed = [], [], 0, 0.0, float("nan")
@@ -220,7 +213,7 @@ def run_deepxde(g: dict, steps: int, lr: float, seed: int, lbfgs: int = 0, chunk
         dde.optimizers.config.set_LBFGS_options(maxiter=lbfgs)
         opts = dde.optimizers.config.LBFGS_options       # per-step keys are set at import only
         opts["iter_per_step"], opts["fun_per_step"] = chunk, int(1.25 * chunk)
-        with contextlib.redirect_stdout(io.StringIO()):
+        with quiet():
             model.compile("L-BFGS", loss_weights=w)
         model.train(display_every=10**9, verbose=0, callbacks=[Track()])
     return {"errs": errs, "chunk_times": np.array(chunk_times), "signed_end": signed, "adam_end": adam_end,

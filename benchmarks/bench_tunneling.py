@@ -24,17 +24,14 @@ if it never gets there, the error it reached, and the ratio DeepXDE / gluenn.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import math
-import os
 import statistics
 import time
 
 import numpy as np
 
 import gluenn as gn
-from _common import sustained
+from _common import deepxde, quiet, sustained
 from gluenn.experiments import get
 
 
@@ -60,12 +57,8 @@ class _Part:
 
 
 def run_deepxde(setup, p, seed: int, budget: float, chunk: int, lr: float, true_t2: float) -> dict:
-    os.environ.setdefault("DDE_BACKEND", "pytorch")
-    with contextlib.redirect_stdout(io.StringIO()):     # DeepXDE's chatter
-        import deepxde as dde
-        dde.config.set_default_float("float64")
     import torch
-    dde.config.set_random_seed(seed)
+    dde = deepxde(seed)
     E = p.k**2 / (2 * p.mass)
     h = p.d / 2
     re = {s.name: s for s in setup.components["re"].problem.samples}
@@ -92,7 +85,7 @@ def run_deepxde(setup, p, seed: int, budget: float, chunk: int, lr: float, true_
     net.apply_feature_transform(lambda x: 10.0 * x / L)
     model = dde.Model(data, net)
     w = [re["residual"].weight, im["residual"].weight, re["data"].weight, im["data"].weight]
-    with contextlib.redirect_stdout(io.StringIO()):
+    with quiet():
         model.compile("adam", lr=lr, loss_weights=w)
     sols = {"re": _Part(model, 0), "im": _Part(model, 1)}
     errs, t_train, steps = [], 0.0, 0
