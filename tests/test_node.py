@@ -124,6 +124,56 @@ def test_node_losses_give_residuals_and_rows_for_structured_training():
     np.testing.assert_array_equal(p1.hidden[0].weight, params.hidden[0].weight)  # hidden layers held
 
 
+def test_physics_along_the_models_own_forecast():
+    """The forecast runs past the data to the horizon at the stated spacing; the physics alone on
+    it adds those states; the composite loss imposes it there too; the true field scores zero."""
+    def rotation(t, z):
+        return jnp.array([z[1], -4.0 * z[0]])
+    t = np.arange(0, 101) * 0.01                      # data on [0, 1]
+    z = np.column_stack([np.cos(2 * t), -2 * np.sin(2 * t)])
+    data = node.Trajectory(t, z)
+    physics = node.Physics(rotation, 1.0, data.derivative_scales(), horizon=3.0, spacing=0.05)
+    loss = node.NODELoss(data, physics, dt=0.01)
+    fc = loss.forecast(rotation)
+    np.testing.assert_allclose(fc.t, np.arange(0, 61) * 0.05, atol=1e-12)
+    np.testing.assert_allclose(fc.z[:, 0], np.cos(2 * fc.t), atol=1e-3)  # Heun past the data
+    assert physics.alone(data, fc).residuals(rotation)["physics"].shape == (101 + 61, 2)
+    assert loss.residuals(rotation)["physics"].shape == (2 * 101 + 40, 2)   # trajectory, data, (1, 3]
+    assert float(loss(rotation)[1]["physics"]) == 0.0
+    # a field that blows up: the forecast stops before its first non-finite state
+    def blowup(t, z):
+        return 0.5 * z**2           # from z = (1, 0): blows up at t = 2, past the data
+    cut = loss.forecast(blowup)
+    assert 2 <= len(cut.t) < 61 and np.all(np.isfinite(cut.z))
+    assert np.isfinite(float(loss(blowup)[0]))  # ... and the continuation cannot poison the loss
+    with pytest.raises(gn.ConfigError, match="horizon"):
+        node.NODELoss(data, node.Physics(rotation, 1.0)).forecast(rotation)
+    with pytest.raises(gn.ConfigError, match="Physics.spacing"):
+        node.Physics(rotation, 1.0, horizon=3.0, spacing=0.0)
+
+
+def test_a_refreshed_stage_rebuilds_its_loss_each_round():
+    seen = []
+
+    def refresh(model):
+        seen.append(model)
+        return lambda m: (jnp.sum((m - 1.0) ** 2), {"fit": jnp.sum((m - 1.0) ** 2)})
+    stage = node.Stage("fit", None, [gn.Adam(3, lr=0.1)], rounds=3, refresh=refresh)
+    assert [name for name, _ in stage.parts()] == ["fit-1", "fit-2", "fit-3"]
+    setup = node.NODESetup(
+        names=("v",), units=("1",), init=lambda key: jnp.zeros(1), stages=[stage],
+        predict=lambda m, t: np.zeros((len(t), 1)), reference=(np.arange(10.0), np.zeros((10, 1))),
+        windows={"a": (0.0, 9.0)}, spike_window="a", gating_window="a", train_window=(0.0, 1.0),
+        data=(np.arange(2.0), np.zeros((2, 1))))
+    metrics, _ = setup.run(seed=0, out_dir=None, progress=False)
+    assert len(seen) == 3 and float(seen[1][0]) > 0.0          # round 2 starts where round 1 ended
+    assert metrics["train"]["steps"] == 9 and "fit-3: completed" in metrics["train"]["stop_reason"]
+    with pytest.raises(gn.ConfigError, match="either a loss or a refresh"):
+        node.Stage("x", lambda m: m, [gn.Adam(1)], refresh=refresh)
+    with pytest.raises(gn.ConfigError, match="rounds"):
+        node.Stage("x", lambda m: m, [gn.Adam(1)], rounds=2)
+
+
 def test_trajectory_validation_is_clear():
     with pytest.raises(gn.ConfigError, match="Trajectory"):
         node.Trajectory(np.arange(3.0), np.zeros((4, 2)))
@@ -148,7 +198,7 @@ def test_hh_reference_spikes_where_spec_says():
 def test_hh_run_writes_the_output_contract(tmp_path):
     out = tmp_path / "hh"
     rc = main(["run", "hodgkin-huxley", "--out", str(out), "--no-progress", "--set", "physics_steps=3",
-               "--set", "steps=2", "--set", "width=16", "--set", "t_long=200"])
+               "--set", "forecast_steps=2", "--set", "steps=2", "--set", "width=16", "--set", "t_long=200"])
     assert rc == 0
     for f in ("metrics.json", "solution.png", "trajectory.csv", "checkpoint.eqx", "log.jsonl"):
         assert (out / f).is_file(), f
@@ -164,7 +214,8 @@ def test_hh_run_writes_the_output_contract(tmp_path):
 @pytest.mark.parametrize("variant", ["backsolve"])  # the PINN and no-physics rows run in the ablate test
 def test_hh_variants_run(variant):
     res = gn.run_experiment(get("hodgkin-huxley"), preset=variant, progress=False,
-                            overrides=["steps=2", "physics_steps=2", "width=8", "t_long=150"])
+                            overrides=["steps=2", "physics_steps=2", "forecast_steps=2", "width=8",
+                                       "t_long=150"])
     assert 0.0 <= res.metrics["readouts"]["spike_f1"] <= 1.0
 
 

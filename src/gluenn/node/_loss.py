@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import ConfigError, require
+from .._errors import ConfigError, TrainingError, require
 from .._losses import mean_square, weighted_rows
 from ._solve import ADJOINTS, SOLVERS, integrate
 
@@ -47,6 +47,13 @@ class Physics:
       is the plain residual ``Σ_j r_j²`` (the vanilla PINN / PI-NODE baseline).
     - `at`: where the residual ``r = f_θ − f_known`` is evaluated: ``"trajectory"`` (the model's
       own solve), ``"data"`` (the observed states) or ``"both"``.
+    - `horizon`: with ``at`` ``"trajectory"`` or ``"both"``, also evaluate the residual along the
+      model's own continuation of its trajectory past the last observation, up to this time
+      (same units as ``t``; no gradient through those states). The physics needs no data, so
+      it can be imposed where the model will forecast: a field whose residual vanishes along
+      its own trajectory *is* the known dynamics there. ``None``: the observed window only.
+    - `spacing`: time between those forecast states (a multiple of the solver step; it should
+      resolve the fastest time scale of the system); ``None``: the data spacing.
     - `priority`: what automatic weights (``--weights auto``) make of the term next to the data
       (priority 0): 0 — a fit term of equal standing; 1 — a regulariser of the data fit,
       weighted ``gauge`` (1e-6) below it (see :class:`~gluenn.train.NTKBalance`).
@@ -57,12 +64,19 @@ class Physics:
     scales: np.ndarray | None = None
     at: str = "both"
     priority: int = 0
+    horizon: float | None = None
+    spacing: float | None = None
 
     def __post_init__(self):
         require(np.isfinite(self.weight) and self.weight >= 0, "physics weight", self.weight, "use a value >= 0")
         require(isinstance(self.priority, int) and self.priority >= 0, "Physics.priority", self.priority,
                 "use 0 (fit term) or 1 (regulariser)")
         require(self.at in ("trajectory", "data", "both"), "Physics.at", self.at, "use trajectory, data or both")
+        if self.horizon is not None:
+            require(np.isfinite(self.horizon), "Physics.horizon", self.horizon, "give a finite time or None")
+        if self.spacing is not None:
+            require(np.isfinite(self.spacing) and self.spacing > 0, "Physics.spacing", self.spacing,
+                    "give a positive time step or None (the data spacing)")
         if self.scales is not None:
             s = np.asarray(self.scales, np.float64)
             require(bool(np.all(np.isfinite(s)) and np.all(s > 0)), "Physics.scales", s, "give positive scales")
@@ -79,12 +93,19 @@ class Physics:
         """``mean_i Σ_j ((f_θ − f_known)(t_i, z_i)_j / s_j)²`` (see :meth:`residuals`)."""
         return mean_square(self.residuals(model, t, z, f_known))
 
-    def alone(self, data: "Trajectory") -> "TermsLoss":
-        """The weighted physics term on the observed states only, as a loss ``model -> (total, terms)``
-        (no ODE solve: the cheap warm start of PI-NODE-SR)."""
-        f_known = jax.vmap(self.field)(jnp.asarray(data.t), jnp.asarray(data.z))
-        return TermsLoss(lambda model: {"physics": self.residuals(model, data.t, data.z, f_known)},
-                         {"physics": self.weight})
+    def alone(self, data: "Trajectory", forecast: "Trajectory | None" = None) -> "TermsLoss":
+        """The weighted physics term alone, as a loss ``model -> (total, terms)``, on fixed states:
+        the observed ones and, if given, a `forecast` of the model (see :meth:`NODELoss.forecast`).
+        No ODE solve inside the loss: the cheap warm start of PI-NODE-SR, and its refinement
+        along the model's own forecast (a :class:`~gluenn.node.Stage` with ``refresh``)."""
+        t, z = data.t, data.z
+        if forecast is not None:
+            t, z = np.concatenate([t, forecast.t]), np.concatenate([z, forecast.z])
+        f_known = jax.vmap(self.field)(jnp.asarray(t), jnp.asarray(z))
+        if forecast is not None:  # a wild forecast can leave the known field's domain (overflow)
+            ok = np.asarray(jnp.all(jnp.isfinite(f_known), axis=1))
+            t, z, f_known = t[ok], z[ok], f_known[ok]
+        return TermsLoss(lambda model: {"physics": self.residuals(model, t, z, f_known)}, {"physics": self.weight})
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -140,10 +161,47 @@ class NODELoss:
         ph = self.physics
         if ph is not None and ph.weight > 0:
             t = np.asarray(self.data.t)
-            states = {"trajectory": [jax.lax.stop_gradient(z_hat)], "data": [z_obs],
-                      "both": [jax.lax.stop_gradient(z_hat), z_obs]}[ph.at]
-            out["physics"] = ph.residuals(model, np.concatenate([t] * len(states)), jnp.concatenate(states))
+            z_traj = jax.lax.stop_gradient(z_hat)
+            states = {"trajectory": [z_traj], "data": [z_obs], "both": [z_traj, z_obs]}[ph.at]
+            r = [ph.residuals(model, np.concatenate([t] * len(states)), jnp.concatenate(states))]
+            t_ext = self._forecast_times(t[-1])
+            if ph.at != "data" and t_ext is not None:
+                z_ext = jax.lax.stop_gradient(self._solve(model, z_traj[-1], t_ext))[1:]
+                r_ext = ph.residuals(model, t_ext[1:], z_ext)
+                # a diverging continuation (or one outside the known field's domain) must not
+                # poison the loss: its non-finite residuals count as zero
+                r.append(jnp.where(jnp.isfinite(r_ext), r_ext, 0.0))
+            out["physics"] = jnp.concatenate(r)
         return out
+
+    def forecast(self, model) -> Trajectory:
+        """The model's own trajectory from the first observed state up to ``physics.horizon``
+        (sampled every ``physics.spacing``; beyond the data too), where its physics residual
+        can be imposed: the collocation states of :meth:`Physics.alone`. A forecast that
+        diverges is cut before its first non-finite state (the physics there pulls it back)."""
+        ph = self.physics
+        require(ph is not None and ph.horizon is not None, "Physics.horizon", None,
+                "give the physics a forecast horizon to forecast to")
+        t = self._forecast_times(self.data.t[0])
+        z = np.asarray(self._solve(model, self.data.z[0], t))
+        n = int(np.argmin(np.all(np.isfinite(z), axis=1))) if not np.all(np.isfinite(z)) else len(t)
+        if n < 2:
+            raise TrainingError("the model's forecast diverged at once; train the field on the data first "
+                                "(a physics warm start) or lower dt")
+        return Trajectory(t[:n], z[:n])
+
+    def _solve(self, model, z0, t):
+        return integrate(model, z0, t, solver=self.solver, dt=self.dt,
+                         adjoint="direct" if self.solver == "heun" else "recursive")
+
+    def _forecast_times(self, t0):
+        """Times from `t0` to ``physics.horizon`` every ``physics.spacing`` (``None``: nothing past the data)."""
+        ph, t = self.physics, self.data.t
+        if ph is None or ph.horizon is None or ph.horizon <= t[-1]:
+            return None
+        step = ph.spacing if ph.spacing is not None else float(np.median(np.diff(t)))
+        step = self.dt * max(1, round(step / self.dt)) if self.solver == "heun" else step
+        return t0 + step * np.arange(int(np.floor((ph.horizon - t0) / step + 1e-9)) + 1)
 
     def _terms_loss(self) -> TermsLoss:
         ph = self.physics

@@ -12,7 +12,7 @@ import equinox as eqx
 import jax
 import numpy as np
 
-from .._errors import Interrupted
+from .._errors import Interrupted, require
 from .._experiment import CustomSetup, final_weights, interrupted
 from .._io import atomic_write_bytes, leaves_to_bytes, write_csv, write_jsonl
 from ..metrics import rmse, spike_metrics
@@ -21,11 +21,30 @@ from ..train import Objective, Phase, optimise
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Stage:
-    """One training stage: a loss ``loss(model) -> (total, terms)`` minimised by `phases`."""
+    """One training stage: a loss ``loss(model) -> (total, terms)`` minimised by `phases`.
+
+    With `refresh`, the stage runs `rounds` times and each round minimises a loss rebuilt from
+    the current model, ``refresh(model) -> loss`` (e.g. the physics on the model's own forecast,
+    ``lambda m: physics.alone(data, loss.forecast(m))``); `loss` is then ``None``.
+    """
 
     name: str
-    loss: Callable
+    loss: Callable | None
     phases: Sequence[Phase]
+    rounds: int = 1
+    refresh: Callable | None = None
+
+    def __post_init__(self):
+        require(isinstance(self.rounds, int) and self.rounds >= 1, f"Stage {self.name!r} rounds", self.rounds,
+                "use a positive integer")
+        require((self.loss is None) != (self.refresh is None), f"Stage {self.name!r}", "loss/refresh",
+                "give either a loss or a refresh(model) -> loss, not both")
+        require(self.refresh is not None or self.rounds == 1, f"Stage {self.name!r} rounds", self.rounds,
+                "rounds > 1 need a refresh(model) -> loss (a fixed loss would only restart the optimiser)")
+
+    def parts(self):
+        """``(part name, round)`` of each round; a single round keeps the stage's name."""
+        return [(self.name, 0)] if self.rounds == 1 else [(f"{self.name}-{k + 1}", k) for k in range(self.rounds)]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -68,31 +87,34 @@ class NODESetup(CustomSetup):
         params, static = eqx.partition(self.init(jax.random.PRNGKey(seed)), eqx.is_inexact_array)
         like = params
         rows, stops, train_s, compile_s, steps, retries = [], [], 0.0, 0.0, 0, {}
-        for stage in self.stages:
-            def f(p, loss=stage.loss):
-                return loss(eqx.combine(p, static))
-            done = store.done(stage.name, like) if store is not None else None
+        for stage, part in ((st, name) for st in self.stages for name, _ in st.parts()):
+            done = store.done(part, like) if store is not None else None
             if done is not None:
                 params, hist = done
             else:
-                start = store.start(stage.name, like) if store is not None else None
-                objective = _objective(stage.loss, f, params, static)
-                params, hist = optimise(objective, start[0] if start else params, stage.phases,
-                                        log_every=self.log_every, progress=progress,
-                                        resume=start[1] if start else None, weights=weights)
+                start = store.start(part, like) if store is not None else None
+                if start:  # a resumed round refreshes its loss from where it was interrupted
+                    params = start[0]
+                loss = stage.loss if stage.refresh is None else stage.refresh(eqx.combine(params, static))
+
+                def f(p, loss=loss):
+                    return loss(eqx.combine(p, static))
+                objective = _objective(loss, f, params, static)
+                params, hist = optimise(objective, params, stage.phases, log_every=self.log_every,
+                                        progress=progress, resume=start[1] if start else None, weights=weights)
                 if hist.stop_reason == "interrupted":
-                    rows += [{"stage": stage.name, **r, "step": r["step"] + steps} for r in hist.rows]
+                    rows += [{"stage": part, **r, "step": r["step"] + steps} for r in hist.rows]
                     if store is None:
-                        raise Interrupted(f"training interrupted in stage {stage.name!r}")
-                    interrupted(store, stage.name, params, hist, rows)
+                        raise Interrupted(f"training interrupted in stage {part!r}")
+                    interrupted(store, part, params, hist, rows)
                 if store is not None:
-                    store.finish(stage.name, params, hist)
-            retries[stage.name] = hist.retries
-            rows += [{"stage": stage.name, **r, "step": r["step"] + steps} for r in hist.rows]
+                    store.finish(part, params, hist)
+            retries[part] = hist.retries
+            rows += [{"stage": part, **r, "step": r["step"] + steps} for r in hist.rows]
             steps += hist.steps
             train_s += hist.train_seconds
             compile_s += hist.compile_seconds
-            stops.append(f"{stage.name}: {hist.stop_reason}")
+            stops.append(f"{part}: {hist.stop_reason}")
             if hist.stop_reason not in ("completed", "tolerance reached"):
                 break
         model = eqx.combine(params, static)
@@ -116,7 +138,8 @@ class NODESetup(CustomSetup):
                       "stop_reason": "; ".join(stops), "retries": retries,
                       "weights": {"strategy": "fixed" if weights is None else type(weights).__name__,
                                   "final": final_weights(hist)},
-                      "stages": [{"name": s.name, "phases": [p.to_dict() for p in s.phases]} for s in self.stages]},
+                      "stages": [{"name": s.name, "rounds": s.rounds, "phases": [p.to_dict() for p in s.phases]}
+                                 for s in self.stages]},
             "prediction": {"diverged_at_ms": first},
             **dict(self.info),
         }
