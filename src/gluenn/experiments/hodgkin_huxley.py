@@ -37,7 +37,9 @@ Choices beyond the paper (measured here; see the project notes):
   tube of observed states alone does not give: on the observed states the residual went on
   falling (9e-4 → 1.7e-4 in 15 000 L-BFGS steps) while the drift jumped between 0.31 and 1.24 ms,
   and on the true cycle's slow phase the field was off by 0.1–1.2 mV/ms (seed 0). With the
-  forecast rounds, seed 1 went from F1 0.67 and drift 1.13 ms to F1 1.00 and 0.077 ms. Without
+  forecast rounds, seed 1 went from F1 0.67 and drift 1.13 ms to F1 1.00 and 0.077 ms; over
+  seeds 0–9, F1 1.00 for 10 of 10 (before: 7 of 10), drift 0.03–0.75 ms (before: 0.05–1.13), at
+  142–168 s wall per run (``benchmarks/results/hodgkin-huxley-10-seeds-forecast.txt``). Without
   the forecast states in it the composite loss undid most of that gain (drift 0.015 → 0.16 ms,
   its data term fits the noise); with them it kept most (0.044 ms).
 - Width 128 (the paper's 64–128), small initial output layer (``out_init``).
