@@ -159,7 +159,7 @@ def test_a_refreshed_stage_rebuilds_its_loss_each_round():
         seen.append(model)
         return lambda m: (jnp.sum((m - 1.0) ** 2), {"fit": jnp.sum((m - 1.0) ** 2)})
     stage = node.Stage("fit", None, [gn.Adam(3, lr=0.1)], rounds=3, refresh=refresh)
-    assert [name for name, _ in stage.parts()] == ["fit-1", "fit-2", "fit-3"]
+    assert stage.parts() == ["fit-1", "fit-2", "fit-3"]
     setup = node.NODESetup(
         names=("v",), units=("1",), init=lambda key: jnp.zeros(1), stages=[stage],
         predict=lambda m, t: np.zeros((len(t), 1)), reference=(np.arange(10.0), np.zeros((10, 1))),

@@ -42,9 +42,9 @@ class Stage:
         require(self.refresh is not None or self.rounds == 1, f"Stage {self.name!r} rounds", self.rounds,
                 "rounds > 1 need a refresh(model) -> loss (a fixed loss would only restart the optimiser)")
 
-    def parts(self):
-        """``(part name, round)`` of each round; a single round keeps the stage's name."""
-        return [(self.name, 0)] if self.rounds == 1 else [(f"{self.name}-{k + 1}", k) for k in range(self.rounds)]
+    def parts(self) -> list[str]:
+        """The name of each round (logs, metrics, resume store); a single round keeps the stage's name."""
+        return [self.name] if self.rounds == 1 else [f"{self.name}-{k + 1}" for k in range(self.rounds)]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -87,7 +87,7 @@ class NODESetup(CustomSetup):
         params, static = eqx.partition(self.init(jax.random.PRNGKey(seed)), eqx.is_inexact_array)
         like = params
         rows, stops, train_s, compile_s, steps, retries = [], [], 0.0, 0.0, 0, {}
-        for stage, part in ((st, name) for st in self.stages for name, _ in st.parts()):
+        for stage, part in ((st, name) for st in self.stages for name in st.parts()):
             done = store.done(part, like) if store is not None else None
             if done is not None:
                 params, hist = done
