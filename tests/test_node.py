@@ -148,6 +148,8 @@ def test_physics_along_the_models_own_forecast():
     assert np.isfinite(float(loss(blowup)[0]))  # ... and the continuation cannot poison the loss
     with pytest.raises(gn.ConfigError, match="horizon"):
         node.NODELoss(data, node.Physics(rotation, 1.0)).forecast(rotation)
+    with pytest.raises(gn.ConfigError, match="past the data"):
+        node.NODELoss(data, node.Physics(rotation, 1.0, horizon=0.5)).forecast(rotation)
     with pytest.raises(gn.ConfigError, match="Physics.spacing"):
         node.Physics(rotation, 1.0, horizon=3.0, spacing=0.0)
 

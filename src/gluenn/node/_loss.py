@@ -180,8 +180,9 @@ class NODELoss:
         can be imposed: the collocation states of :meth:`Physics.alone`. A forecast that
         diverges is cut before its first non-finite state (the physics there pulls it back)."""
         ph = self.physics
-        require(ph is not None and ph.horizon is not None, "Physics.horizon", None,
-                "give the physics a forecast horizon to forecast to")
+        last = float(self.data.t[-1])
+        require(ph is not None and ph.horizon is not None and ph.horizon > last, "Physics.horizon",
+                None if ph is None else ph.horizon, f"give the physics a forecast horizon past the data (> {last:g})")
         t = self._forecast_times(self.data.t[0])
         z = np.asarray(self._solve(model, self.data.z[0], t))
         n = int(np.argmin(np.all(np.isfinite(z), axis=1))) if not np.all(np.isfinite(z)) else len(t)
@@ -191,8 +192,8 @@ class NODELoss:
         return Trajectory(t[:n], z[:n])
 
     def _solve(self, model, z0, t):
-        return integrate(model, z0, t, solver=self.solver, dt=self.dt,
-                         adjoint="direct" if self.solver == "heun" else "recursive")
+        # forward only (callers stop the gradient): "direct" is the cheapest for every solver
+        return integrate(model, z0, t, solver=self.solver, dt=self.dt, adjoint="direct")
 
     def _forecast_times(self, t0):
         """Times from `t0` to ``physics.horizon`` every ``physics.spacing`` (``None``: nothing past the data)."""
