@@ -37,9 +37,11 @@ Choices beyond the paper (measured here; see the project notes):
   tube of observed states alone does not give: on the observed states the residual went on
   falling (9e-4 → 1.7e-4 in 15 000 L-BFGS steps) while the drift jumped between 0.31 and 1.24 ms,
   and on the true cycle's slow phase the field was off by 0.1–1.2 mV/ms (seed 0). With the
-  forecast rounds, seed 1 went from F1 0.67 and drift 1.13 ms to F1 1.00 and 0.077 ms; over
-  seeds 0–9, F1 1.00 for 10 of 10 (before: 7 of 10), drift 0.03–0.75 ms (before: 0.05–1.13), at
-  142–168 s wall per run (``benchmarks/results/hodgkin-huxley-10-seeds-forecast.txt``). Without
+  forecast rounds, seed 1 went from F1 0.67 and drift 1.13 ms to F1 1.00 and 0.012 ms; over
+  seeds 0–9, F1 1.00 for 10 of 10 (before: 7 of 10), drift 0.01–0.73 ms, ≤ 0.3 ms for 8 of 10
+  (before: 0.05–1.13, 3 of 10), at 146–173 s wall per run
+  (``benchmarks/results/hodgkin-huxley-10-seeds-forecast3.txt``). Two rounds after a 3000-step
+  warm start, same total steps: 10 of 10, drift ≤ 0.3 ms for 6 of 10 (``...-forecast.txt``). Without
   the forecast states in it the composite loss undid most of that gain (drift 0.015 → 0.16 ms,
   its data term fits the noise); with them it kept most (0.044 ms).
 - Width 128 (the paper's 64–128), small initial output layer (``out_init``).
@@ -90,11 +92,11 @@ PARAMETERS = {
     "time_input": gn.Param(False, "feed t to the field (the paper's f(z, t))", "training"),
     "width": gn.Param(128, "hidden width (paper: 64-128)", "training"),
     "depth": gn.Param(3, "hidden layers (paper: 3)", "training"),
-    "physics_steps": gn.Param(3000, "L-BFGS steps on the physics term alone before the composite loss (0: off)", "training"),
+    "physics_steps": gn.Param(2000, "L-BFGS steps on the physics term alone before the composite loss (0: off)", "training"),
     "physics_priority": gn.Param(1, "for --weights auto: the physics term as a regulariser of the data fit (1, the paper's framing) or a fit term of equal standing (0)", "training"),
     "physics_rounds": gn.Param(0, "rounds of the physics fit: L-BFGS (physics_steps/rounds steps), then one exact least-squares solve of the output layer (0: L-BFGS only; measured no better, see the module notes)", "training"),
     "physics_at": gn.Param("both", "composite loss: physics residual at the observed states (data), the model's trajectory, or both", "training"),
-    "forecast_rounds": gn.Param(2, "rounds of the physics term alone on the observed states plus the model's own forecast up to t_short, refreshed each round, after the warm start; the composite loss then also imposes it there (0: observed window only, the paper's set-up)", "training"),
+    "forecast_rounds": gn.Param(3, "rounds of the physics term alone on the observed states plus the model's own forecast up to t_short, refreshed each round, after the warm start; the composite loss then also imposes it there (0: observed window only, the paper's set-up)", "training"),
     "forecast_steps": gn.Param(1000, "L-BFGS steps per forecast round", "training"),
     "forecast_spacing": gn.Param(0.05, "time between forecast states where the physics is imposed (ms; resolve the spike upstroke, ~1 ms)", "training"),
     "optimiser": gn.Param("lbfgs", "optimiser of the composite loss: lbfgs or adam (paper: adam)", "training"),
