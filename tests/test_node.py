@@ -154,6 +154,22 @@ def test_physics_along_the_models_own_forecast():
         node.Physics(rotation, 1.0, horizon=3.0, spacing=0.0)
 
 
+def test_relative_physics_residual_weighs_slow_and_fast_states_alike():
+    """``r/(a s + |f|)``: a field off by 1 % scores ~0.01 where |f| >> a s, whatever the size of
+    |f| (the scale-aware residual r/s scores the slow state 1000x lower); zero for the true field."""
+    def decay(t, z):
+        return -z
+    t, z = np.array([0.0, 1.0]), np.array([[1000.0], [1.0]])    # a fast and a slow state
+    scales = np.array([1.0])
+    rel = node.Physics(decay, 1.0, scales, relative=1e-6)
+    off = lambda t, z: -1.01 * z  # noqa: E731
+    np.testing.assert_allclose(np.asarray(rel.residuals(off, t, z)), [[-0.01], [-0.01]], rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(node.Physics(decay, 1.0, scales).residuals(off, t, z)), [[-10.0], [-0.01]])
+    assert float(rel.residual_loss(decay, t, z)) == 0.0
+    with pytest.raises(gn.ConfigError, match="Physics.relative"):
+        node.Physics(decay, 1.0, scales, relative=0.0)
+
+
 def test_a_refreshed_stage_rebuilds_its_loss_each_round():
     seen = []
 
@@ -200,7 +216,8 @@ def test_hh_reference_spikes_where_spec_says():
 def test_hh_run_writes_the_output_contract(tmp_path):
     out = tmp_path / "hh"
     rc = main(["run", "hodgkin-huxley", "--out", str(out), "--no-progress", "--set", "physics_steps=3",
-               "--set", "forecast_steps=2", "--set", "steps=2", "--set", "width=16", "--set", "t_long=200"])
+               "--set", "forecast_steps=2", "--set", "cg_steps=5", "--set", "steps=2", "--set", "width=16",
+               "--set", "t_long=200"])
     assert rc == 0
     for f in ("metrics.json", "solution.png", "trajectory.csv", "checkpoint.eqx", "log.jsonl"):
         assert (out / f).is_file(), f
@@ -216,7 +233,7 @@ def test_hh_run_writes_the_output_contract(tmp_path):
 @pytest.mark.parametrize("variant", ["backsolve"])  # the PINN and no-physics rows run in the ablate test
 def test_hh_variants_run(variant):
     res = gn.run_experiment(get("hodgkin-huxley"), preset=variant, progress=False,
-                            overrides=["steps=2", "physics_steps=2", "forecast_steps=2", "width=8",
+                            overrides=["steps=2", "physics_steps=2", "forecast_steps=2", "cg_steps=5", "width=8",
                                        "t_long=150"])
     assert 0.0 <= res.metrics["readouts"]["spike_f1"] <= 1.0
 

@@ -22,12 +22,12 @@ from ._points import Interval, Points, linspace, logspace, points  # noqa: E402
 from ._problem import Data, Equation, Plateau, Problem, Residual, SampleSet, Suppress, Term  # noqa: E402
 from .readout import Evaluation, Solution  # noqa: E402
 from .train import TRAINERS, trainer_phases
-from .train import LBFGS, Adam, Fit, GaussNewton, History, Objective, Phase, fit, load, optimise, save  # noqa: E402
+from .train import LBFGS, Adam, Fit, GaussNewton, GaussNewtonCG, History, Objective, Phase, fit, load, optimise, save  # noqa: E402
 
 __all__ = [
     "TRAINERS", "trainer_phases",
     "Adam", "Ansatz", "CoefficientNet", "Component", "ConfigError", "CustomSetup", "Data", "Equation", "Evaluation",
-    "Experiment", "Fit", "GaussNewton", "GluennError", "History", "Interrupted", "Interval", "LBFGS", "Loss", "Network", "Objective", "Param",
+    "Experiment", "Fit", "GaussNewton", "GaussNewtonCG", "GluennError", "History", "Interrupted", "Interval", "LBFGS", "Loss", "Network", "Objective", "Param",
     "Params", "Phase", "Plateau", "Points", "Problem", "Residual", "RunResult", "SampleSet", "Setup", "Solution",
     "Suppress", "Term", "TrainingError", "baselines", "fit", "linspace", "load", "logspace", "metrics",
     "node", "optimise", "parse_overrides", "points", "reference", "require", "run_experiment", "save",

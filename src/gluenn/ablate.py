@@ -13,7 +13,7 @@ from ._experiment import Experiment, run_experiment
 from ._io import atomic_write_text, prepare_out_dir, write_json
 
 #: training parameters shrunk by ``--quick`` (a smoke run of the whole table, not results)
-QUICK = {"steps": 5, "physics_steps": 20, "forecast_steps": 5, "gn_steps": 2, "lbfgs_steps": 5}
+QUICK = {"steps": 5, "physics_steps": 20, "forecast_steps": 2, "cg_steps": 10, "gn_steps": 2, "lbfgs_steps": 5}
 
 
 def ablate(experiment: Experiment, *, seeds: Sequence[int] = (0,), out=None, quick: bool = False,

@@ -28,28 +28,41 @@ Choices beyond the paper (measured here; see the project notes):
   fitted on the noisy states — a tube around the cycle — to a normalised residual ~1e-4 it
   spiked with F1 1.0. Adam on the composite loss from a random field did not spike at all
   within 1000 steps here (the paper reports 3000–5000 iterations).
-- **Physics along the model's own forecast** (``forecast_rounds``, the largest gain measured).
-  The physics needs no data, so after the warm start it is also imposed on the states of the
-  model's own forecast from rest to ``t_short`` (every ``forecast_spacing``): rounds of L-BFGS on
-  the physics term alone over the observed states plus a forecast refreshed each round, then
-  the composite loss with the same forecast states in its physics term. A field whose residual
-  vanishes along its own trajectory reproduces the true dynamics there, which fitting the noisy
-  tube of observed states alone does not give: on the observed states the residual went on
-  falling (9e-4 → 1.7e-4 in 15 000 L-BFGS steps) while the drift jumped between 0.31 and 1.24 ms,
-  and on the true cycle's slow phase the field was off by 0.1–1.2 mV/ms (seed 0). With the
-  forecast rounds, seed 1 went from F1 0.67 and drift 1.13 ms to F1 1.00 and 0.012 ms; over
-  seeds 0–9, F1 1.00 for 10 of 10 (before: 7 of 10), drift 0.01–0.73 ms, ≤ 0.3 ms for 8 of 10
-  (before: 0.05–1.13, 3 of 10), at 146–173 s wall per run
-  (``benchmarks/results/hodgkin-huxley-10-seeds-forecast3.txt``). Two rounds after a 3000-step
-  warm start, same total steps: 10 of 10, drift ≤ 0.3 ms for 6 of 10 (``...-forecast.txt``). Without
-  the forecast states in it the composite loss undid most of that gain (drift 0.015 → 0.16 ms,
-  its data term fits the noise); with them it kept most (0.044 ms).
+- **Physics along the model's own forecast, refined by Gauss–Newton** (``forecast_*``, the
+  largest gains measured). The physics needs no data, so after the warm start and the composite
+  loss it is imposed on the states of the model's own forecast from rest to ``t_short`` (every
+  ``forecast_spacing``), in ``forecast_rounds`` rounds, each on a forecast refreshed from the
+  current model. A field whose residual vanishes along its own trajectory reproduces the true
+  dynamics there; fitting the noisy tube of observed states does not (there the residual went on
+  falling, 9e-4 → 1.7e-4 in 15 000 L-BFGS steps, while the drift jumped between 0.31 and 1.24 ms).
+  Three measured choices make the rounds pin the *period*, which the gating RMSEs over 61 spikes
+  need to ~0.004 ms (``benchmarks/hh_period_sensitivity.py``):
+
+  * *matrix-free Gauss–Newton* (:class:`~gluenn.GaussNewtonCG`, 20 steps of 100 CG iterations a
+    round): a mean relative residual of ~6e-5 after three rounds where L-BFGS (3 × 1000 steps,
+    similar time) stalled at ~5e-4 (seed 2). With L-BFGS rounds the period stayed a matter of
+    luck: seed 0 reached an ISI error of 0.0004 ms, seeds 1 and 2 0.37 and 0.22 ms;
+  * the *pointwise relative residual* ``r_j/(0.01 s_j + |f_HH,j|)``, which weighs the slow recovery
+    phase (where the period is decided) like the spike (seed 0 without it: ISI 0.0064 ms,
+    gating 0.022/0.087/0.021; with it: 0.0035 ms, 0.011/0.044/0.010);
+  * the *forecast states only* (seed 0 with the noisy observed states too: ISI 0.009 ms, gating
+    0.030/0.117/0.029, and 45 % more time) — their stability comes from the refreshed forecast,
+    which leaves the cycle wherever the field is off;
+
+  and the composite loss runs *before* the rounds (``composite=first``): after them, with any
+  weight (λ = 1.5, 15, 150) its data term re-timed the first spike and moved the period (seed 0:
+  ISI 0.0004 → 0.05–0.09 ms; with the defaults and ``composite=last``: drift 0.36 ms, gating
+  0.17/0.42/0.18). The previous pipeline (L-BFGS rounds on observed + forecast states, composite
+  last; ``benchmarks/results/hodgkin-huxley-10-seeds-forecast3.txt``) gave drift ≤ 0.3 ms for 8 of
+  10 seeds and gating RMSEs ≤ 0.05 for 1 of 10; these defaults give F1 1.00, drift ≤ 0.15 ms and
+  ISI error ≤ 0.04 ms for 10 of 10 and all three gating RMSEs ≤ 0.05 for 6 of 10 (seed 0:
+  0.011/0.044/0.010; ``...-10-seeds-gauss-newton.txt``). ``forecast_rounds=0`` is the paper's set-up.
 - Width 128 (the paper's 64–128), small initial output layer (``out_init``).
 - **Measured and not adopted** (seed 0 unless stated): exact least-squares solves of the output
   layer inside the physics fit (``physics_rounds=1``: physics loss 9.4e-4 → 4.6e-4, yet F1 0.83,
   drift 1.11 ms; ``=5``: F1 1.00, drift 0.85 ms; defaults: F1 1.00, drift 0.65 ms); a pointwise
-  relative residual ``r/(0.05 s + |f_HH|)`` that weights the slow recovery phase like the spike
-  (tried and removed: physics-only drift 1.08 ms, with the composite loss F1 0.50); fewer physics
+  relative residual ``r/(0.05 s + |f_HH|)`` on the *observed* states (physics-only drift 1.08 ms,
+  with the composite loss F1 0.50; on the forecast states it is adopted, above); fewer physics
   and more composite steps (``physics_steps=3000, steps=250``: 7 of 10
   seeds F1 ≥ 0.95, as the defaults, with other seeds failing).
 - **Automatic weights** (``--weights auto``): the physics term is declared a regulariser of the
@@ -63,6 +76,9 @@ without normalisation (``-raw``), ``pinn`` and ``pinn-raw``.
 """
 
 from __future__ import annotations
+
+import dataclasses
+import math
 
 import jax
 import jax.numpy as jnp
@@ -96,9 +112,14 @@ PARAMETERS = {
     "physics_priority": gn.Param(1, "for --weights auto: the physics term as a regulariser of the data fit (1, the paper's framing) or a fit term of equal standing (0)", "training"),
     "physics_rounds": gn.Param(0, "rounds of the physics fit: L-BFGS (physics_steps/rounds steps), then one exact least-squares solve of the output layer (0: L-BFGS only; measured no better, see the module notes)", "training"),
     "physics_at": gn.Param("both", "composite loss: physics residual at the observed states (data), the model's trajectory, or both", "training"),
-    "forecast_rounds": gn.Param(3, "rounds of the physics term alone on the observed states plus the model's own forecast up to t_short, refreshed each round, after the warm start; the composite loss then also imposes it there (0: observed window only, the paper's set-up)", "training"),
-    "forecast_steps": gn.Param(1000, "L-BFGS steps per forecast round", "training"),
+    "forecast_rounds": gn.Param(3, "rounds of the physics term alone on the model's own forecast from rest to t_short, refreshed each round, after the composite loss (0: off, the paper's set-up)", "training"),
+    "forecast_optimiser": gn.Param("gauss-newton-cg", "optimiser of the forecast rounds: gauss-newton-cg (matrix-free Gauss-Newton) or lbfgs", "training"),
+    "forecast_steps": gn.Param(20, "steps per forecast round (Gauss-Newton steps of cg_steps CG iterations, or L-BFGS steps)", "training"),
+    "cg_steps": gn.Param(100, "conjugate-gradient iterations per Gauss-Newton step", "training"),
+    "forecast_at": gn.Param("forecast", "states of the forecast rounds: forecast (the model's own trajectory) or both (also the noisy observed states)", "training"),
+    "forecast_relative": gn.Param(0.01, "forecast rounds: pointwise relative residual r/(a s + |f_HH|) with this floor a, which weighs the slow recovery phase (where the period is decided) like the spike (0: the scale-aware r/s)", "training"),
     "forecast_spacing": gn.Param(0.05, "time between forecast states where the physics is imposed (ms; resolve the spike upstroke, ~1 ms)", "training"),
+    "composite": gn.Param("first", "when the composite loss runs: first (after the warm start, before the forecast rounds) or last (after them)", "training"),
     "optimiser": gn.Param("lbfgs", "optimiser of the composite loss: lbfgs or adam (paper: adam)", "training"),
     "steps": gn.Param(100, "steps on the composite loss", "training"),
     "lr": gn.Param(1e-3, "Adam learning rate (optimiser=adam)", "training"),
@@ -109,7 +130,7 @@ PARAMETERS = {
 
 def rates(v, xp=jnp):
     """HH rate functions (1/ms) of the membrane voltage ``v`` (mV); removable singularities safe.
-    `xp` is the array namespace: ``jax.numpy`` (training) or ``numpy`` (the SciPy reference)."""
+    `xp` is the array namespace: ``jax.numpy`` (training), ``numpy`` or :class:`_Scalars` (floats)."""
     def x_over_1mexp(x):  # x / (1 − e^{−x}), → 1 at x = 0
         small = xp.abs(x) < 1e-6
         xs = xp.where(small, 1.0, x)
@@ -117,6 +138,18 @@ def rates(v, xp=jnp):
     return (0.1 * x_over_1mexp(0.1 * (v + 55)), 0.125 * xp.exp(-0.0125 * (v + 65)),
             x_over_1mexp(0.1 * (v + 40)), 4 * xp.exp(-0.0556 * (v + 65)),
             0.07 * xp.exp(-0.05 * (v + 65)), 1 / (1 + xp.exp(-0.1 * (v + 35))))
+
+
+class _Scalars:
+    """The few array functions :func:`rates` uses, on Python floats: the SciPy reference calls the
+    field ~4·10⁵ times with one state, where NumPy's per-call overhead doubles the solve's time."""
+
+    abs, exp, expm1 = staticmethod(abs), staticmethod(math.exp), staticmethod(math.expm1)
+    stack = staticmethod(np.array)
+
+    @staticmethod
+    def where(cond, a, b):
+        return a if cond else b
 
 
 def hodgkin_huxley(I_ext, xp=jnp):
@@ -154,15 +187,19 @@ def ou_noise(n_samples, channels, dt, theta, sigma, seed):
 
 
 def build(p: gn.Params) -> node.NODESetup:
-    for name in ("t_train", "dt", "noise_theta", "width", "depth", "spike_tol", "forecast_spacing"):
+    for name in ("t_train", "dt", "noise_theta", "width", "depth", "spike_tol", "forecast_spacing", "cg_steps"):
         gn.require(p[name] > 0, name, p[name], "must be positive")
     for name in ("noise_sigma", "lam", "steps", "physics_steps", "noise_seed", "physics_rounds", "forecast_rounds",
-                 "forecast_steps"):
+                 "forecast_steps", "forecast_relative"):
         gn.require(p[name] >= 0, name, p[name], "use a value >= 0")
     gn.require(p.t_train < p.t_short < p.t_long, "t_train, t_short, t_long", (p.t_train, p.t_short, p.t_long),
                "need t_train < t_short < t_long")
     gn.require(p.model in ("node", "pinn"), "model", p.model, "use node or pinn")
     gn.require(p.physics_at in ("data", "trajectory", "both"), "physics_at", p.physics_at, "use data, trajectory or both")
+    gn.require(p.composite in ("first", "last"), "composite", p.composite, "use first or last")
+    gn.require(p.forecast_optimiser in ("gauss-newton-cg", "lbfgs"), "forecast_optimiser", p.forecast_optimiser,
+               "use gauss-newton-cg or lbfgs")
+    gn.require(p.forecast_at in ("forecast", "both"), "forecast_at", p.forecast_at, "use forecast or both")
     gn.require(p.optimiser in ("lbfgs", "adam"), "optimiser", p.optimiser, "use lbfgs or adam")
     gn.require(p.scales in ("robust", "paper", "none"), "scales", p.scales, "use robust, paper or none")
     gn.require(p.solver in node.SOLVERS and p.eval_solver in node.SOLVERS, "solver / eval_solver",
@@ -174,10 +211,11 @@ def build(p: gn.Params) -> node.NODESetup:
     z0 = resting_state()
 
     t_ref = np.round(np.arange(int(round(p.t_long / p.dt)) + 1) * p.dt, 10)
-    # the reference runs the NumPy form of the same equations (a JAX call per Radau stage costs
-    # ~10x more); the Jacobian comes from JAX, compiled once
+    # the reference runs the same equations on Python floats (a JAX call per Radau stage costs
+    # ~10x more, NumPy on one state ~2x); the Jacobian comes from JAX, compiled once
     jac = jax.jit(jax.jacfwd(field, argnums=1))
-    z_ref = gn.reference.trajectory(hodgkin_huxley(p.I_ext, np), z0, t_ref, rtol=1e-9, atol=1e-9,
+    scalar_field = hodgkin_huxley(p.I_ext, _Scalars)
+    z_ref = gn.reference.trajectory(lambda t, z: scalar_field(t, z.tolist()), z0, t_ref, rtol=1e-9, atol=1e-9,
                                     jac=lambda t, z: np.asarray(jac(t, jnp.asarray(z))))
     t_obs = t_ref[:n_train]
     z_obs = z_ref[:n_train] + (ou_noise(n_train, 4, p.dt, p.noise_theta, p.noise_sigma, p.noise_seed)
@@ -213,10 +251,20 @@ def build(p: gn.Params) -> node.NODESetup:
             solve = [gn.GaussNewton(1)] if p.physics_rounds > 0 else []
             stages.append(node.Stage("physics", physics.alone(data),
                                      [gn.LBFGS(p.physics_steps // rounds), *solve] * rounds))
+        composite = node.Stage("pi-node-sr" if physics else "neural-ode", loss, _phases(p))
+        if p.composite == "first":
+            stages.append(composite)
         if forecast and p.forecast_steps > 0:
-            stages.append(node.Stage("forecast", None, [gn.LBFGS(p.forecast_steps)], rounds=p.forecast_rounds,
-                                     refresh=lambda m: physics.alone(data, loss.forecast(m))))
-        stages.append(node.Stage("pi-node-sr" if physics else "neural-ode", loss, _phases(p)))
+            on_cycle = dataclasses.replace(physics, relative=p.forecast_relative or None)
+            opt = (gn.GaussNewtonCG(p.forecast_steps, cg_steps=p.cg_steps) if p.forecast_optimiser == "gauss-newton-cg"
+                   else gn.LBFGS(p.forecast_steps))
+
+            def refresh(m):
+                fc = loss.forecast(m)
+                return on_cycle.alone(fc) if p.forecast_at == "forecast" else on_cycle.alone(data, fc)
+            stages.append(node.Stage("forecast", None, [opt], rounds=p.forecast_rounds, refresh=refresh))
+        if p.composite == "last":
+            stages.append(composite)
 
         def predict(m, t):
             return node.integrate(m, z0, t, solver=p.eval_solver, dt=p.dt)

@@ -54,6 +54,9 @@ class Physics:
       its own trajectory *is* the known dynamics there. ``None``: the observed window only.
     - `spacing`: time between those forecast states (a multiple of the solver step; it should
       resolve the fastest time scale of the system); ``None``: the data spacing.
+    - `relative`: ``None`` — the scale-aware residual ``r_j/s_j``; a number ``a`` — the pointwise
+      relative residual ``r_j / (a s_j + |f_known,j|)``, which weighs a slow phase of the
+      dynamics (small ``|f|``, where a limit cycle's period is decided) like its fast phases.
     - `priority`: what automatic weights (``--weights auto``) make of the term next to the data
       (priority 0): 0 — a fit term of equal standing; 1 — a regulariser of the data fit,
       weighted ``gauge`` (1e-6) below it (see :class:`~gluenn.train.NTKBalance`).
@@ -66,6 +69,7 @@ class Physics:
     priority: int = 0
     horizon: float | None = None
     spacing: float | None = None
+    relative: float | None = None
 
     def __post_init__(self):
         require(np.isfinite(self.weight) and self.weight >= 0, "physics weight", self.weight, "use a value >= 0")
@@ -77,17 +81,24 @@ class Physics:
         if self.spacing is not None:
             require(np.isfinite(self.spacing) and self.spacing > 0, "Physics.spacing", self.spacing,
                     "give a positive time step or None (the data spacing)")
+        if self.relative is not None:
+            require(np.isfinite(self.relative) and self.relative > 0, "Physics.relative", self.relative,
+                    "give a positive floor (in units of the scales) or None (the scale-aware residual)")
         if self.scales is not None:
             s = np.asarray(self.scales, np.float64)
             require(bool(np.all(np.isfinite(s)) and np.all(s > 0)), "Physics.scales", s, "give positive scales")
             object.__setattr__(self, "scales", s)
 
     def residuals(self, model, t, z, f_known=None):
-        """``(f_θ − f_known)(t_i, z_i)_j / s_j`` at the states `z` (``(N, D)``) and times `t`, shape
-        ``(N, D)``; `f_known` may be given precomputed (fixed states)."""
+        """``(f_θ − f_known)(t_i, z_i)_j / s_j`` (or the `relative` form) at the states `z`
+        (``(N, D)``) and times `t`, shape ``(N, D)``; `f_known` may be given precomputed (fixed states)."""
         t, z = jnp.asarray(t), jnp.asarray(z)
-        r = jax.vmap(model)(t, z) - (jax.vmap(self.field)(t, z) if f_known is None else f_known)
-        return r if self.scales is None else r / jnp.asarray(self.scales)
+        f = jax.vmap(self.field)(t, z) if f_known is None else f_known
+        r = jax.vmap(model)(t, z) - f
+        s = 1.0 if self.scales is None else jnp.asarray(self.scales)
+        if self.relative is not None:
+            return r / (self.relative * s + jnp.abs(f))
+        return r if self.scales is None else r / s
 
     def residual_loss(self, model, t, z, f_known=None):
         """``mean_i Σ_j ((f_θ − f_known)(t_i, z_i)_j / s_j)²`` (see :meth:`residuals`)."""
