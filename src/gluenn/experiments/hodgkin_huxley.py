@@ -3,7 +3,8 @@
 A neural vector field ``f_θ(v, n, m, h)`` is trained on one noisy spike period
 (t ∈ [0, 14.68] ms at 0.01 ms, full state, seeded Ornstein–Uhlenbeck noise θ = 5, σ = 0.5 per
 channel) through a fixed-step Heun solve, with the loss ``L_data + λ mean Σ_j (r_j/s_j)²``,
-``r = f_θ − f_HH``. It is then integrated from the resting state over [0, 1000] ms and scored
+``r = f_θ − f_HH``, then refined by the physics alone along its own forecast (below). It is
+then integrated from the resting state over [0, 1000] ms and scored
 against SciPy's Radau solution (rtol 1e-9): spike F1, drift, ISI, amplitude and RMSE(v) on
 [14.68, 100] ms; RMSE(n, m, h) on [100, 1000] ms.
 
@@ -39,15 +40,17 @@ Choices beyond the paper (measured here; see the project notes):
   need to ~0.004 ms (``benchmarks/hh_period_sensitivity.py``):
 
   * *matrix-free Gauss–Newton* (:class:`~gluenn.GaussNewtonCG`, 20 steps of 100 CG iterations a
-    round): a mean relative residual of ~6e-5 after three rounds where L-BFGS (3 × 1000 steps,
-    similar time) stalled at ~5e-4 (seed 2). With L-BFGS rounds the period stayed a matter of
-    luck: seed 0 reached an ISI error of 0.0004 ms, seeds 1 and 2 0.37 and 0.22 ms;
+    round): from the same start (seed 2), three rounds brought the relative physics loss to 6.2e-5
+    with 15 steps each, L-BFGS to 5.3e-4 with 1000 steps each, in similar time. With the previous
+    L-BFGS rounds the period was a matter of luck: before the composite loss, seed 0 had an ISI
+    error of 0.0004 ms, seeds 1 and 2 0.37 and 0.22 ms;
   * the *pointwise relative residual* ``r_j/(0.01 s_j + |f_HH,j|)``, which weighs the slow recovery
     phase (where the period is decided) like the spike (seed 0 without it: ISI 0.0064 ms,
     gating 0.022/0.087/0.021; with it: 0.0035 ms, 0.011/0.044/0.010);
   * the *forecast states only* (seed 0 with the noisy observed states too: ISI 0.009 ms, gating
-    0.030/0.117/0.029, and 45 % more time) — their stability comes from the refreshed forecast,
-    which leaves the cycle wherever the field is off;
+    0.030/0.117/0.029, and 45 % more time). The noisy tube was needed when the cycle was fitted
+    once (see above); a forecast refreshed each round leaves the cycle wherever the field is off,
+    which is, we think, why it is not needed here;
 
   and the composite loss runs *before* the rounds (``composite=first``): after them, with any
   weight (λ = 1.5, 15, 150) its data term re-timed the first spike and moved the period (seed 0:
