@@ -192,6 +192,33 @@ def test_a_refreshed_stage_rebuilds_its_loss_each_round():
         node.Stage("x", lambda m: m, [gn.Adam(1)], rounds=2)
 
 
+def test_a_stage_adds_rounds_until_its_refreshed_loss_settles():
+    """rounds=2, max_rounds=4: round 2's refresh moves the target (the loss jumps 101-fold), so a
+    third round runs; its refresh moves nothing (jump ~1), so no fourth."""
+    targets, seen = [0.0, 10.0, 10.0, 10.0], []
+
+    def refresh(model):
+        target = targets[len(seen)]
+        seen.append(float(model[0]))
+        return lambda m: (jnp.sum((m - target) ** 2) + 1.0, {"fit": jnp.sum((m - target) ** 2)})
+    stage = node.Stage("fit", None, [gn.LBFGS(20)], rounds=2, refresh=refresh, max_rounds=4, settle=5.0)
+    assert stage.parts() == ["fit-1", "fit-2", "fit-3", "fit-4"]
+    assert stage.another(1, None) and stage.another(2, 6.0) and not stage.another(2, 4.0)
+    assert not stage.another(4, 100.0)
+    setup = node.NODESetup(
+        names=("v",), units=("1",), init=lambda key: jnp.zeros(1), stages=[stage],
+        predict=lambda m, t: np.zeros((len(t), 1)), reference=(np.arange(10.0), np.zeros((10, 1))),
+        windows={"a": (0.0, 9.0)}, spike_window="a", gating_window="a", train_window=(0.0, 1.0),
+        data=(np.arange(2.0), np.zeros((2, 1))))
+    metrics, _ = setup.run(seed=0, out_dir=None, progress=False)
+    assert len(seen) == 3 and seen[2] == pytest.approx(10.0, abs=1e-6)
+    assert "fit-3: completed" in metrics["train"]["stop_reason"] and "fit-4" not in metrics["train"]["stop_reason"]
+    with pytest.raises(gn.ConfigError, match="max_rounds"):
+        node.Stage("x", None, [gn.Adam(1)], rounds=3, refresh=refresh, max_rounds=2)
+    with pytest.raises(gn.ConfigError, match="settle"):
+        node.Stage("x", None, [gn.Adam(1)], refresh=refresh, settle=1.0)
+
+
 def test_trajectory_validation_is_clear():
     with pytest.raises(gn.ConfigError, match="Trajectory"):
         node.Trajectory(np.arange(3.0), np.zeros((4, 2)))

@@ -25,7 +25,10 @@ class Stage:
 
     With `refresh`, the stage runs `rounds` times and each round minimises a loss rebuilt from
     the current model, ``refresh(model) -> loss`` (e.g. the physics on the model's own forecast,
-    ``lambda m: physics.alone(data, loss.forecast(m))``); `loss` is then ``None``.
+    ``lambda m: physics.alone(data, loss.forecast(m))``); `loss` is then ``None``. With
+    `max_rounds` > `rounds` it goes on, up to `max_rounds`, while the rounds have not settled:
+    while the last refresh raised the loss more than `settle`-fold over the previous round's
+    final loss (the states the loss is built on were still moving).
     """
 
     name: str
@@ -33,18 +36,31 @@ class Stage:
     phases: Sequence[Phase]
     rounds: int = 1
     refresh: Callable | None = None
+    max_rounds: int | None = None
+    settle: float = 5.0
 
     def __post_init__(self):
         require(isinstance(self.rounds, int) and self.rounds >= 1, f"Stage {self.name!r} rounds", self.rounds,
                 "use a positive integer")
         require((self.loss is None) != (self.refresh is None), f"Stage {self.name!r}", "loss/refresh",
                 "give either a loss or a refresh(model) -> loss, not both")
-        require(self.refresh is not None or self.rounds == 1, f"Stage {self.name!r} rounds", self.rounds,
-                "rounds > 1 need a refresh(model) -> loss (a fixed loss would only restart the optimiser)")
+        require(self.refresh is not None or max(self.rounds, self.max_rounds or 1) == 1, f"Stage {self.name!r} rounds",
+                self.rounds, "rounds > 1 need a refresh(model) -> loss (a fixed loss would only restart the optimiser)")
+        require(self.max_rounds is None or (isinstance(self.max_rounds, int) and self.max_rounds >= self.rounds),
+                f"Stage {self.name!r} max_rounds", self.max_rounds, f"use an integer >= rounds ({self.rounds}) or None")
+        require(self.settle > 1, f"Stage {self.name!r} settle", self.settle, "use a factor > 1")
 
     def parts(self) -> list[str]:
-        """The name of each round (logs, metrics, resume store); a single round keeps the stage's name."""
-        return [self.name] if self.rounds == 1 else [f"{self.name}-{k + 1}" for k in range(self.rounds)]
+        """The name of each possible round (logs, metrics, resume store); a single round keeps the stage's name."""
+        n = max(self.rounds, self.max_rounds or 1)
+        return [self.name] if n == 1 else [f"{self.name}-{k + 1}" for k in range(n)]
+
+    def another(self, done: int, jump: float | None) -> bool:
+        """Whether to run round ``done + 1`` after `done` rounds, the last one's loss having
+        jumped `jump`-fold at its refresh (``None``: unknown)."""
+        if done < self.rounds:
+            return True
+        return done < len(self.parts()) and jump is not None and jump > self.settle
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -87,35 +103,46 @@ class NODESetup(CustomSetup):
         params, static = eqx.partition(self.init(jax.random.PRNGKey(seed)), eqx.is_inexact_array)
         like = params
         rows, stops, train_s, compile_s, steps, retries = [], [], 0.0, 0.0, 0, {}
-        for stage, part in ((st, name) for st in self.stages for name in st.parts()):
-            done = store.done(part, like) if store is not None else None
-            if done is not None:
-                params, hist = done
-            else:
-                start = store.start(part, like) if store is not None else None
-                if start:  # a resumed round refreshes its loss from where it was interrupted
-                    params = start[0]
-                loss = stage.loss if stage.refresh is None else stage.refresh(eqx.combine(params, static))
+        failed = False
+        for stage in self.stages:
+            jump = end = None  # the last refresh's loss jump; the last round's final loss
+            for k, part in enumerate(stage.parts()):
+                if not stage.another(k, jump):
+                    break
+                done = store.done(part, like) if store is not None else None
+                if done is not None:
+                    params, hist = done
+                else:
+                    start = store.start(part, like) if store is not None else None
+                    if start:  # a resumed round refreshes its loss from where it was interrupted
+                        params = start[0]
+                    loss = stage.loss if stage.refresh is None else stage.refresh(eqx.combine(params, static))
 
-                def f(p, loss=loss):
-                    return loss(eqx.combine(p, static))
-                objective = _objective(loss, f, params, static)
-                params, hist = optimise(objective, params, stage.phases, log_every=self.log_every,
-                                        progress=progress, resume=start[1] if start else None, weights=weights)
-                if hist.stop_reason == "interrupted":
-                    rows += [{"stage": part, **r, "step": r["step"] + steps} for r in hist.rows]
-                    if store is None:
-                        raise Interrupted(f"training interrupted in stage {part!r}")
-                    interrupted(store, part, params, hist, rows)
-                if store is not None:
-                    store.finish(part, params, hist)
-            retries[part] = hist.retries
-            rows += [{"stage": part, **r, "step": r["step"] + steps} for r in hist.rows]
-            steps += hist.steps
-            train_s += hist.train_seconds
-            compile_s += hist.compile_seconds
-            stops.append(f"{part}: {hist.stop_reason}")
-            if hist.stop_reason not in ("completed", "tolerance reached"):
+                    def f(p, loss=loss):
+                        return loss(eqx.combine(p, static))
+                    objective = _objective(loss, f, params, static)
+                    params, hist = optimise(objective, params, stage.phases, log_every=self.log_every,
+                                            progress=progress, resume=start[1] if start else None, weights=weights)
+                    if hist.stop_reason == "interrupted":
+                        rows += [{"stage": part, **r, "step": r["step"] + steps} for r in hist.rows]
+                        if store is None:
+                            raise Interrupted(f"training interrupted in stage {part!r}")
+                        interrupted(store, part, params, hist, rows)
+                    if store is not None:
+                        store.finish(part, params, hist)
+                retries[part] = hist.retries
+                rows += [{"stage": part, **r, "step": r["step"] + steps} for r in hist.rows]
+                steps += hist.steps
+                train_s += hist.train_seconds
+                compile_s += hist.compile_seconds
+                stops.append(f"{part}: {hist.stop_reason}")
+                start_loss = next((r["loss"] for r in hist.rows if r["phase"] == "init"), None)
+                jump = start_loss / end if start_loss is not None and end else None
+                end = hist.rows[-1]["loss"] if hist.rows else None
+                if hist.stop_reason not in ("completed", "tolerance reached"):
+                    failed = True
+                    break
+            if failed:
                 break
         model = eqx.combine(params, static)
 
@@ -138,7 +165,8 @@ class NODESetup(CustomSetup):
                       "stop_reason": "; ".join(stops), "retries": retries,
                       "weights": {"strategy": "fixed" if weights is None else type(weights).__name__,
                                   "final": final_weights(hist)},
-                      "stages": [{"name": s.name, "rounds": s.rounds, "phases": [p.to_dict() for p in s.phases]}
+                      "stages": [{"name": s.name, "rounds": s.rounds, "max_rounds": s.max_rounds,
+                                  "phases": [p.to_dict() for p in s.phases]}
                                  for s in self.stages]},
             "prediction": {"diverged_at_ms": first},
             **dict(self.info),
