@@ -170,6 +170,15 @@ def test_relative_physics_residual_weighs_slow_and_fast_states_alike():
         node.Physics(decay, 1.0, scales, relative=0.0)
 
 
+def _one_stage_setup(stage):
+    """A trivial scalar set-up that only runs `stage` (the model is a length-1 array)."""
+    return node.NODESetup(
+        names=("v",), units=("1",), init=lambda key: jnp.zeros(1), stages=[stage],
+        predict=lambda m, t: np.zeros((len(t), 1)), reference=(np.arange(10.0), np.zeros((10, 1))),
+        windows={"a": (0.0, 9.0)}, spike_window="a", gating_window="a", train_window=(0.0, 1.0),
+        data=(np.arange(2.0), np.zeros((2, 1))))
+
+
 def test_a_refreshed_stage_rebuilds_its_loss_each_round():
     seen = []
 
@@ -178,11 +187,7 @@ def test_a_refreshed_stage_rebuilds_its_loss_each_round():
         return lambda m: (jnp.sum((m - 1.0) ** 2), {"fit": jnp.sum((m - 1.0) ** 2)})
     stage = node.Stage("fit", None, [gn.Adam(3, lr=0.1)], rounds=3, refresh=refresh)
     assert stage.parts() == ["fit-1", "fit-2", "fit-3"]
-    setup = node.NODESetup(
-        names=("v",), units=("1",), init=lambda key: jnp.zeros(1), stages=[stage],
-        predict=lambda m, t: np.zeros((len(t), 1)), reference=(np.arange(10.0), np.zeros((10, 1))),
-        windows={"a": (0.0, 9.0)}, spike_window="a", gating_window="a", train_window=(0.0, 1.0),
-        data=(np.arange(2.0), np.zeros((2, 1))))
+    setup = _one_stage_setup(stage)
     metrics, _ = setup.run(seed=0, out_dir=None, progress=False)
     assert len(seen) == 3 and float(seen[1][0]) > 0.0          # round 2 starts where round 1 ended
     assert metrics["train"]["steps"] == 9 and "fit-3: completed" in metrics["train"]["stop_reason"]
@@ -205,11 +210,7 @@ def test_a_stage_adds_rounds_until_its_refreshed_loss_settles():
     assert stage.parts() == ["fit-1", "fit-2", "fit-3", "fit-4"]
     assert stage.another(1, None) and stage.another(2, 6.0) and not stage.another(2, 4.0)
     assert not stage.another(4, 100.0)
-    setup = node.NODESetup(
-        names=("v",), units=("1",), init=lambda key: jnp.zeros(1), stages=[stage],
-        predict=lambda m, t: np.zeros((len(t), 1)), reference=(np.arange(10.0), np.zeros((10, 1))),
-        windows={"a": (0.0, 9.0)}, spike_window="a", gating_window="a", train_window=(0.0, 1.0),
-        data=(np.arange(2.0), np.zeros((2, 1))))
+    setup = _one_stage_setup(stage)
     metrics, _ = setup.run(seed=0, out_dir=None, progress=False)
     assert len(seen) == 3 and seen[2] == pytest.approx(10.0, abs=1e-6)
     assert "fit-3: completed" in metrics["train"]["stop_reason"] and "fit-4" not in metrics["train"]["stop_reason"]
