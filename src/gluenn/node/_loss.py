@@ -106,8 +106,8 @@ class Physics:
 
     def alone(self, data: "Trajectory", forecast: "Trajectory | None" = None) -> "TermsLoss":
         """The weighted physics term alone, as a loss ``model -> (total, terms)``, on fixed states:
-        the observed ones and, if given, a `forecast` of the model (see :meth:`NODELoss.forecast`).
-        No ODE solve inside the loss: the cheap warm start of PI-NODE-SR, and its refinement
+        those of `data` (the observed ones, or any fixed trajectory — a forecast alone) and, if
+        given, a `forecast` of the model (see :meth:`NODELoss.forecast`). No ODE solve inside the loss: the cheap warm start of PI-NODE-SR, and its refinement
         along the model's own forecast (a :class:`~gluenn.node.Stage` with ``refresh``)."""
         t, z = data.t, data.z
         if forecast is not None:
