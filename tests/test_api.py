@@ -47,7 +47,7 @@ def test_derivatives_match_finite_differences(input_kind, domain):
     pos = gn.Term("p", lambda x, c: c[0] * jnp.exp(-x / 5), positive=True)
     problem = gn.Problem([term, pos], gn.Equation(lambda x, y, dy, d2y: d2y + y),
                          [gn.Residual(gn.linspace(*domain, 5))], domain)
-    ansatz = gn.train.init_ansatz(problem, gn.Network(head=(8, 8), head_out=8, trunk=(8,), input=input_kind,
+    ansatz = gn.glue.init_ansatz(problem, gn.Network(head=(8, 8), head_out=8, trunk=(8,), input=input_kind,
                                                        output_scale=1.0), seed=3)
     for x0 in np.linspace(domain[0] + 0.3, domain[1] - 0.3, 4):
         y, dy, d2y = ansatz.derivatives(jnp.asarray(x0), 2)
@@ -61,7 +61,7 @@ def test_derivatives_match_finite_differences(input_kind, domain):
 
 
 def test_evaluation_fractions_sum_to_one(decay_problem):
-    ansatz = gn.train.init_ansatz(decay_problem, SMALL, seed=0)
+    ansatz = gn.glue.init_ansatz(decay_problem, SMALL, seed=0)
     sol = gn.Solution(ansatz, decay_problem)
     ev = sol.evaluate(np.linspace(0, 3, 7))
     total = sum(ev.fractions.values())
@@ -72,7 +72,7 @@ def test_evaluation_fractions_sum_to_one(decay_problem):
 def test_positive_terms_start_at_their_init():
     problem = gn.Problem([gn.Term("a", lambda x, c: c[0], positive=True, init=0.145)],
                          gn.Equation(lambda x, y, dy: dy), [gn.Residual(gn.linspace(1, 2, 3))], (1.0, 2.0))
-    ansatz = gn.train.init_ansatz(problem, gn.Network(output_scale=1e-6), seed=0)
+    ansatz = gn.glue.init_ansatz(problem, gn.Network(output_scale=1e-6), seed=0)
     assert float(ansatz.coefficient_vectors(jnp.asarray(1.5))["a"][0]) == pytest.approx(0.145, rel=1e-4)
 
 

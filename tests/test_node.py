@@ -10,7 +10,7 @@ import pytest
 import gluenn as gn
 from gluenn import node
 from gluenn.cli import main
-from gluenn.experiments import get
+from gluenn.pipeline import get
 from gluenn.metrics import detect_spikes, match_spikes, spike_metrics
 
 
@@ -113,10 +113,9 @@ def test_node_losses_give_residuals_and_rows_for_structured_training():
             assert float(jnp.sum(r**2) / r.shape[0]) == pytest.approx(float(terms[k]), rel=1e-12)
     assert node.NODELoss(data, node.Physics(rotation, 1.5, priority=1)).priorities == {"physics": 1}
     import equinox as eqx
-    from gluenn.node._run import _objective
     alone = physics.alone(data)
     params, static = eqx.partition(field, eqx.is_inexact_array)
-    objective = _objective(alone, lambda p: alone(eqx.combine(p, static)), params, static)
+    objective = node.objective(alone, params, static)
     p1, h1 = gn.optimise(objective, params, [gn.GaussNewton(1)], log_every=1, progress=False)
     p2, h2 = gn.optimise(objective, p1, [gn.GaussNewton(1)], log_every=1, progress=False)
     assert h1.rows[-1]["loss"] < 0.1 * h1.rows[0]["loss"]
@@ -172,7 +171,7 @@ def test_relative_physics_residual_weighs_slow_and_fast_states_alike():
 
 def _one_stage_setup(stage):
     """A trivial scalar set-up that only runs `stage` (the model is a length-1 array)."""
-    return node.NODESetup(
+    return gn.pipeline.NODESetup(
         names=("v",), units=("1",), init=lambda key: jnp.zeros(1), stages=[stage],
         predict=lambda m, t: np.zeros((len(t), 1)), reference=(np.arange(10.0), np.zeros((10, 1))),
         windows={"a": (0.0, 9.0)}, spike_window="a", gating_window="a", train_window=(0.0, 1.0),
@@ -231,7 +230,7 @@ def test_trajectory_validation_is_clear():
 
 def test_hh_reference_spikes_where_spec_says():
     """SPEC §4: I_ext = 9.909286 from rest: peaks at 2.1479, 17.1236, ..., 90.5379 ms."""
-    from gluenn.experiments.hodgkin_huxley import hodgkin_huxley, resting_state
+    from gluenn.systems.hodgkin_huxley import hodgkin_huxley, resting_state
     field = hodgkin_huxley(9.909286, np)  # the NumPy form: a JAX call per Radau stage is ~10x slower
     z0 = resting_state()
     assert z0[0] == pytest.approx(-64.9964, abs=1e-3)
@@ -267,7 +266,7 @@ def test_hh_variants_run(variant):
 
 
 def test_ablate_quick_writes_a_table(tmp_path, monkeypatch):
-    from gluenn.ablate import ablate
+    from gluenn.pipeline import ablate
     exp = get("hodgkin-huxley")
     small = gn.Experiment(exp.name, exp.summary, exp.parameters, exp.build,
                           presets={k: exp.presets[k] for k in ("no-physics", "pinn")})

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import gluenn as gn
-from gluenn.experiments import get
+from gluenn.pipeline import get
 from gluenn.experiments.tunneling import plane_amplitudes
 
 

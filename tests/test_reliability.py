@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import gluenn as gn
 from gluenn.cli import main
-from gluenn.experiments import EXPERIMENTS, get
+from gluenn.pipeline import experiments, get
 from conftest import SMALL
 
 DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
@@ -43,7 +43,7 @@ def _cli_cases(tmp: pathlib.Path) -> list:
         ("unknown trainer", run("freezeout", "--trainer", "sgd")),
         ("unknown weights strategy", run("tunneling", "--weights", "equal")),
         ("automatic weights with an ensemble", run("tunneling", "--weights", "auto", "--ensemble", "2")),
-        ("unknown preset / variant", run("hodgkin-huxley", "--variant", "nope")),
+        ("unknown preset / variant", run("hodgkin-huxley", "--preset", "nope")),
         ("negative seed", run("freezeout", "--seed", "-1")),
         ("non-physical value", run("freezeout", "--set", "eta=-1")),
         ("reversed domain", run("freezeout", "--set", "x_end=0.5")),
@@ -126,7 +126,7 @@ def test_bad_inputs_get_one_clear_line(tmp_path, capsys):
     gn._io.atomic_write_text(DOCS, "\n".join(lines) + "\n")
 
 
-KEYS = sorted({(name, key) for name, e in EXPERIMENTS.items() for key in e.parameters})
+KEYS = sorted({(name, key) for name, e in experiments().items() for key in e.parameters})
 JUNK = st.one_of(st.text(max_size=12), st.sampled_from(["nan", "inf", "-inf", "1e400", "-1", "0", "", " ", "1e9",
                                                         "-1e-300", "true", "0x10", "1_000", "½"]))
 
@@ -185,7 +185,7 @@ def test_retries_are_bounded_and_the_reason_is_reported():
     p0 = jnp.zeros(2)
     params, hist = gn.optimise(_toy(1e-9), p0, [gn.Adam(100, lr=1.0)], log_every=50, progress=False,
                                max_retries=2)
-    assert hist.stop_reason.startswith("non-finite loss") and "after 2 retries" in hist.stop_reason
+    assert hist.stop_reason is gn.StopReason.NON_FINITE and "after 2 retries" in hist.stop_detail
     assert [r["lr"] for r in hist.retries] == [0.25, 0.0625]
     np.testing.assert_array_equal(params, p0)                # rolled back to the last finite state
     assert hist.steps == 0
@@ -218,7 +218,7 @@ def test_interrupt_saves_progress_and_resume_gives_the_same_result(tmp_path, mon
     gn.run_experiment(get("freezeout"), overrides=QUICK, out=b, progress=False)
     assert _metrics(a) == _metrics(b) and _log(a) == _log(b)          # same seed, same numbers
 
-    import gluenn.train._loop as loop
+    import gluenn.engine._loop as loop
     row, calls = loop._row, []
 
     def row_then_ctrl_c(*args, **kw):

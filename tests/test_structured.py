@@ -28,7 +28,7 @@ def test_rows_reproduce_loss_and_gradient():
          gn.Suppress(gn.linspace(0, 1, 5), terms="plane", coefficients=True, weight=0.3, name="coef"),
          gn.Plateau(gn.linspace(1, 2, 4), terms="plane", weight=0.7, scale=0.5)],
         (-2.0, 2.0))
-    ansatz = gn.train.init_ansatz(problem, gn.Network(head=(6,), head_out=6, trunk=(5,), output_scale=1.0), seed=4)
+    ansatz = gn.glue.init_ansatz(problem, gn.Network(head=(6,), head_out=6, trunk=(5,), output_scale=1.0), seed=4)
     loss, params, static = _objective(problem, ansatz)
     f = lambda p: loss(eqx.combine(p, static))[0]  # noqa: E731
     rows = lambda p: loss.rows(eqx.combine(p, static))  # noqa: E731
@@ -74,14 +74,14 @@ def test_init_functions_are_fitted_before_training():
     problem = gn.Problem(
         [gn.Term("a", lambda x, c: c[0], positive=True, init=lambda x: 1.0 + x**2)],
         gn.Equation(lambda x, y, dy: dy), [gn.Residual(gn.linspace(0, 1, 3))], (0.0, 1.0))
-    ansatz = gn.train.init_ansatz(problem, gn.Network(head=(32,), head_out=32, trunk=(32,)), seed=0)
+    ansatz = gn.glue.init_ansatz(problem, gn.Network(head=(32,), head_out=32, trunk=(32,)), seed=0)
     x = np.linspace(0, 1, 9)
     c = gn.Solution(ansatz, problem).coefficients(x)["a.c"]
     np.testing.assert_allclose(c, 1.0 + x**2, rtol=2e-3)
     bad = gn.Problem([gn.Term("a", lambda x, c: c[0], positive=True, init=lambda x: x - 2)],
                      problem.equation, problem.samples, problem.domain)
     with pytest.raises(gn.ConfigError, match="init"):
-        gn.train.init_ansatz(bad, SMALL, seed=0)
+        gn.glue.init_ansatz(bad, SMALL, seed=0)
 
 
 def test_trainer_names():
@@ -94,7 +94,7 @@ def test_suppress_coefficients_penalises_cancelling_coefficients():
     """c₁ cos + c₂ sin can vanish at a point with huge c's; coefficients=True still sees them."""
     term = gn.Term("plane", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))
     problem = gn.Problem([term], gn.Equation(lambda x, y, dy, d2y: d2y + y), [gn.Residual(gn.linspace(0, 1, 3))], (0.0, 1.0))
-    ansatz = gn.train.init_ansatz(problem, SMALL, seed=0)
+    ansatz = gn.glue.init_ansatz(problem, SMALL, seed=0)
     ansatz = eqx.tree_at(lambda a: a.net.out_b, ansatz, jnp.array([100.0, -100.0]))
     ansatz = eqx.tree_at(lambda a: a.net.out_w, ansatz, jnp.zeros_like(ansatz.net.out_w))
     x = jnp.asarray(np.pi / 4)  # 100 cos − 100 sin = 0 here
@@ -136,7 +136,7 @@ def test_an_ensemble_trains_each_member_as_a_single_run_would():
         gn.Equation(lambda x, y, dy, d2y: d2y + y),
         [gn.Data(gn.linspace(0.0, 1.0, 12), exact), gn.Residual(gn.linspace(0, 6, 60))], (0.0, 6.0))
     x = np.linspace(0, 6, 40)
-    members = gn.train.fit_ensemble(problem, seeds=[0, 1, 2], network=SMALL, trainer=[gn.Adam(150)],
+    members = gn.fit_ensemble(problem, seeds=[0, 1, 2], network=SMALL, trainer=[gn.Adam(150)],
                                     log_every=50, progress=False)
     assert [m.seed for m in members] == [0, 1, 2]
     for m in members:
@@ -148,14 +148,14 @@ def test_an_ensemble_trains_each_member_as_a_single_run_would():
 
 def test_gradnorm_weights_match_a_hand_computed_case():
     """ŵ_i = Σ_j g_j / g_i at the start, then w ← α w + (1 − α) ŵ (Wang et al. 2023, Alg. 1)."""
-    b = gn.train.GradNorm(alpha=0.9)
+    b = gn.engine.GradNorm(alpha=0.9)
     w0 = b.init({"data": 1.0, "residual": 4.0})
     assert w0 == pytest.approx({"data": 5.0, "residual": 1.25})
     w1 = b.update(w0, {"data": 2.0, "residual": 2.0, })
     assert w1 == pytest.approx({"data": 0.9 * 5.0 + 0.1 * 2.0, "residual": 0.9 * 1.25 + 0.1 * 2.0})
     assert b.update(w1, {"data": 0.0, "residual": 1.0})["data"] == w1["data"]   # no gradient: kept
     with pytest.raises(gn.ConfigError, match="alpha"):
-        gn.train.GradNorm(alpha=1.0)
+        gn.engine.GradNorm(alpha=1.0)
 
 
 def test_auto_weights_are_logged_and_balance_the_gradients():
@@ -164,7 +164,7 @@ def test_auto_weights_are_logged_and_balance_the_gradients():
     objective = gn.Objective(lambda p: (sum(f_terms(p).values()), f_terms(p)), terms=f_terms)
     p0 = jnp.array([0.5, -0.2])
     params, hist = gn.optimise(objective, p0, [gn.Adam(40, lr=1e-2)], log_every=20, progress=False,
-                               weights=gn.train.GradNorm())
+                               weights=gn.engine.GradNorm())
     first = hist.rows[0]
     ga = 2 * np.linalg.norm(np.asarray(p0) - 1.0)
     gb = 200 * np.linalg.norm(np.asarray(p0) + 1.0)
@@ -180,21 +180,21 @@ def test_ntk_weights_match_a_hand_computed_case(monkeypatch):
     res = lambda p: {"data": A @ p - 1.0, "gauge": B @ p}  # noqa: E731
     objective = gn.Objective(lambda p: (0.0, {}), residuals=res, priorities={"gauge": 1})
     tau = {"data": float(jnp.sum(A**2)) / 3, "gauge": float(jnp.sum(B**2)) / 1}
-    exact = gn.train.NTKBalance(probes=None, gauge=1e-3)
+    exact = gn.engine.NTKBalance(probes=None, gauge=1e-3)
     got = {k: float(v) for k, v in exact.measure(objective)(jnp.zeros(2)).items()}
     assert got == pytest.approx(tau, rel=1e-12)
     w = exact.init(got, objective.priorities)
     assert w == pytest.approx({"data": 1.0, "gauge": 1e-3 * tau["data"] / tau["gauge"]})
     w1 = exact.update(w, {"data": 2 * tau["data"], "gauge": tau["gauge"]}, objective.priorities)
     assert w1["gauge"] == pytest.approx(0.9 * w["gauge"] + 0.1 * 2e-3 * tau["data"] / tau["gauge"])
-    from gluenn.train import _balance
+    from gluenn.engine import _balance
     monkeypatch.setattr(_balance, "EXACT_UP_TO", 0)   # Hutchinson's estimate, not the exact trace
-    estimate = gn.train.NTKBalance(probes=4000).measure(objective)(jnp.zeros(2))
+    estimate = gn.engine.NTKBalance(probes=4000).measure(objective)(jnp.zeros(2))
     assert float(estimate["data"]) == pytest.approx(tau["data"], rel=0.05)
     with pytest.raises(gn.ConfigError, match="gauge"):
-        gn.train.NTKBalance(gauge=0.0)
+        gn.engine.NTKBalance(gauge=0.0)
     with pytest.raises(gn.ConfigError, match="residual vectors"):
-        gn.train.NTKBalance().measure(gn.Objective(lambda p: (0.0, {}), terms=lambda p: {}))
+        gn.engine.NTKBalance().measure(gn.Objective(lambda p: (0.0, {}), terms=lambda p: {}))
 
 
 @pytest.mark.parametrize("priority, bound", [(2, 1e-3), (0, None)])
@@ -217,7 +217,7 @@ def test_ntk_weights_keep_a_tie_breaker_from_biasing_y(priority, bound):
         (0.0, 8.0))
     net = gn.Network(head=(16, 16), head_out=16, trunk=(16,))
     fit = gn.fit(problem, network=net, trainer=[gn.GaussNewton(1)], seed=0, progress=False, log_every=1,
-                 weights=gn.train.NTKBalance())
+                 weights=gn.engine.NTKBalance())
     grid = np.linspace(0.0, 8.0, 200)
     err = np.max(np.abs(fit.solution.y(grid) - np.cos(2 * grid)))
     if bound is not None:

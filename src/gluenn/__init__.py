@@ -3,7 +3,16 @@
 GlueNN: a network outputs the integration constants ``c_j(x)`` of patchwise asymptotic
 solutions ``f_j(x; c_j)``; ``y = sum_j f_j``. Declare :class:`Term` s, an :class:`Equation`
 and sample sets (:class:`Data`, :class:`Residual`, :class:`Suppress`) in a :class:`Problem`,
-then :func:`fit` it. float64 is enabled on import.
+then :func:`fit` it.
+
+Layers (each imports only those before it): :mod:`gluenn.engine` (objectives, optimiser phases,
+the compiled loop) ← :mod:`gluenn.glue` and :mod:`gluenn.node` (the two methods) ←
+:mod:`gluenn.pipeline` (experiments: build, train, score, report) ← :mod:`gluenn.cli`.
+
+**Global state.** Importing gluenn turns on JAX's 64-bit mode (``jax_enable_x64``) for the whole
+process: the methods need float64 (least-squares solves at condition numbers ~1e12, stiff
+reference comparisons), and JAX fixes the mode before the first array is made. Code in the same
+process that wants float32 must then ask for it explicitly (``dtype=jnp.float32``).
 """
 
 import jax as _jax
@@ -12,25 +21,23 @@ _jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
-from . import baselines, metrics, reference  # noqa: E402
-from ._ansatz import Ansatz, CoefficientNet, Network  # noqa: E402
+from . import baselines, engine, glue, metrics, node, pipeline, reference  # noqa: E402
 from ._errors import ConfigError, GluennError, Interrupted, TrainingError, require  # noqa: E402
-from ._experiment import Component, CustomSetup, Experiment, RunResult, Setup, run_experiment  # noqa: E402
-from ._losses import Loss  # noqa: E402
 from ._params import Param, Params, parse_overrides  # noqa: E402
-from ._points import Interval, Points, linspace, logspace, points  # noqa: E402
-from ._problem import Data, Equation, Plateau, Problem, Residual, SampleSet, Suppress, Term  # noqa: E402
-from .readout import Evaluation, Solution  # noqa: E402
-from .train import TRAINERS, trainer_phases
-from .train import LBFGS, Adam, Fit, GaussNewton, GaussNewtonCG, History, Objective, Phase, fit, load, optimise, save  # noqa: E402
+from .engine import (  # noqa: E402
+    LBFGS, TRAINERS, Adam, Auto, GaussNewton, GaussNewtonCG, History, Objective, Phase, StopReason, optimise,
+    trainer_phases)
+from .glue import (  # noqa: E402
+    Ansatz, CoefficientNet, Data, Equation, Evaluation, Fit, Interval, Loss, Network, Plateau, Points, Problem,
+    Residual, SampleSet, Solution, Suppress, Term, fit, fit_ensemble, linspace, load, logspace, points, save)
+from .pipeline import Component, CustomSetup, Experiment, RunResult, Setup, run_experiment  # noqa: E402
 
 __all__ = [
-    "TRAINERS", "trainer_phases",
-    "Adam", "Ansatz", "CoefficientNet", "Component", "ConfigError", "CustomSetup", "Data", "Equation", "Evaluation",
-    "Experiment", "Fit", "GaussNewton", "GaussNewtonCG", "GluennError", "History", "Interrupted", "Interval", "LBFGS", "Loss", "Network", "Objective", "Param",
-    "Params", "Phase", "Plateau", "Points", "Problem", "Residual", "RunResult", "SampleSet", "Setup", "Solution",
-    "Suppress", "Term", "TrainingError", "baselines", "fit", "linspace", "load", "logspace", "metrics",
-    "node", "optimise", "parse_overrides", "points", "reference", "require", "run_experiment", "save",
+    "Adam", "Ansatz", "Auto", "CoefficientNet", "Component", "ConfigError", "CustomSetup", "Data", "Equation",
+    "Evaluation", "Experiment", "Fit", "GaussNewton", "GaussNewtonCG", "GluennError", "History", "Interrupted",
+    "Interval", "LBFGS", "Loss", "Network", "Objective", "Param", "Params", "Phase", "Plateau", "Points", "Problem",
+    "Residual", "RunResult", "SampleSet", "Setup", "Solution", "StopReason", "Suppress", "TRAINERS", "Term",
+    "TrainingError", "baselines", "engine", "fit", "fit_ensemble", "glue", "linspace", "load", "logspace", "metrics",
+    "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save",
+    "trainer_phases",
 ]
-
-from . import node  # noqa: E402  (after the training API it builds on)

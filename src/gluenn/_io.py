@@ -59,28 +59,29 @@ def atomic_write_text(path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _jsonable(obj):
+def jsonable(obj):
+    """``obj`` with NumPy scalars/arrays as Python numbers/lists and NaN/inf as ``None`` (strict JSON)."""
     if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
+        return {str(k): jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
+        return [jsonable(v) for v in obj]
     if isinstance(obj, (np.floating, float)):
         v = float(obj)
         return v if math.isfinite(v) else None
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
+        return jsonable(obj.tolist())
     return obj
 
 
 def write_json(path, obj) -> None:
     """Atomic JSON; NaN/inf become ``null`` (strict JSON)."""
-    atomic_write_text(path, json.dumps(_jsonable(obj), indent=2) + "\n")
+    atomic_write_text(path, json.dumps(jsonable(obj), indent=2) + "\n")
 
 
 def write_jsonl(path, rows) -> None:
-    atomic_write_text(path, "".join(json.dumps(_jsonable(r)) + "\n" for r in rows))
+    atomic_write_text(path, "".join(json.dumps(jsonable(r)) + "\n" for r in rows))
 
 
 def write_csv(path, columns: dict) -> None:
@@ -90,3 +91,46 @@ def write_csv(path, columns: dict) -> None:
     lines = [",".join(names)]
     lines += [",".join(repr(float(v)) for v in row) for row in data]
     atomic_write_text(path, "\n".join(lines) + "\n")
+
+
+CHECKPOINT_FORMAT = "gluenn-checkpoint-1"
+
+
+def save_checkpoint(path, tree, config: dict) -> None:
+    """One checkpoint format for every model: ``path`` holds the arrays of `tree` (Equinox leaf
+    serialisation), ``path.json`` the JSON `config` needed to rebuild its skeleton (with
+    ``format`` and ``kind``: ``"glue"`` or ``"node"``). Both written atomically."""
+    path = pathlib.Path(path)
+    atomic_write_bytes(path, leaves_to_bytes(tree))
+    atomic_write_bytes(path.with_name(path.name + ".json"),
+                       json.dumps({"format": CHECKPOINT_FORMAT, **jsonable(config)}, indent=2).encode())
+
+
+def checkpoint_config(path, kind: str) -> dict:
+    """The JSON beside checkpoint `path`; a :class:`ConfigError` if either file is missing, the
+    format is unknown or it holds another `kind` of model."""
+    path = pathlib.Path(path)
+    cfg_path = path.with_name(path.name + ".json")
+    field = f"checkpoint={str(path)!r}"
+    if not path.is_file() or not cfg_path.is_file():
+        raise ConfigError(f"{field} is invalid: expected {path.name} and {cfg_path.name} side by side "
+                          "(written by gluenn)")
+    try:
+        config = json.loads(cfg_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{field} is invalid: {cfg_path.name} is not readable JSON ({exc})") from None
+    if not isinstance(config, dict) or config.get("format") != CHECKPOINT_FORMAT:
+        raise ConfigError(f"{field} is invalid: unknown format in {cfg_path.name}; expected {CHECKPOINT_FORMAT!r}")
+    if config.get("kind", "glue") != kind:
+        raise ConfigError(f"{field} is invalid: it holds a {config.get('kind')!r} model, not a {kind!r} one")
+    return config
+
+
+def read_leaves(path, like, field: str):
+    """Arrays saved by :func:`leaves_to_bytes` in file `path` read into the skeleton `like`; a file
+    that does not fit it is a :class:`ConfigError` naming `field`."""
+    try:
+        return leaves_from_bytes(pathlib.Path(path).read_bytes(), like)
+    except Exception as exc:  # noqa: BLE001
+        raise ConfigError(f"{field} is invalid: {pathlib.Path(path).name} does not fit this configuration "
+                          f"({type(exc).__name__}: {exc}); start a fresh run") from None

@@ -13,11 +13,53 @@ from ._errors import ConfigError
 
 @dataclasses.dataclass(frozen=True)
 class Param:
-    """A named parameter of an experiment: its default (which fixes its type) and a doc line."""
+    """A named parameter of an experiment: its default (which fixes its type) and a doc line.
+
+    - `kind`: ``"physical"`` or ``"training"`` (how ``gluenn show`` groups it).
+    - `choices`: the allowed values of a text parameter (anything else is refused, naming them).
+    - `minimum`: the smallest allowed value of a number (inclusive); `positive`: above zero.
+    """
 
     default: Any
     doc: str
-    kind: str = "physical"  # "physical" or "training"
+    kind: str = "physical"
+    choices: tuple | None = None
+    minimum: float | None = None
+    positive: bool = False
+
+    def check(self, name: str, value: Any) -> Any:
+        """`value` if it has this parameter's type and lies in its range; else a :class:`ConfigError`
+        that names the parameter, the value and what is allowed."""
+        default = self.default
+        if isinstance(default, bool) or isinstance(value, bool):
+            ok = isinstance(value, bool) == isinstance(default, bool)
+        elif isinstance(default, int):
+            ok = isinstance(value, int)
+        elif isinstance(default, float):
+            ok = isinstance(value, (int, float)) and math.isfinite(value)
+            value = float(value) if ok else value
+        else:
+            ok = isinstance(value, type(default))
+        if not ok:
+            raise ConfigError(f"{name}={_short(value)} is invalid: {name} is a {_kind(default)} "
+                              f"(default {default!r})")
+        if self.choices is not None and value not in self.choices:
+            raise ConfigError(f"{name}={_short(value)} is invalid: use one of {', '.join(map(str, self.choices))}")
+        if self.positive and not value > 0:
+            raise ConfigError(f"{name}={_short(value)} is invalid: {name} must be positive")
+        if self.minimum is not None and not value >= self.minimum:
+            raise ConfigError(f"{name}={_short(value)} is invalid: {name} must be >= {self.minimum:g}")
+        return value
+
+
+def _kind(default) -> str:
+    return {bool: "switch (true/false)", int: "whole number", float: "number", str: "text"}.get(
+        type(default), type(default).__name__)
+
+
+def _short(value, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class Params(Mapping):

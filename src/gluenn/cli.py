@@ -1,12 +1,14 @@
-"""The ``gluenn`` command line: run the papers' experiments, list them, show their parameters."""
+"""The ``gluenn`` command line: run the papers' experiments (or your own), list them, show their
+parameters, tabulate ablations."""
 
 from __future__ import annotations
 
 import argparse
+import pathlib
 import sys
 import textwrap
 
-from ._errors import GluennError, Interrupted
+from ._errors import ConfigError, GluennError, Interrupted
 
 _EPILOG = textwrap.dedent("""\
     examples:
@@ -22,8 +24,9 @@ _EPILOG = textwrap.dedent("""\
       gluenn run tunneling --ensemble 8            8 seeds trained together (jax.vmap): T2 ± std
       gluenn run darkphoton                        late amplitude X_end of the dark photon (≈ 20 s)
       gluenn run hodgkin-huxley                    PI-NODE-SR: spike F1, drift, RMSEs over 1000 ms
-      gluenn run hodgkin-huxley --variant pinn     a baseline or ablation row (see `gluenn show`)
+      gluenn run hodgkin-huxley --preset pinn      a baseline or ablation row (see `gluenn show`)
       gluenn ablate hodgkin-huxley --quick         the paper's Tables 2-3 as Markdown + JSON
+      gluenn run mypackage.mymodule:EXPERIMENT     your own gluenn.Experiment, same outputs
       gluenn run freezeout --resume runs/freezeout continue a run stopped with Ctrl-C (the first
                                                    Ctrl-C finishes the running chunk and saves)
 
@@ -35,6 +38,9 @@ _EPILOG = textwrap.dedent("""\
     experiments are written with exactly the same public API.
     """)
 
+#: CLI shortcuts for an experiment parameter: option -> parameter name
+_SHORTCUTS = {"steps": "steps", "trainer": "trainer"}
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -44,20 +50,34 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("list", help="list the experiments")
-    show = sub.add_parser("show", help="show an experiment's parameters")
-    show.add_argument("experiment")
+    sub.add_parser("show", help="show an experiment's parameters").add_argument("experiment")
+    _run_parser(sub)
+    ab = sub.add_parser("ablate", help="run every variant of an experiment and tabulate the read-outs",
+                        epilog="writes ablation.md and ablation.json (plus one run folder per row) into --out")
+    ab.add_argument("experiment", help="name from `gluenn list` (its ablation presets are the rows)")
+    ab.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT-ablation)")
+    ab.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    ab.add_argument("--quick", action="store_true", help="few training steps per row (a smoke run, not results)")
+    ab.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                    help="override applied to every row (repeatable)")
+    return p
+
+
+def _run_parser(sub) -> None:
     run = sub.add_parser("run", help="train an experiment and write its outputs",
                          formatter_class=argparse.RawDescriptionHelpFormatter,
                          epilog="see `gluenn show EXPERIMENT` for the parameters --set accepts")
-    run.add_argument("experiment", help="name from `gluenn list`")
+    run.add_argument("experiment", help="name from `gluenn list`, or package.module:EXPERIMENT")
     run.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT)")
     run.add_argument("--seed", type=int, default=None, help="initialisation seed (default 0)")
-    run.add_argument("--steps", type=int, default=None, help="Adam steps (shortcut for --set steps=N)")
+    run.add_argument("--steps", type=int, default=None,
+                     help="shortcut for --set steps=N (experiments with a steps parameter)")
     run.add_argument("--trainer", default=None, metavar="NAME",
-                     help="auto | adam | adam+lbfgs | lstsq | gauss-newton (shortcut for --set trainer=NAME)")
+                     help="auto | adam | adam+lbfgs | lstsq | gauss-newton: shortcut for --set trainer=NAME "
+                          "(GlueNN experiments)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                      help="override a physical or training parameter (repeatable)")
-    run.add_argument("--preset", "--variant", dest="preset", default=None,
+    run.add_argument("--preset", default=None,
                      help="a named configuration: 'paper', or a variant/ablation row (see `gluenn show`)")
     run.add_argument("--ensemble", type=int, default=1, metavar="K",
                      help="train K models (seeds SEED..SEED+K-1) together with jax.vmap; read-outs become "
@@ -70,30 +90,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="OUT", default=None,
                      help="continue the run that Ctrl-C interrupted in folder OUT (same configuration; "
                           "--set/--seed/--preset may be left out: they are read from OUT)")
-    ab = sub.add_parser("ablate", help="run every variant of an experiment and tabulate the read-outs",
-                        epilog="writes ablation.md and ablation.json (plus one run folder per row) into --out")
-    ab.add_argument("experiment", help="name from `gluenn list` (its presets are the rows)")
-    ab.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT-ablation)")
-    ab.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
-    ab.add_argument("--quick", action="store_true", help="few training steps per row (a smoke run, not results)")
-    ab.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
-                    help="override applied to every row (repeatable)")
-    return p
 
 
-def _cmd_list() -> None:
-    from .experiments import EXPERIMENTS
-    for name, e in EXPERIMENTS.items():
+def _cmd_list(args) -> None:
+    from .pipeline import experiments
+    for name, e in experiments().items():
         print(f"{name:16s} {e.summary}")
 
 
-def _cmd_show(name: str) -> None:
-    from .experiments import get
-    e = get(name)
+def _cmd_show(args) -> None:
+    from .pipeline import get
+    e = get(args.experiment)
     print(f"{e.name}: {e.summary}\n")
     print(f"{'parameter':22s} {'default':>10s}  {'kind':9s} meaning")
     for k, prm in e.parameters.items():
-        print(f"{k:22s} {prm.default!s:>10s}  {prm.kind:9s} {prm.doc}")
+        allowed = f" [{' | '.join(map(str, prm.choices))}]" if prm.choices else ""
+        print(f"{k:22s} {prm.default!s:>10s}  {prm.kind:9s} {prm.doc}{allowed}")
     for k, v in e.presets.items():
         print(f"\npreset {k!r}: " + ", ".join(f"{n}={val}" for n, val in v.items()))
 
@@ -102,56 +114,62 @@ def _fmt(v) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
+def _overrides(e, args) -> list[str]:
+    """``--set`` items plus the shortcuts, each shortcut checked to exist for this experiment."""
+    overrides = list(args.overrides)
+    for option, param in _SHORTCUTS.items():
+        value = getattr(args, option)
+        if value is None:
+            continue
+        if param not in e.parameters:
+            raise ConfigError(f"--{option} {value} is invalid for {e.name}: it has no {param!r} parameter; "
+                              f"see `gluenn show {e.name}` for what --set accepts")
+        overrides.append(f"{param}={value}")
+    return overrides
+
+
 def _resume_config(e, args, overrides) -> tuple:
     """``(overrides, seed, preset, out, weights)`` for ``--resume OUT``: what the user gave, or else the
     interrupted run's own configuration read from ``OUT/resume/state.json``."""
-    import json
-    import pathlib
+    from .pipeline import read_state
     out = pathlib.Path(args.resume)
     if args.out is not None and pathlib.Path(args.out) != out:
-        raise _config_error(f"--out {args.out!r} is invalid with --resume {args.resume!r}: a resumed run "
-                            "writes into its own folder; leave --out out")
-    path = out / "resume" / "state.json"
-    if not path.is_file():
-        raise _config_error(f"--resume {args.resume!r} is invalid: no interrupted run there ({path} is missing)")
-    fp = json.loads(path.read_text()).get("fingerprint", {})
+        raise ConfigError(f"--out {args.out!r} is invalid with --resume {args.resume!r}: a resumed run "
+                          "writes into its own folder; leave --out out")
+    fp = read_state(out).get("fingerprint", {})
     if fp.get("experiment") != e.name:
-        raise _config_error(f"--resume {args.resume!r} is invalid: it holds a {fp.get('experiment')!r} run, "
-                            f"not {e.name!r}")
-    given = bool(overrides) or args.seed is not None or args.preset is not None
-    if given:
+        raise ConfigError(f"--resume {args.resume!r} is invalid: it holds a {fp.get('experiment')!r} run, "
+                          f"not {e.name!r}")
+    if overrides or args.seed is not None or args.preset is not None:
         return overrides, args.seed or 0, args.preset, out, args.weights
     return dict(fp.get("params", {})), int(fp.get("seed", 0)), fp.get("preset"), out, fp.get("weights", "fixed")
 
 
 def _cmd_run(args) -> None:
-    from ._experiment import run_experiment
-    from .experiments import get
+    from .pipeline import get, run_experiment
     e = get(args.experiment)
-    overrides = list(args.overrides)
-    if args.steps is not None:
-        overrides.append(f"steps={args.steps}")
-    if args.trainer is not None:
-        overrides.append(f"trainer={args.trainer}")
+    overrides = _overrides(e, args)
     if args.resume is not None:
         overrides, seed, preset, out, weights = _resume_config(e, args, overrides)
     else:
         seed, preset, out, weights = args.seed or 0, args.preset, args.out or f"runs/{e.name}", args.weights
     e.params(overrides, preset)  # validate before any output
-    progress = False if args.no_progress else None
     print(f"gluenn run {e.name} (seed {seed}){' resumed' if args.resume else ''} -> {out}", file=sys.stderr)
-    res = run_experiment(e, overrides=overrides, seed=seed, out=out, progress=progress,
-                         preset=preset, resume=args.resume is not None, ensemble=args.ensemble,
-                         weights=weights)
-    m = res.metrics
-    t = m["train"]
+    res = run_experiment(e, overrides=overrides, seed=seed, out=out, progress=False if args.no_progress else None,
+                         preset=preset, resume=args.resume is not None, ensemble=args.ensemble, weights=weights)
+    m, t = res.metrics, res.metrics["train"]
     print(f"\n{e.name}: {t['steps']} steps, stopped: {t['stop_reason']}; train {t['seconds']:.1f} s, "
           f"compile {t['compile_seconds']:.1f} s, total {m['seconds_total']:.1f} s")
-    if "solution" not in m:  # a self-scored experiment (neural ODE): plain read-outs
+    if res.kind == "glue":
+        _print_glue(m)
+    else:
         for k, v in m["readouts"].items():
             print(f"{k:22s} {_fmt(v)}")
-        print(f"outputs: {res.out}/")
-        return
+    print(f"outputs: {res.out}/")
+
+
+def _print_glue(m: dict) -> None:
+    """Read-outs against the reference and the matching band; the solution errors."""
     ens = m.get("ensemble")
     if ens:
         print(f"ensemble of {ens['size']} (seeds {ens['seeds'][0]}..{ens['seeds'][-1]}): mean ± standard deviation")
@@ -169,43 +187,31 @@ def _cmd_run(args) -> None:
               f"max abs err {v['max_abs_err']:.3g} ({v['max_abs_err_over_max']:.3%} of max|y|)")
     if "max_abs_err_over_max_norm" in s:
         print(f"largest error over all components: {s['max_abs_err_over_max_norm']:.3%} of max ||y||")
-    print(f"outputs: {res.out}/")
 
 
 def _cmd_ablate(args) -> None:
-    from .ablate import ablate
-    from .experiments import get
+    from .pipeline import ablate, get
     e = get(args.experiment)
     try:
         seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
     except ValueError:
-        raise _config_error(f"--seeds {args.seeds!r} is invalid: give comma-separated integers, e.g. 0,1,2") from None
+        raise ConfigError(f"--seeds {args.seeds!r} is invalid: give comma-separated integers, e.g. 0,1,2") from None
     out = args.out or f"runs/{e.name}-ablation"
-    table = ablate(e, seeds=seeds, out=out, quick=args.quick, overrides=args.overrides)
-    print(table)
+    print(ablate(e, seeds=seeds, out=out, quick=args.quick, overrides=args.overrides))
     print(f"outputs: {out}/ablation.md, {out}/ablation.json")
 
 
-def _config_error(msg):
-    from ._errors import ConfigError
-    return ConfigError(msg)
+_COMMANDS = {"list": _cmd_list, "show": _cmd_show, "run": _cmd_run, "ablate": _cmd_ablate}
 
 
 def main(argv=None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.command not in _COMMANDS:
+        parser.print_help()
+        return 0
     try:
-        if args.command == "list":
-            _cmd_list()
-        elif args.command == "show":
-            _cmd_show(args.experiment)
-        elif args.command == "run":
-            _cmd_run(args)
-        elif args.command == "ablate":
-            _cmd_ablate(args)
-        else:
-            parser.print_help()
-            return 0
+        _COMMANDS[args.command](args)
     except Interrupted as exc:
         print(f"gluenn: {exc}", file=sys.stderr)
         return 130

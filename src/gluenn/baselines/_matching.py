@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._ansatz import _derivatives
+from ..glue import derivatives
 from .._errors import ConfigError, require
 
 
@@ -98,10 +98,10 @@ def match(start: Callable, families: Sequence[Family], at: Sequence[float], *, o
         require(fam.n == order + 1, "Family.init", fam.init,
                 f"C^{order} matching fixes {order + 1} constants per family")
         xm = jnp.asarray(float(xm))
-        target = jnp.stack(_derivatives(prev, xm, order))
+        target = jnp.stack(derivatives(prev, xm, order))
 
         def residual(c, fam=fam, xm=xm, target=target):
-            got = jnp.stack(_derivatives(lambda s: fam.fn(s, c), xm, order))
+            got = jnp.stack(derivatives(lambda s: fam.fn(s, c), xm, order))
             return (got - target) / jnp.maximum(jnp.abs(target), 1e-300)
 
         c, err = _newton(residual, fam.init)

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import require
-from .._losses import mean_square
+from ..node import ResidualLoss
 
 
 class TrajectoryNet(eqx.Module):
@@ -49,7 +49,7 @@ class TrajectoryNet(eqx.Module):
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class PINNLoss:
+class PINNLoss(ResidualLoss):
     """``mean_i |z(t_i) − z_i|² + λ mean_k Σ_j (r_kj / s_j)²`` with ``r = dz/dt − f_known(t, z)``
     at the data times (``dz/dt`` by forward-mode autodiff). ``scales=None``: plain residual."""
 
@@ -72,6 +72,6 @@ class PINNLoss:
             r = r / jnp.asarray(self.scales)
         return {"data": z - jnp.asarray(self.z), "physics": r}
 
-    def __call__(self, net):
-        terms = {k: mean_square(r) for k, r in self.residuals(net).items()}
-        return terms["data"] + self.weight * terms["physics"], terms
+    @property
+    def weights(self) -> dict:
+        return {"physics": self.weight}

@@ -1,25 +1,5 @@
 """Chemical freeze-out (GlueNN paper §IV.A, SPEC §1).
-
-The yield ``Y = n/s`` obeys the Riccati equation ``Y' + η x⁻² (Y² − Y_eq²) = 0`` with
-``Y_eq = 0.145 x^{3/2} e^{-x}``. Ansatz (paper eq. 12): ``y = e^{c₁} x^{3/2} e^{-x} + e^{c₂}``:
-``e^{c₁}`` is the equilibrium normalisation (→ 0.145 early), ``e^{c₂}`` the frozen-out yield.
-
-Choices beyond the paper (measured; ``--preset paper`` restores Table I exactly):
-
-- The residual interval starts at the paper's x = 7.8 for η = 10⁴ and *follows the freeze-out
-  point* ``x_f(η)`` for other η (``x_res = 7.8 · x_f(η) / x_f(10⁴)``, where
-  ``2η Y_eq(x_f)/x_f² = 1 − 3/(2 x_f)``: the reaction rate equals the rate at which Y_eq
-  falls). The C⁰ matching point follows it too.
-- The paper leaves ``[1.9, x_res]`` unsampled; the solution there is whatever the network
-  interpolates (measured: 0.5-0.9 % max error at η = 10⁴, 2.3-3.9 % at η = 10⁵). A plain
-  relative residual there is badly conditioned (``∂(D/y)/∂y ≈ 2η/x²`` is 10²-10⁴: it stalls
-  training), so the added ``gap`` set divides D by the local stiffness scale
-  ``y (1 + 2ηy/x²)`` instead; D/N is then about the relative deviation from the
-  quasi-static solution. Measured: max error 0.01-0.03 % and Y_end within 0.01 % at η = 10⁵.
-- Initial coefficients from the physics, not the answer: ``e^{c₁} ≈ 0.145`` (the Y_eq
-  prefactor) and ``e^{c₂} ≈ x_f/η`` (the textbook freeze-out estimate).
-- Network input ``log x`` mapped to [−1, 1]; Adam (cosine schedule) then L-BFGS.
-"""
+The set-up and the measured choices behind every default: ``docs/experiments/freezeout.md``."""
 
 from __future__ import annotations
 
@@ -32,8 +12,8 @@ import scipy.optimize
 import gluenn as gn
 
 PARAMETERS = {
-    "eta": gn.Param(1e4, "interaction strength η in D[Y] = Y' + η x⁻² (Y² − Y_eq²)"),
-    "prefactor": gn.Param(0.145, "Y_eq prefactor g: Y_eq = g x^{3/2} e^{-x}"),
+    "eta": gn.Param(1e4, "interaction strength η in D[Y] = Y' + η x⁻² (Y² − Y_eq²)", positive=True),
+    "prefactor": gn.Param(0.145, "Y_eq prefactor g: Y_eq = g x^{3/2} e^{-x}", positive=True),
     "x_start": gn.Param(1.0, "start of the domain (equilibrium initial condition)"),
     "x_end": gn.Param(31.0, "end of the domain; Y_end = y(x_end)"),
     "data_hi": gn.Param(1.9, "data patch [x_start, data_hi] (paper: 1.9)"),
@@ -45,7 +25,7 @@ PARAMETERS = {
     "lambda_data": gn.Param(1600.0, "data weight λ_a (paper: 1600)", "training"),
     "lambda_residual": gn.Param(700.0, "residual weight λ_b (paper: 700)", "training"),
     "x_match": gn.Param("auto", "C⁰ matching point; auto = the residual start (paper: 7.8)"),
-    "trainer": gn.Param("adam+lbfgs", f"one of {', '.join(gn.TRAINERS)}", "training"),
+    "trainer": gn.Param("adam+lbfgs", "optimiser phases", "training", choices=gn.TRAINERS),
     "steps": gn.Param(1500, "Adam steps", "training"),
     "lr": gn.Param(1e-3, "Adam peak learning rate (cosine decay)", "training"),
     "lbfgs_steps": gn.Param(1500, "L-BFGS refinement steps after Adam", "training"),
@@ -70,8 +50,6 @@ def _auto(p, name: str, auto: float) -> float:
 
 
 def build(p: gn.Params) -> gn.Setup:
-    gn.require(p.eta > 0, "eta", p.eta, "η must be positive")
-    gn.require(p.prefactor > 0, "prefactor", p.prefactor, "the Y_eq prefactor must be positive")
     gn.require(0 < p.x_start < p.data_hi < p.x_end, "x_start, data_hi, x_end",
                (p.x_start, p.data_hi, p.x_end), "need 0 < x_start < data_hi < x_end")
     eta, g = p.eta, p.prefactor
@@ -128,5 +106,5 @@ def build(p: gn.Params) -> gn.Setup:
 
 EXPERIMENT = gn.Experiment(
     "freezeout", "chemical freeze-out of a yield Y(x) (GlueNN §IV.A)", PARAMETERS, build,
-    presets={"paper": {"gap_points": 0}},
+    presets={"paper": {"gap_points": 0}}, ablation=(),
 )

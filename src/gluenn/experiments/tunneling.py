@@ -1,51 +1,5 @@
 """Quantum tunneling through a smooth barrier (GlueNN paper §IV.C, SPEC §3).
-
-``−ψ''/(2m) + V ψ − E ψ = 0`` with ``V = V₀ [σ(x + d/2) + σ(d/2 − x) − 1]`` (Fermi steps of
-width ``sigma``), ``E = k²/2m < V₀``, ``κ = √(2m(V₀ − E))``. Re ψ and Im ψ are trained as two
-real problems (paper eq. 26), each with the ansatz
-
-    c_cos cos kx + c_sin sin kx  +  C e^{κ(x − d/2)} + D e^{−κ(x + d/2)}
-
-(the exponentials are anchored at the barrier edges: the same functions with rescaled
-constants, so that no constant has to be ~e^{κ L}). The boundary condition is a pure
-transmitted wave ψ = e^{ikx} on the right: data ``cos kx`` (Re) and ``sin kx`` (Im).
-Read-outs from the left-end plane-wave coefficients: ψ → A e^{ikx} + B e^{−ikx},
-``R2 = |B/A|²``, ``T2 = |F/A|²`` with F the right-end transmitted amplitude (≈ 1).
-
-Choices beyond the paper (measured; see the project notes):
-
-- **Trainer**: ``auto`` finds the loss rows linear in the trunks' output layers and makes
-  one exact least-squares solve of them (:class:`~gluenn.GaussNewton`, as ``lstsq``);
-  variants with nonlinear rows (``normalise=true``) get Levenberg–Marquardt. Gradient training
-  of the paper's set-up ends at ψ ≈ 0 left of the barrier (condition number ~1e19, SPEC).
-  ``--trainer adam+lbfgs`` is available to reproduce that failure.
-- **Residual normalisation**: none (the paper divides by ``|Re ψ| + 1``, which makes the rows
-  nonlinear and measured +83 % on T2 with the direct solve). Weights λ_res = 30, λ_sup = 0.025.
-- **Plateau sets** (``|dc/dx|²`` of the plane-wave coefficients on the free regions): the
-  ansatz alone leaves the split of ψ among coefficient functions free (variation of
-  parameters), so end-point coefficients were off by −3…−41 % while ψ was right (SPEC);
-  asking them to be constant where the free solution is exact makes them the amplitudes.
-  (A plateau for C, D inside the barrier is *wrong* physics here: V differs from V₀ by more
-  than V₀ − E up to ~3.7σ inside the edges. Measured: T2 +35 %.)
-- **Strict suppression** (``strict_suppression``): inside the barrier the plane-wave
-  *coefficients* are suppressed (the paper suppresses ``c_cos cos kx + c_sin sin kx``, which
-  huge cancelling coefficients satisfy: measured |c| ~ 10³ and a meaningless Fig. 4c-d), and
-  C, D separately outside. Costs ≤ 0.4 % on T2; gives the paper's picture (plane waves → 1
-  outside, evanescent → 1 inside, end coefficients = the reference's 5.39, −1.75, −16.07).
-- **Magnitude set** (weight 1e-6, whole domain): without it the direct solve returns C, D of
-  ~10⁷ with cancelling signs (ψ right, the coefficient panel meaningless); a tiny penalty on
-  each evanescent term brings them to O(10²) at a cost of ~0.1 % on T2 (measured).
-- **The plane-wave patch starts where the potential is negligible**, ``|V| < free_tol · E``
-  (x beyond ``d/2 + σ ln(V0/(free_tol E))`` = 8.47 for the paper's barrier), for the data
-  ``cos kx`` / ``sin kx``, the evanescent suppression and the plateau sets. The paper's data
-  patch starts at 6.05 where V ≈ 0.5 ≈ E/8, so ``cos kx`` is *not* the solution there; that
-  inconsistency alone biased T2 by +0.6…+1.0 % and the solution by 1.7 % (measured; with
-  ``free_tol`` = 1e-3: T2 within 0.25 %, solution within 0.1 %). ``free_tol=0`` restores 2.1σ.
-- **Sampling follows the physical scales**: barrier edges at ±d/2, edge width σ, domain
-  ``±(d/2 + margin)``, point densities per wavelength 2π/k; the paper's Table III intervals
-  are these rules at d = 10, σ = 0.5, k = 2 up to its small asymmetries.
-- Network input ``10 x / L`` (input range ±10), paper widths (head 3 × 100 → 100, trunks 1 × 100).
-"""
+The set-up and the measured choices behind every default: ``docs/experiments/tunneling.md``."""
 
 from __future__ import annotations
 
@@ -58,13 +12,13 @@ import gluenn as gn
 
 PARAMETERS = {
     "V0": gn.Param(4.1, "barrier height V₀ (must exceed E = k²/2m)"),
-    "d": gn.Param(10.0, "barrier width d (edges at ±d/2)"),
-    "sigma": gn.Param(0.5, "edge width σ of the Fermi steps"),
-    "k": gn.Param(2.0, "incident wave number k (E = k²/2m)"),
-    "mass": gn.Param(0.5, "particle mass m (ħ = 1)"),
-    "margin": gn.Param(8.14, "free region beyond each edge: domain ±(d/2 + margin) (paper: 13.14 at d = 10)"),
+    "d": gn.Param(10.0, "barrier width d (edges at ±d/2)", positive=True),
+    "sigma": gn.Param(0.5, "edge width σ of the Fermi steps", positive=True),
+    "k": gn.Param(2.0, "incident wave number k (E = k²/2m)", positive=True),
+    "mass": gn.Param(0.5, "particle mass m (ħ = 1)", positive=True),
+    "margin": gn.Param(8.14, "free region beyond each edge: domain ±(d/2 + margin) (paper: 13.14 at d = 10)", positive=True),
     "free_tol": gn.Param(1e-3, "plane-wave patch where |V| < free_tol·E (0: the paper's d/2 + 2.1σ)"),
-    "points_per_wavelength": gn.Param(62, "sample density per wavelength 2π/k (paper: ≈ 62)"),
+    "points_per_wavelength": gn.Param(62, "sample density per wavelength 2π/k (paper: ≈ 62)", minimum=8),
     "lambda_data": gn.Param(1.0, "data weight λ_a (paper: 1)", "training"),
     "lambda_residual": gn.Param(30.0, "residual weight λ_b (paper: 3, with normalisation)", "training"),
     "lambda_suppress": gn.Param(0.025, "suppression weights λ_c = λ_d (paper: 0.25)", "training"),
@@ -72,21 +26,18 @@ PARAMETERS = {
     "lambda_magnitude": gn.Param(1e-6, "weak penalty on |C e^{κ(x−d/2)}|² + |D e^{−κ(x+d/2)}|² everywhere", "training"),
     "strict_suppression": gn.Param(True, "suppress the plane coefficients (not just their sum) inside and C, D separately outside (paper: sums)", "training"),
     "normalise": gn.Param(False, "divide the residual by |ψ| + 1 as the paper does (nonlinear rows)", "training"),
-    "trainer": gn.Param("auto", f"one of {', '.join(gn.TRAINERS)} (auto: lstsq here, gauss-newton if normalise=true)",
-                        "training"),
+    "trainer": gn.Param("auto", "optimiser phases (auto: lstsq here, gauss-newton if normalise=true)", "training", choices=gn.TRAINERS),
     "steps": gn.Param(0, "Adam steps (gradient trainers; lstsq needs none)", "training"),
     "lr": gn.Param(1e-3, "Adam learning rate", "training"),
     "lbfgs_steps": gn.Param(0, "L-BFGS steps (adam+lbfgs)", "training"),
-    "gn_steps": gn.Param(20, "Levenberg–Marquardt steps (nonlinear variants; a linear problem is one exact solve)",
-                         "training"),
+    "gn_steps": gn.Param(20, "Levenberg–Marquardt steps (nonlinear variants; a linear problem is one exact solve)", "training"),
 }
 
 
 def plane_amplitudes(a_re, b_re, a_im, b_im):
     """``(A, B)`` of ``A e^{ikx} + B e^{-ikx}`` from ``Re ψ = a_re cos + b_re sin`` and
     ``Im ψ = a_im cos + b_im sin``: cos ↔ A + B, sin ↔ i (A − B)."""
-    cos_c = a_re + 1j * a_im
-    sin_c = b_re + 1j * b_im
+    cos_c, sin_c = a_re + 1j * a_im, b_re + 1j * b_im
     return 0.5 * (cos_c - 1j * sin_c), 0.5 * (cos_c + 1j * sin_c)
 
 
@@ -97,18 +48,13 @@ def _fit_cos_sin(sol, x, k):
 
 
 def build(p: gn.Params) -> gn.Setup:
-    for name in ("d", "sigma", "k", "mass", "margin"):
-        gn.require(p[name] > 0, name, p[name], "must be positive")
-    gn.require(p.points_per_wavelength >= 8, "points_per_wavelength", p.points_per_wavelength,
-               "use at least 8 points per wavelength")
     E = p.k**2 / (2 * p.mass)
     gn.require(p.V0 > E, "V0", p.V0, f"this ansatz describes tunneling, E < V0: E = k²/2m = {E:g}, "
                "so V0 must exceed it (for E ≥ V0 κ is imaginary and the evanescent terms do not apply)")
     gn.require(p.d > 8 * p.sigma, "d", p.d, f"the barrier must be wider than its edges (d > 8σ = {8 * p.sigma:g}) "
                "for a regime where V ≈ V0")
     kappa = math.sqrt(2 * p.mass * (p.V0 - E))
-    k, h = p.k, p.d / 2
-    L = h + p.margin
+    k, h, L = p.k, p.d / 2, p.d / 2 + p.margin
     per_unit = p.points_per_wavelength * k / (2 * math.pi)
     n = lambda lo, hi: max(8, int(round(per_unit * (hi - lo))))  # noqa: E731
 
@@ -142,9 +88,7 @@ def build(p: gn.Params) -> gn.Setup:
                                        weight=p.lambda_magnitude, name="magnitude", priority=2))
         if p.lambda_plateau > 0:
             samples.append(gn.Plateau(free, terms="plane", weight=p.lambda_plateau, scale=1.0 / k))
-        # the reference after the samples: a mistyped length fails on the point count at once.
-        # Not stiff (|V − E| ≤ max(V0 − E, E)): explicit order 8; Radau at the same tolerance took
-        # 5.5 s per part and agrees to 1e-11 of max|ψ| (measured)
+        # not stiff (|V − E| ≤ max(V0 − E, E)): explicit order 8 (see the notes)
         ref = gn.reference.solve_equation(equation, L, [f(k * L), df(L)], -L, method="DOP853",
                                           rtol=1e-12, atol=1e-12)
         problem = gn.Problem(
@@ -161,8 +105,7 @@ def build(p: gn.Params) -> gn.Setup:
         band = gn.baselines.matching_band(matched, [h, -h])
         components[part] = gn.Component(problem, ref, band, f"{'Re' if part == 're' else 'Im'} ψ(x)")
 
-    lam = 2 * math.pi / k
-    left, right = np.linspace(-L, -L + lam, 64), np.linspace(L - lam, L, 64)
+    left, right = np.linspace(-L, -L + 2 * math.pi / k, 64), np.linspace(L - 2 * math.pi / k, L, 64)
 
     def from_amplitudes(A, B, F):
         R2, T2 = abs(B / A) ** 2, abs(F / A) ** 2
@@ -185,8 +128,7 @@ def build(p: gn.Params) -> gn.Setup:
         return from_amplitudes(A, B, F)
 
     def contributions(part, ev):
-        """Paper Fig. 4c-d: |plane| = √(c_cos² + c_sin²) and |evanescent| = |C| e^{κ(x−d/2)} +
-        |D| e^{−κ(x+d/2)}, each divided by their sum."""
+        """Paper Fig. 4c-d: |plane| = √(c_cos² + c_sin²) and |evanescent|, each over their sum."""
         c = ev.coefficients
         osc = np.hypot(c["plane.cos"], c["plane.sin"])
         eva = np.abs(ev.terms["grow"]) + np.abs(ev.terms["decay"])
@@ -204,5 +146,5 @@ def build(p: gn.Params) -> gn.Setup:
 EXPERIMENT = gn.Experiment(
     "tunneling", "reflection and transmission through a smooth barrier (GlueNN §IV.C)", PARAMETERS, build,
     presets={"paper": {"free_tol": 0.0, "strict_suppression": False, "lambda_residual": 3.0, "lambda_suppress": 0.25, "lambda_plateau": 0.0,
-                       "lambda_magnitude": 0.0, "normalise": True, "trainer": "adam", "steps": 20000}},
+                       "lambda_magnitude": 0.0, "normalise": True, "trainer": "adam", "steps": 20000}}, ablation=(),
 )

@@ -3,13 +3,18 @@
 A :class:`VectorField` ``f_θ(z, t)`` is trained through a fixed-step Heun solve of a short
 observed :class:`Trajectory` with :class:`NODELoss`: the data term plus, optionally, the
 scale-aware residual ``λ mean Σ_j ((f_θ − f_known)_j / s_j)²`` of known :class:`Physics`.
-Training runs through :func:`gluenn.optimise` like every other model; :func:`integrate`
-evaluates any field with Heun, Tsit5 or the stiff Kvaerno5.
+:func:`fit_stages` trains a model through :class:`Stage` s on :func:`gluenn.engine.optimise`
+(:func:`objective` turns any :class:`ResidualLoss` into an engine objective with least-squares
+rows); :func:`integrate` evaluates any field with Diffrax solvers; :func:`save` / :func:`load`
+write and read a model in gluenn's checkpoint format.
 """
 
+from ._checkpoint import load, save
 from ._field import VectorField
-from ._loss import NODELoss, Physics, TermsLoss, Trajectory
-from ._run import NODESetup, Stage
-from ._solve import ADJOINTS, SOLVERS, check_solution, integrate
+from ._loss import NODELoss, Physics, ResidualLoss, TermsLoss, Trajectory
+from ._solve import ADJOINTS, SOLVERS, ScanAdjoint, adjoint, check_solution, integrate, solver
+from ._stages import LinearHead, PartStore, Stage, StagedFit, fit_stages, objective
 
-__all__ = ["ADJOINTS", "NODELoss", "NODESetup", "Physics", "SOLVERS", "Stage", "TermsLoss", "Trajectory", "VectorField", "check_solution", "integrate"]
+__all__ = ["ADJOINTS", "LinearHead", "NODELoss", "PartStore", "Physics", "ResidualLoss", "SOLVERS", "ScanAdjoint",
+           "Stage", "StagedFit", "TermsLoss", "Trajectory", "VectorField", "adjoint", "check_solution", "fit_stages",
+           "integrate", "load", "objective", "save", "solver"]

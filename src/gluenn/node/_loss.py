@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import abc
 import dataclasses
 from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import diffrax
 import numpy as np
 
-from .._errors import ConfigError, TrainingError, require
-from .._losses import mean_square, weighted_rows
-from ._solve import ADJOINTS, SOLVERS, integrate
+from .._errors import TrainingError, require
+from ..engine import mean_square, weighted_rows
+
+from ._solve import ScanAdjoint, adjoint, integrate, solver
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -119,15 +122,22 @@ class Physics:
         return TermsLoss(lambda model: {"physics": self.residuals(model, t, z, f_known)}, {"physics": self.weight})
 
 
-@dataclasses.dataclass(frozen=True, eq=False)
-class TermsLoss:
-    """A loss ``Σ_k λ_k mean_i Σ_j r_kij²`` given by its residual vectors ``residuals(model) ->
-    {term: r}``. Calling it returns ``(total, {term: unweighted value})``; its :meth:`residuals`
-    is what NTK loss weights (``--weights auto``) need."""
+class ResidualLoss(abc.ABC):
+    """A loss ``Σ_k λ_k mean_i Σ_j r_kij²`` given by its residual vectors — the extension point
+    for losses of trajectory models (neural ODEs, PINN baselines).
 
-    residuals: Callable
+    Subclasses implement :meth:`residuals` and give `weights` (``{term: λ}``, missing: 1) and,
+    for automatic weights, `priorities`. Calling the loss returns ``(total, {term: unweighted
+    value})``; :meth:`rows` are the least-squares rows (``|rows|² = total``) that Gauss–Newton
+    phases solve and NTK weights differentiate. See :func:`gluenn.node.objective`.
+    """
+
     weights: dict
     priorities: dict | None = None
+
+    @abc.abstractmethod
+    def residuals(self, model) -> dict:
+        """``{term: r}`` with ``r`` of shape ``(N,)`` or ``(N, D)``: unsquared, unweighted."""
 
     def __call__(self, model):
         terms = {k: mean_square(r) for k, r in self.residuals(model).items()}
@@ -140,25 +150,35 @@ class TermsLoss:
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
-class NODELoss:
+class TermsLoss(ResidualLoss):
+    """A :class:`ResidualLoss` from a function ``residual_fn(model) -> {term: r}``."""
+
+    residual_fn: Callable
+    weights: dict
+    priorities: dict | None = None
+
+    def residuals(self, model) -> dict:
+        return self.residual_fn(model)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class NODELoss(ResidualLoss):
     """``L = mean_i |ẑ(t_i) − z_i|² + λ mean_i Σ_j (r_ij/s_j)²`` for a vector field model.
 
     ``ẑ`` is the model's trajectory from the first observed state (`solver`, `dt`, `adjoint`:
-    see :func:`~gluenn.node.integrate`). ``physics=None`` is the data-only Neural ODE.
+    Diffrax objects or their names, see :func:`~gluenn.node.integrate`; checked here, once). ``physics=None`` is the data-only Neural ODE.
     Calling ``loss(model)`` returns ``(total, {"data": ..., "physics": ...})``.
     """
 
     data: Trajectory
     physics: Physics | None = None
-    solver: str = "heun"
+    solver: diffrax.AbstractSolver | str = "heun"
     dt: float = 0.01
-    adjoint: str = "direct"
+    adjoint: diffrax.AbstractAdjoint | str = ScanAdjoint()
 
     def __post_init__(self):
-        if self.solver not in SOLVERS:
-            raise ConfigError(f"solver {self.solver!r} is invalid: choose one of {', '.join(SOLVERS)}")
-        if self.adjoint not in ADJOINTS:
-            raise ConfigError(f"adjoint {self.adjoint!r} is invalid: choose one of {', '.join(ADJOINTS)}")
+        object.__setattr__(self, "solver", solver(self.solver))
+        object.__setattr__(self, "adjoint", adjoint(self.adjoint))
         require(self.dt > 0, "dt", self.dt, "use a positive step")
 
     def trajectory(self, model):
@@ -203,8 +223,8 @@ class NODELoss:
         return Trajectory(t[:n], z[:n])
 
     def _solve(self, model, z0, t):
-        # forward only (callers stop the gradient): "direct" is the cheapest for every solver
-        return integrate(model, z0, t, solver=self.solver, dt=self.dt, adjoint="direct")
+        # forward only (callers stop the gradient): the scan is the cheapest for every solver
+        return integrate(model, z0, t, solver=self.solver, dt=self.dt, adjoint=ScanAdjoint())
 
     def _forecast_times(self, t0):
         """Times from `t0` to ``physics.horizon`` every ``physics.spacing`` (``None``: nothing past the data)."""
@@ -212,21 +232,13 @@ class NODELoss:
         if ph is None or ph.horizon is None or ph.horizon <= t[-1]:
             return None
         step = ph.spacing if ph.spacing is not None else float(np.median(np.diff(t)))
-        step = self.dt * max(1, round(step / self.dt)) if self.solver == "heun" else step
+        step = self.dt * max(1, round(step / self.dt)) if isinstance(self.solver, diffrax.Heun) else step
         return t0 + step * np.arange(int(np.floor((ph.horizon - t0) / step + 1e-9)) + 1)
 
-    def _terms_loss(self) -> TermsLoss:
-        ph = self.physics
-        return TermsLoss(self.residuals, {"physics": ph.weight} if ph is not None else {},
-                         {"physics": ph.priority} if ph is not None else None)
+    @property
+    def weights(self) -> dict:
+        return {"physics": self.physics.weight} if self.physics is not None else {}
 
     @property
     def priorities(self) -> dict | None:
-        return self._terms_loss().priorities
-
-    def __call__(self, model):
-        return self._terms_loss()(model)
-
-    def rows(self, model):
-        """``sqrt(λ_k/N_k) r_k`` of both terms in one vector (see :meth:`TermsLoss.rows`)."""
-        return self._terms_loss().rows(model)
+        return {"physics": self.physics.priority} if self.physics is not None else None

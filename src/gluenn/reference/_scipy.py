@@ -17,7 +17,7 @@ import numpy as np
 import scipy.integrate
 
 from .._errors import ConfigError, require
-from .._problem import Equation
+from ..glue import Equation
 
 
 #: SciPy methods that use a Jacobian (the others ignore `jac`).

@@ -12,13 +12,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from .._ansatz import Ansatz, Network, make_ansatz
+from ._ansatz import Ansatz, Network, make_ansatz
 from .._errors import require
-from .._losses import Loss, check_user_functions
-from .._problem import Problem
-from ._balance import Weights
-from ._loop import History, optimise
-from ._phases import LBFGS, Adam, Auto, GaussNewton, Objective, Phase
+from ._loss import Loss, check_user_functions
+from ._problem import Problem
+from ._solution import Solution
+from ..engine import LBFGS, Adam, Auto, GaussNewton, History, Objective, Phase, Weights, optimise
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,11 +38,10 @@ class Fit:
     @property
     def solution(self):
         """The trained model as a :class:`~gluenn.Solution` (evaluate on any grid)."""
-        from ..readout import Solution
         return Solution(self.ansatz, self.problem)
 
     def loss_terms(self) -> dict:
-        """The weighted loss terms of the trained model."""
+        """The unweighted loss terms of the trained model (as in the log and ``metrics.json``)."""
         total, terms = jax.jit(Loss(self.problem))(self.ansatz)
         return {k: float(v) for k, v in terms.items()}
 
@@ -60,7 +58,7 @@ def fit(
     problem: Problem,
     *,
     network: Network = Network(),
-    trainer: Sequence[Phase] = (Adam(2000), LBFGS(500)),
+    trainer: "Sequence[Phase] | Auto" = (Adam(2000), LBFGS(500)),
     seed: int = 0,
     log_every: int = 100,
     tol: float | None = None,
@@ -76,7 +74,8 @@ def fit(
 
     - `problem`: the :class:`~gluenn.Problem`.
     - `network`: the :class:`~gluenn.Network` architecture.
-    - `trainer`: optimiser phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``.
+    - `trainer`: optimiser phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``, or an
+      :class:`~gluenn.engine.Auto` that picks them from the problem's structure.
     - `seed`: initialisation seed; the same seed gives the same numbers on the same machine.
 
     **Other arguments:** `log_every` (steps per compiled chunk and log row), `tol` (stop once
@@ -106,7 +105,7 @@ def fit_ensemble(
     *,
     seeds: Sequence[int],
     network: Network = Network(),
-    trainer: Sequence[Phase] = (Adam(2000), LBFGS(500)),
+    trainer: "Sequence[Phase] | Auto" = (Adam(2000), LBFGS(500)),
     log_every: int = 100,
     tol: float | None = None,
     progress: bool | None = None,
@@ -146,10 +145,13 @@ def _objective(problem: Problem, params, static) -> Objective:
                      priorities={s.name: s.priority for s in problem.samples})
 
 
-def _resolve(trainer: Sequence[Phase], structure: str) -> list:
-    phases = list(trainer)
-    if len(phases) == 1 and isinstance(phases[0], Auto):
-        phases = list(phases[0].linear if structure == "linear" else phases[0].nonlinear)
+def _resolve(trainer: "Sequence[Phase] | Auto", structure: str) -> list:
+    if isinstance(trainer, Auto):
+        phases = list(trainer.linear if structure == "linear" else trainer.nonlinear)
+    else:
+        require(not isinstance(trainer, Phase) and all(isinstance(p, Phase) for p in trainer), "trainer", trainer,
+                "give a list of phases, e.g. [gn.Adam(2000), gn.LBFGS(500)], or gn.Auto(linear, nonlinear) itself")
+        phases = list(trainer)
     if structure == "nonlinear" and any(isinstance(p, GaussNewton) and p.damping == 0 for p in phases):
         warnings.warn("an undamped GaussNewton phase (trainer 'lstsq') is one exact solve only when the loss "
                       "rows are linear in the output layers; this problem's are not, so it is a single "

@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import require
+from .._errors import require
 from ._problem import Term
 
 _ACTIVATIONS = {"tanh": jnp.tanh, "silu": jax.nn.silu, "gelu": jax.nn.gelu, "sin": jnp.sin}
@@ -162,13 +162,14 @@ class Ansatz(eqx.Module):
 
     def derivatives(self, x, order: int) -> tuple:
         """``(y, y', ..., y^(order))`` at scalar ``x`` by nested forward-mode ``jvp``."""
-        return _derivatives(self.y, x, order)
+        return derivatives(self.y, x, order)
 
 
-def _derivatives(f, x, order: int) -> tuple:
+def derivatives(f, x, order: int) -> tuple:
+    """``(f, f', ..., f^(order))`` of a scalar function `f` at scalar `x` by nested forward-mode ``jvp``."""
     if order == 0:
         return (f(x),)
-    primal, tangent = jax.jvp(lambda s: _derivatives(f, s, order - 1), (x,), (jnp.ones_like(x),))
+    primal, tangent = jax.jvp(lambda s: derivatives(f, s, order - 1), (x,), (jnp.ones_like(x),))
     return primal + (tangent[-1],)
 
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 
-from ._errors import ConfigError, require
+from .._errors import ConfigError, require
 
 Spacing = Literal["linear", "log"]
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from .._errors import ConfigError
-from ._phases import LBFGS, Adam, Auto, GaussNewton
+from ._phases import LBFGS, Adam, Auto, GaussNewton, Phase
 
 TRAINERS = ("auto", "adam", "adam+lbfgs", "lstsq", "gauss-newton")
 
 
 def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int = 0,
-                   gn_steps: int = 20) -> list:
-    """Phases for a trainer name.
+                   gn_steps: int = 20) -> "list[Phase] | Auto":
+    """Phases for a trainer name (``auto``: an :class:`Auto`, resolved before training).
 
     - ``adam``: Adam for `steps`.
     - ``adam+lbfgs``: Adam for `steps`, then L-BFGS for `lbfgs_steps`.
@@ -24,7 +24,7 @@ def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int 
     """
     if name == "auto":
         kw = dict(steps=steps, lr=lr, lbfgs_steps=lbfgs_steps, gn_steps=gn_steps)
-        return [Auto(tuple(trainer_phases("lstsq", **kw)), tuple(trainer_phases("gauss-newton", **kw)))]
+        return Auto(tuple(trainer_phases("lstsq", **kw)), tuple(trainer_phases("gauss-newton", **kw)))
     if name == "adam":
         return [Adam(steps, lr=lr)]
     if name == "adam+lbfgs":

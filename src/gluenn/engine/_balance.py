@@ -31,7 +31,7 @@ import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
 from .._errors import ConfigError, require
-from .._losses import weighted_rows
+from ._rows import weighted_rows
 
 
 #: NTK traces are computed exactly (the full Jacobian) for at most this many trained parameters

@@ -20,14 +20,16 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from .._errors import ConfigError, require
-from .._losses import weighted_rows
+from ._rows import weighted_rows
 
 
 @dataclasses.dataclass(frozen=True)
 class Objective:
     """What a phase minimises.
 
-    - `value`: ``value(params) -> (total, {term: value})``.
+    - `value`: ``value(params) -> (total, {term: value})``: the weighted total that the phases
+      minimise and the *unweighted* terms ``L_k`` (``total = Σ_k λ_k L_k``), which are what every
+      log row and ``metrics.json`` ``loss_terms`` report, for any model.
     - `rows`: optional ``rows(params) -> (M,)`` with ``total = |rows|²`` (least-squares phases).
     - `linear`: optional boolean pytree (same structure as ``params``) marking the leaves a
       least-squares phase solves for — for a GlueNN ansatz, the trunks' output layers.
@@ -35,7 +37,7 @@ class Objective:
       weights need.
     - `residuals`: optional ``residuals(params) -> {term: r}`` with ``r`` of shape ``(N,)`` or
       ``(N, m)`` and ``terms[k] == sum(r**2) / N`` (NTK weights need them); `priorities`:
-      optional ``{term: int}`` (0: fit, 1: gauge, 2: tie-breaker; see :class:`~gluenn.train.NTKBalance`).
+      optional ``{term: int}`` (0: fit, 1: gauge, 2: tie-breaker; see :class:`~gluenn.engine.NTKBalance`).
     """
 
     value: Callable
@@ -56,8 +58,7 @@ class Objective:
 
         def value(p):
             t = self.terms(p)
-            wt = {k: w[k] * v for k, v in t.items()}
-            return sum(wt.values()), wt
+            return sum(w[k] * v for k, v in t.items()), t
 
         rows = None if self.residuals is None else (lambda p: weighted_rows(self.residuals(p), w))
         return Objective(value=value, rows=rows, linear=self.linear)
@@ -72,6 +73,8 @@ class Phase(abc.ABC):
     fixed_objective = False
     #: the phase changes only the objective's `linear` leaves (the output layers)
     linear_only = False
+    #: a chunk that leaves the loss bit-identical means convergence (monotone phases): end the phase
+    converges = False
 
     def _check(self) -> None:
         require(isinstance(self.steps, int) and self.steps >= 0, f"{self.name}.steps", self.steps,
@@ -159,6 +162,7 @@ class LBFGS(Phase):
     memory: int = 10
     name: str = "lbfgs"
     fixed_objective = True
+    converges = True
 
     def __post_init__(self):
         self._check()
@@ -206,6 +210,7 @@ class GaussNewton(Phase):
     rcond: float | None = None
     name: str = "gauss-newton"
     linear_only = True
+    converges = True
 
     def __post_init__(self):
         self._check()
@@ -284,6 +289,7 @@ class GaussNewtonCG(Phase):
     damping: float = 1e-3
     name: str = "gauss-newton-cg"
     fixed_objective = True
+    converges = True
 
     def __post_init__(self):
         self._check()
@@ -324,7 +330,7 @@ class GaussNewtonCG(Phase):
 
 @dataclasses.dataclass(frozen=True)
 class Auto:
-    """Pick the phases from the problem's structure, found by :func:`~gluenn.train.least_squares_structure`
+    """Pick the phases from the problem's structure, found by :func:`~gluenn.engine.least_squares_structure`
     before training: `linear` (e.g. one exact least-squares solve) when the loss rows are affine in
     the output layers, `nonlinear` (e.g. Levenberg–Marquardt) otherwise. The choice is logged in
     the :class:`History` and in ``metrics.json`` (``train.structure``, ``train.trainer``)."""

@@ -5,28 +5,17 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ._errors import ConfigError
+from .._errors import ConfigError
+from ..engine import mean_square, weighted_rows
 from ._problem import Problem
-
-
-def mean_square(r):
-    """``mean_i Σ_j r_ij²`` of a residual vector ``(N,)`` or ``(N, m)``: its (unweighted) loss term."""
-    return jnp.sum(r**2) / r.shape[0]
-
-
-def weighted_rows(residuals: dict, weights=None):
-    """All residuals as one vector ``sqrt(λ_k / N_k) · r_k`` (``λ_k``: ``weights[k]``, default 1), so
-    that ``|rows|² = Σ_k λ_k mean_square(r_k)``: what least-squares phases and NTK weights use."""
-    w = {} if weights is None else weights
-    return jnp.concatenate([jnp.sqrt(w.get(k, 1.0) / r.shape[0]) * jnp.ravel(r) for k, r in residuals.items()])
 
 
 class Loss:
     """The loss of a :class:`Problem`, with its sample points materialised once.
 
     ``loss.terms(ansatz)`` returns the *unweighted* mean of every sample set (a dict keyed by
-    set name); ``loss(ansatz)`` returns ``(total, weighted_terms)`` with the problem's weights
-    ``λ`` (or the ``weights`` given, e.g. by a balancing strategy).
+    set name); ``loss(ansatz)`` returns ``(total, terms)``: the total weighted by the problem's
+    ``λ`` (or the ``weights`` given, e.g. by a balancing strategy) and the same unweighted terms.
     """
 
     def __init__(self, problem: Problem):
@@ -60,8 +49,7 @@ class Loss:
     def __call__(self, ansatz, weights: dict | None = None):
         w = self.weights if weights is None else weights
         raw = self.terms(ansatz)
-        weighted = {k: w[k] * v for k, v in raw.items()}
-        return sum(weighted.values()), weighted
+        return sum(w[k] * v for k, v in raw.items()), raw
 
 
 def check_user_functions(problem: Problem, ansatz) -> None:

@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._errors import require
-from ._experiment import Experiment, run_experiment
-from ._io import atomic_write_text, prepare_out_dir, write_json
+from .._errors import require
+from .._io import atomic_write_text, prepare_out_dir, write_json
+from ._experiment import Experiment
+from ._run import run_experiment
 
 #: training parameters shrunk by ``--quick`` (a smoke run of the whole table, not results)
 QUICK = {"steps": 5, "physics_steps": 20, "forecast_steps": 2, "cg_steps": 10, "gn_steps": 2, "lbfgs_steps": 5}
@@ -18,13 +19,13 @@ QUICK = {"steps": 5, "physics_steps": 20, "forecast_steps": 2, "cg_steps": 10, "
 
 def ablate(experiment: Experiment, *, seeds: Sequence[int] = (0,), out=None, quick: bool = False,
            overrides: Sequence[str] = (), progress: bool = True) -> str:
-    """Run the default configuration and every preset except ``paper`` for each seed.
+    """Run the default configuration and every ablation row (:meth:`Experiment.ablation_rows`) for each seed.
 
     Writes one run folder per row and seed under `out`, then ``ablation.json`` (every row's
     read-outs per seed and their mean) and ``ablation.md`` (the Markdown table, returned).
     """
     require(len(seeds) >= 1, "--seeds", seeds, "give at least one seed")
-    rows = {"default": None, **{k: k for k in experiment.presets if k != "paper"}}
+    rows = {"default": None, **{k: k for k in experiment.ablation_rows()}}
     out_dir = prepare_out_dir(out) if out is not None else None
     extra = list(overrides)
     if quick:

@@ -17,10 +17,9 @@ import pathlib
 import shutil
 
 
-from .._errors import ConfigError
-from .._io import _jsonable, atomic_write_bytes, leaves_to_bytes, write_json
-from ._checkpoint import read_leaves
-from ._loop import History, Resume
+from .._errors import ConfigError, Interrupted
+from .._io import atomic_write_bytes, jsonable, leaves_to_bytes, read_leaves, write_json, write_jsonl
+from ..engine import History, Resume
 
 FORMAT = "gluenn-resume-1"
 
@@ -38,7 +37,7 @@ class ResumeStore:
 
     def __init__(self, out_dir, fingerprint: dict):
         self.dir = pathlib.Path(out_dir) / "resume" if out_dir is not None else None
-        self.fingerprint = json.loads(json.dumps(_jsonable(fingerprint)))
+        self.fingerprint = json.loads(json.dumps(jsonable(fingerprint)))
         self.finished: dict[str, tuple[object, History]] = {}
         self._state: dict = {}
 
@@ -46,14 +45,8 @@ class ResumeStore:
     def open(cls, out_dir, fingerprint: dict) -> "ResumeStore":
         """The progress saved in ``out_dir/resume`` by an interrupted run with this fingerprint."""
         store = cls(out_dir, fingerprint)
-        path = store.dir / "state.json"
-        if not path.is_file():
-            raise ConfigError(f"--resume {str(out_dir)!r} is invalid: no interrupted run there "
-                              f"({path} is missing); start a fresh run with --out")
-        state = json.loads(path.read_text())
+        state = read_state(out_dir)
         saved = state.get("fingerprint", {})
-        if state.get("format") != FORMAT:
-            raise ConfigError(f"--resume {str(out_dir)!r} is invalid: unknown format {state.get('format')!r}")
         for key in sorted(set(saved) | set(store.fingerprint)):
             if saved.get(key) != store.fingerprint.get(key):
                 a, b = saved.get(key), store.fingerprint.get(key)
@@ -114,3 +107,39 @@ class ResumeStore:
         if self.dir is not None and self.dir.exists():
             shutil.rmtree(self.dir)
 
+
+    def interrupted_run(self, part: str, params, history: History, rows: list, versions: dict):
+        """Save the progress of a run interrupted in `part` and raise :class:`~gluenn.Interrupted`.
+
+        With an output folder: ``resume/``, the log so far and a ``metrics.json`` with
+        ``"complete": false`` and the command that continues the run."""
+        where = self.interrupted(part, params, history)
+        steps = history.steps
+        if where is None:
+            raise Interrupted(f"training interrupted in {part!r} at step {steps} (no output folder: nothing saved)")
+        out_dir = where.parent
+        hint = f"gluenn run {self.fingerprint['experiment']} --resume {out_dir}"
+        write_jsonl(out_dir / "log.jsonl", rows)
+        write_json(out_dir / "metrics.json", {
+            **self.fingerprint, "versions": versions, "complete": False,
+            "train": {"stop_reason": "interrupted", "interrupted_in": part, "steps": steps,
+                      "loss_terms": history.final_terms, "resume": hint}})
+        raise Interrupted(f"training interrupted in {part!r} at step {steps}; progress saved in {where}; "
+                          f"continue with: {hint}")
+
+
+def read_state(out_dir) -> dict:
+    """``OUT/resume/state.json`` of an interrupted run, checked to be gluenn's resume format;
+    a :class:`~gluenn.ConfigError` saying why it cannot be resumed otherwise."""
+    path = pathlib.Path(out_dir) / "resume" / "state.json"
+    field = f"--resume {str(out_dir)!r}"
+    if not path.is_file():
+        raise ConfigError(f"{field} is invalid: no interrupted run there ({path} is missing); "
+                          "start a fresh run with --out")
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{field} is invalid: {path.name} is unreadable ({exc}); start a fresh run") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise ConfigError(f"{field} is invalid: {path.name} is not gluenn's resume format; start a fresh run")
+    return state

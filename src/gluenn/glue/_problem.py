@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._errors import ConfigError, require
+from .._errors import ConfigError, require
 from ._points import Points, as_points
 
 

@@ -1,0 +1,17 @@
+"""The optimisation engine: objectives, optimiser phases, loss weights and the compiled loop.
+
+It knows nothing about GlueNN or neural ODEs: an :class:`Objective` gives a weighted total,
+its unweighted terms and (optionally) least-squares rows; :func:`optimise` runs :class:`Phase` s
+over it in jitted chunks and returns the parameters and a :class:`History`.
+"""
+
+from ._balance import Fixed, GradNorm, NTKBalance, Weights, weights_strategy
+from ._history import History, Resume, StopReason
+from ._loop import optimise
+from ._phases import LBFGS, Adam, Auto, GaussNewton, GaussNewtonCG, Objective, Phase
+from ._presets import TRAINERS, trainer_phases
+from ._rows import mean_square, weighted_rows
+
+__all__ = ["Adam", "Auto", "Fixed", "GaussNewton", "GaussNewtonCG", "GradNorm", "History", "LBFGS", "NTKBalance",
+           "Objective", "Phase", "Resume", "StopReason", "TRAINERS", "Weights", "mean_square", "optimise",
+           "trainer_phases", "weighted_rows", "weights_strategy"]

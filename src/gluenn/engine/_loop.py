@@ -1,0 +1,312 @@
+"""The one training loop of gluenn: jitted chunks of optimiser steps, logging between chunks.
+
+Every model (GlueNN ansatz, neural ODE, baseline PINN) trains through :func:`optimise`:
+the caller gives an :class:`~gluenn.engine.Objective` (or a pure ``f(params) -> (total, terms)``)
+and a list of phases. Steps run ``log_every`` at a time inside one compiled ``lax.fori_loop``
+(no Python per step, one compilation per phase); between chunks the loss terms come to the
+host. What happens there is split into small pieces: :class:`_Weighting` (fixed or automatic
+loss weights), the non-finite guard (roll back, retry the phase with a smaller step), the
+tolerance and convergence checks, :class:`~gluenn.engine._guards.CtrlC` (finish the chunk,
+then stop with a :class:`Resume` point) and the progress bar.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+from collections.abc import Callable, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .._errors import require
+from .._io import leaves_from_bytes
+from ._balance import Weights
+from ._guards import CtrlC, ProgressBar
+from ._history import History, Resume, StopReason
+from ._phases import Objective, Phase
+
+
+def optimise(
+    f: "Callable | Objective",
+    params,
+    phases: Sequence[Phase],
+    *,
+    log_every: int = 100,
+    tol: float | None = None,
+    progress: bool | None = None,
+    callback: Callable[[dict, object], None] | None = None,
+    max_retries: int = 3,
+    resume: "tuple[History, Resume] | None" = None,
+    ensemble: bool = False,
+    weights: "Weights | None" = None,
+):
+    """Minimise ``f(params) -> (total, terms)`` through ``phases`` in order.
+
+    **Arguments:**
+
+    - `f`: an :class:`Objective` (least-squares phases need its rows), or a pure, jittable
+      ``f(params) -> (total, terms)`` (``terms``: dict of scalar loss terms, logged).
+    - `params`: a pytree of float arrays.
+    - `phases`: e.g. ``[Adam(2000), LBFGS(500)]``.
+    - `log_every`: steps per compiled chunk (and per log row). Larger is faster.
+    - `tol`: stop everything once the total loss is below it.
+    - `progress`: show a bar (default: only on a terminal).
+    - `callback`: ``callback(row, params)`` after each chunk.
+    - `max_retries`: non-finite chunks retried per phase (see below).
+    - `resume`: ``(history, Resume)`` of an interrupted call with the same `f` and `phases`
+      (and `params` as it returned them): continues where it stopped; with the same chunking
+      the result is bit-identical to an uninterrupted run.
+    - `ensemble`: `params` is a stack of K models (every leaf has a leading axis K): they are
+      trained together, each on its own, by ``jax.vmap`` of every step (one compilation). The
+      log shows the mean loss (``loss``) and the worst (``loss_max``); a chunk is retried if
+      any member's loss is non-finite, and convergence / `tol` need every member.
+    - `weights`: a :class:`~gluenn.engine.Weights` strategy for the objective's unweighted
+      ``terms`` instead of their own weights; updated after each chunk (frozen during phases
+      with a ``fixed_objective``), logged as ``w:NAME`` and the strategy's statistic.
+
+    **Returns:** ``(params, History)``. Cost: one compilation per phase (and per retry), then
+    ``steps / log_every`` host round trips.
+
+    **Guards.** A chunk that ends with a non-finite loss is not applied: the parameters roll
+    back to the last finite state and the phase restarts from there with a smaller step
+    (:meth:`Phase.retry`), at most `max_retries` times per phase; after that training stops
+    with :attr:`StopReason.NON_FINITE`. A phase that :attr:`~Phase.converges` ends early once
+    a chunk leaves the loss bit-identical. ``Ctrl-C`` finishes the running chunk and stops with
+    :attr:`StopReason.INTERRUPTED` and ``History.resume`` set (a second ``Ctrl-C`` aborts at
+    once, keeping the last completed chunk).
+    """
+    require(isinstance(log_every, int) and log_every >= 1, "log_every", log_every, "use a positive integer")
+    require(isinstance(max_retries, int) and max_retries >= 0, "max_retries", max_retries, "use an integer >= 0")
+    require(weights is None or not ensemble, "weights", weights, "automatic weights are per model; "
+            "train ensemble members with fixed weights")
+    objective = f if isinstance(f, Objective) else Objective(f)
+    hist, at = resume if resume is not None else (History(), None)
+    at = _rebuild(at, phases)
+    loop = _Loop(objective, phases, _Weighting(objective, phases, weights, params, at), hist,
+                 log_every=log_every, tol=tol, max_retries=max_retries, callback=callback, ensemble=ensemble)
+    loop.begin(params, at)
+    loop.bar = ProgressBar(sum(p.steps for p in phases), sys.stderr.isatty() if progress is None else progress)
+    if at is not None:
+        loop.bar.update(hist.steps, "resumed", hist.rows[-1], hist.term_names)
+    try:
+        with CtrlC() as loop.ctrl_c:
+            for i, phase in enumerate(phases):
+                if at is None or i >= at.phase_index:
+                    loop.run_phase(i, phase, at if at is not None and i == at.phase_index else None)
+    except _Stop:
+        pass
+    except KeyboardInterrupt:
+        loop.interrupted()
+    finally:
+        loop.bar.close()
+    return loop.params, hist
+
+
+@dataclasses.dataclass(frozen=True)
+class _Point:
+    """A consistent place to stop: replaced whole after each chunk, so that an abort at any
+    moment leaves a resume point whose parts belong together."""
+
+    phase_index: int
+    phase: Phase
+    done: int
+    params: object
+    state: object
+    steps: int
+    weights: dict
+
+
+class _Weighting:
+    """The objective's own weights, or an automatic :class:`Weights` strategy updated between chunks."""
+
+    def __init__(self, objective: Objective, phases, strategy: Weights | None, params, at: Resume | None):
+        self.objective, self.strategy, self.w = objective, strategy, {}
+        if strategy is None:
+            return
+        # least-squares phases move only the output layers: measure with respect to what trains
+        linear = objective.linear is not None and all(p.linear_only for p in phases)
+        self.measure = jax.jit(strategy.measure(objective, objective.linear if linear else None))
+        self.priorities = objective.priorities
+        self.w = (at.weights if at is not None and at.weights is not None
+                  else strategy.init(_floats(self.measure(params)), self.priorities))
+
+    def make(self, w) -> Objective:
+        """The objective under weights `w` (traced inside the compiled chunk)."""
+        return self.objective if self.strategy is None else self.objective.weighted(w)
+
+    def traced(self) -> dict:
+        return {k: jnp.asarray(v, jnp.float64) for k, v in self.w.items()}  # an argument, not baked in
+
+    def after_chunk(self, params, phase: Phase) -> dict:
+        """Update the weights (unless `phase` needs a fixed objective); the log columns."""
+        if self.strategy is None:
+            return {}
+        stats = _floats(self.measure(params))
+        if not phase.fixed_objective:
+            self.w = self.strategy.update(self.w, stats, self.priorities)
+        return {**{f"w:{k}": v for k, v in self.w.items()},
+                **{f"{self.strategy.label}:{k}": v for k, v in stats.items()}}
+
+
+class _Loop:
+    """The state of one :func:`optimise` call between chunks."""
+
+    def __init__(self, objective, phases, weighting, hist, *, log_every, tol, max_retries, callback, ensemble):
+        self.phases, self.weighting, self.hist, self.ensemble = phases, weighting, hist, ensemble
+        self.log_every, self.tol, self.max_retries, self.callback = log_every, tol, max_retries, callback
+        value = lambda p, w: weighting.make(w).value(p)  # noqa: E731
+        self.evaluate = jax.jit(jax.vmap(value, in_axes=(0, None)) if ensemble else value)
+        self.point = None
+
+    def init_state(self, phase: Phase, params):
+        return jax.vmap(phase.init)(params) if self.ensemble else phase.init(params)
+
+    def begin(self, params, at: Resume | None) -> None:
+        """Compile the evaluation; log the initial loss (not when resuming)."""
+        self.params, hist = params, self.hist
+        hist.stop_reason, hist.stop_detail, hist.resume = StopReason.COMPLETED, "", None
+        t0 = time.perf_counter()
+        self.evaluate.lower(params, self.weighting.traced()).compile()
+        hist.compile_seconds += time.perf_counter() - t0
+        if at is None:
+            loss0, terms0 = self.evaluate(params, self.weighting.traced())
+            row = _row("init", 0, loss0, terms0, 0.0)
+            if self.ensemble:
+                row["loss_max"] = float(np.max(loss0))
+            row.update({f"w:{k}": v for k, v in self.weighting.w.items()})
+            hist.rows.append(row)
+            hist.term_names = list(terms0)
+
+    def run_phase(self, i: int, phase: Phase, at: Resume | None) -> None:
+        if at is not None:
+            phase, done, state = at.phase, at.done, at.state
+            if isinstance(state, (bytes, bytearray)):
+                state = leaves_from_bytes(state, self.init_state(phase, self.params))
+        else:
+            done, state = 0, self.init_state(phase, self.params)
+        if phase.steps == 0:
+            return
+        self._mark(i, phase, done, state)
+        compiled = self._compile(phase, state)
+        last, retries = self.hist.rows[-1].get("loss_max", self.hist.rows[-1]["loss"]), 0
+        while done < phase.steps:
+            n = min(self.log_every, phase.steps - done)
+            new_params, new_state, losses, terms, loss = self._chunk(compiled, state, n)
+            if not math.isfinite(loss):
+                phase, state = self._retry(i, phase, done, n, retries)
+                retries, done = retries + 1, 0
+                compiled = self._compile(phase, state)
+                continue
+            self.params, state, done = new_params, new_state, done + n
+            self.hist.steps += n
+            columns = self.weighting.after_chunk(self.params, phase)
+            self._mark(i, phase, done, state)
+            self._log(phase, n, losses, terms, loss, columns, state)
+            if self.tol is not None and loss < self.tol:
+                self.hist.stop_reason = StopReason.TOLERANCE
+                raise _Stop
+            if self.ctrl_c.requested:
+                raise KeyboardInterrupt
+            if loss == last and phase.converges:
+                break  # converged to machine precision: on to the next phase, if any
+            last = loss
+
+    def _mark(self, i, phase, done, state) -> None:
+        self.point = _Point(i, phase, done, self.params, state, self.hist.steps, dict(self.weighting.w))
+
+    def _chunk(self, compiled, state, n: int):
+        t0 = time.perf_counter()
+        w = self.weighting.traced()
+        new_params, new_state = compiled(self.params, state, jnp.int32(n), w)
+        losses, terms = self.evaluate(new_params, w)
+        loss = float(np.max(losses))  # the worst member of an ensemble (waits for the chunk)
+        self.hist.train_seconds += time.perf_counter() - t0
+        return new_params, new_state, losses, terms, loss
+
+    def _retry(self, i, phase: Phase, done: int, n: int, retries: int):
+        """Roll back the non-finite chunk: the phase with a smaller step from the last finite point."""
+        smaller = phase.retry(phase.steps - done) if retries < self.max_retries else None
+        if smaller is None:
+            self.hist.stop_reason = StopReason.NON_FINITE
+            self.hist.stop_detail = (f"at step {self.hist.steps + n} of {phase.name}"
+                                     + (f" after {retries} retries with smaller steps" if retries else ""))
+            raise _Stop
+        self.hist.retries.append({"phase": phase.name, "step": self.hist.steps, **_changed(phase, smaller)})
+        state = self.init_state(smaller, self.params)
+        self._mark(i, smaller, 0, state)
+        return smaller, state
+
+    def _log(self, phase, n, losses, terms, loss, weight_columns, state) -> None:
+        row = _row(phase.name, self.hist.steps, losses, terms, self.hist.train_seconds)
+        if self.ensemble:
+            row["loss_max"] = loss
+        row.update(weight_columns)
+        row.update({k: float(np.max(np.asarray(v))) for k, v in phase.diagnostics(state).items()})
+        self.hist.rows.append(row)
+        self.bar.update(n, phase.name, row, self.hist.term_names)
+        if self.callback is not None:
+            self.callback(row, self.params)
+
+    def _compile(self, phase, state):
+        make, ensemble = self.weighting.make, self.ensemble
+
+        def chunk(p, s, n, w):
+            objective = make(w)
+            step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
+            if ensemble:
+                step = jax.vmap(step)
+            return jax.lax.fori_loop(0, n, lambda _, c: step(*c), (p, s))
+
+        t0 = time.perf_counter()
+        compiled = jax.jit(chunk).lower(self.params, state, jnp.int32(1), self.weighting.traced()).compile()
+        self.hist.compile_seconds += time.perf_counter() - t0
+        return compiled
+
+    def interrupted(self) -> None:
+        """Ctrl-C: go back to the last consistent point and record where to resume."""
+        hist, pt = self.hist, self.point
+        hist.stop_reason = StopReason.INTERRUPTED
+        if pt is None:
+            return
+        self.params, hist.steps, self.weighting.w = pt.params, pt.steps, pt.weights
+        hist.resume = Resume(pt.phase_index, pt.phase, pt.done, pt.state, pt.weights or None)
+        del hist.rows[_rows_upto(hist.rows, hist.steps):]
+
+
+def _rebuild(at: Resume | None, phases) -> Resume | None:
+    """A resume point whose phase was read back from JSON as a dict: rebuilt on the class given."""
+    if at is None or not isinstance(at.phase, dict):
+        return at
+    base = phases[at.phase_index]
+    known = {f.name for f in dataclasses.fields(base)}
+    return dataclasses.replace(at, phase=dataclasses.replace(base, **{k: v for k, v in at.phase.items() if k in known}))
+
+
+def _floats(d) -> dict:
+    return {k: float(v) for k, v in d.items()}
+
+
+def _changed(old: Phase, new: Phase) -> dict:
+    a, b = dataclasses.asdict(old), dataclasses.asdict(new)
+    return {k: v for k, v in b.items() if a.get(k) != v}
+
+
+def _rows_upto(rows: list, steps: int) -> int:
+    """Rows logged up to global step `steps` (a row may follow the last snapshot on an abort)."""
+    return next((j for j, r in enumerate(rows) if r["step"] > steps), len(rows))
+
+
+class _Stop(Exception):
+    pass
+
+
+def _row(phase: str, step: int, loss, terms: dict, seconds: float) -> dict:
+    """A log row; for an ensemble, the mean over its members."""
+    row = {"phase": phase, "step": int(step), "loss": float(np.mean(loss))}
+    row.update({k: float(np.mean(np.asarray(v))) for k, v in terms.items()})
+    row["time"] = round(float(seconds), 4)
+    return row

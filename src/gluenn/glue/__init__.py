@@ -1,0 +1,20 @@
+"""GlueNN: a network outputs the integration constants ``c_j(x)`` of patchwise asymptotic
+solutions ``f_j(x; c_j)``; ``y = Σ_j f_j(x; c_j(x))``.
+
+Declare :class:`Term` s, an :class:`Equation` and sample sets in a :class:`Problem`, then
+:func:`fit` it (through :func:`gluenn.engine.optimise`); :class:`Solution` evaluates the trained
+coefficients, terms and ``y`` on any grid; :func:`save` / :func:`load` write and read checkpoints.
+"""
+
+from ._ansatz import Ansatz, CoefficientNet, Network, derivatives
+from ._checkpoint import load, save
+from ._fit import Fit, fit, fit_ensemble, init_ansatz, least_squares_structure
+from ._loss import Loss, check_user_functions
+from ._points import Interval, Points, linspace, logspace, points
+from ._problem import Data, Equation, Plateau, Problem, Residual, SampleSet, Suppress, Term
+from ._solution import Evaluation, Solution, SolutionLike, mean_evaluation
+
+__all__ = ["Ansatz", "CoefficientNet", "Data", "Equation", "Evaluation", "Fit", "Interval", "Loss", "Network",
+           "Plateau", "Points", "Problem", "Residual", "SampleSet", "Solution", "SolutionLike", "Suppress", "Term",
+           "check_user_functions", "derivatives", "fit", "fit_ensemble", "init_ansatz", "least_squares_structure",
+           "linspace", "load", "logspace", "mean_evaluation", "points", "save"]

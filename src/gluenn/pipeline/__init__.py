@@ -1,0 +1,15 @@
+"""The experiment pipeline: an :class:`Experiment` is built into a set-up (a GlueNN :class:`Setup`
+or a :class:`CustomSetup` such as :class:`NODESetup`), trained, scored against its reference and
+reported (``metrics.json``, figures, log, checkpoint) by :func:`run_experiment`. It depends on
+both methods (:mod:`gluenn.glue`, :mod:`gluenn.node`); neither depends on it."""
+
+from ._ablate import ablate
+from ._experiment import Component, CustomSetup, Experiment, RunResult, Setup
+from ._node import NODESetup
+from ._registry import GROUP, experiments, get
+from ._report import versions
+from ._resume import ResumeStore, read_state
+from ._run import RunConfig, run_experiment
+
+__all__ = ["Component", "CustomSetup", "Experiment", "GROUP", "NODESetup", "ResumeStore", "RunConfig", "RunResult",
+           "Setup", "ablate", "experiments", "get", "read_state", "run_experiment", "versions"]

@@ -1,0 +1,127 @@
+"""The one pipeline: experiment → set-up → train → score → report, for GlueNN and custom set-ups."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Mapping, Sequence
+
+from .._errors import Interrupted, require
+from .._io import prepare_out_dir, write_json
+from ..engine import StopReason, weights_strategy
+from ..glue import Fit, fit, fit_ensemble, init_ansatz
+from ._experiment import CustomSetup, Experiment, RunResult, Setup
+from ._report import glue_metrics, versions, write_glue_outputs
+from ._resume import ResumeStore
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """How one run of an experiment is made (everything but the experiment's own parameters)."""
+
+    seed: int = 0
+    preset: str | None = None
+    ensemble: int = 1
+    weights: str = "fixed"
+    resume: bool = False
+    progress: bool | None = None
+
+    def fingerprint(self, experiment: Experiment, params) -> dict:
+        """What must match for ``--resume``: experiment, parameters, seed, preset, weights."""
+        return {"experiment": experiment.name, "params": dict(params), "seed": self.seed, "preset": self.preset,
+                "weights": self.weights}
+
+
+def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str] = (), seed: int = 0,
+                   out=None, progress: bool | None = None, preset: str | None = None,
+                   resume: bool = False, ensemble: int = 1, weights: str = "fixed") -> RunResult:
+    """Train, score against the reference and the matching baseline, and write the outputs.
+
+    **Arguments:** `experiment`; `overrides` (``{"eta": 1e5}`` or ``["eta=1e5"]``); `seed`;
+    `out` (output folder; ``None`` writes nothing); `progress` (progress bar); `preset` (a
+    named configuration of the experiment, applied before `overrides`); `resume` (continue the
+    interrupted run saved in `out`, which must have the same configuration); `ensemble` (train
+    that many models, seeds ``seed, seed+1, ...``, together by ``jax.vmap``: every read-out is
+    then the ensemble mean with its standard deviation ``std`` and the ``members``' values, the
+    solution errors are those of the mean, and the figures show the members' band); `weights`
+    (``"fixed"``: the experiment's λ; ``"auto"``: :class:`~gluenn.engine.NTKBalance`, NTK-trace
+    balancing by the sample sets' priorities; ``"gradnorm"``: :class:`~gluenn.engine.GradNorm`;
+    both ignore every λ).
+
+    **Returns:** a :class:`RunResult`. **Raises:** :class:`~gluenn.ConfigError` for bad
+    parameters (before any training starts); :class:`~gluenn.Interrupted` after ``Ctrl-C``
+    (the progress is saved in ``out/resume/`` and a partial ``metrics.json`` is written).
+    """
+    require(isinstance(seed, int) and seed >= 0, "--seed", seed, "use a non-negative integer")
+    require(isinstance(ensemble, int) and ensemble >= 1, "--ensemble", ensemble, "use a whole number >= 1")
+    require(not resume or out is not None, "resume", resume, "give the output folder of the interrupted run")
+    require(not (resume and ensemble > 1), "--ensemble", ensemble, "ensemble runs cannot be resumed; rerun them")
+    config = RunConfig(seed, preset, ensemble, weights, resume, progress)
+    params = experiment.params(overrides, preset)
+    balance = weights_strategy(weights)
+    out_dir = prepare_out_dir(out) if out is not None else None
+    fingerprint = config.fingerprint(experiment, params)
+    store = ResumeStore.open(out_dir, fingerprint) if resume else ResumeStore(out_dir, fingerprint)
+    t_start = time.perf_counter()
+    setup = experiment.build(params)
+    t_setup = time.perf_counter() - t_start
+    if isinstance(setup, CustomSetup):
+        require(ensemble == 1, "--ensemble", ensemble, f"{experiment.name} trains its own models; run its "
+                "seeds separately (gluenn ablate EXP --seeds 0,1,2)")
+        body, models = setup.run(seed=seed, out_dir=out_dir, progress=progress, store=store, weights=balance)
+        metrics = {**fingerprint, "versions": versions(), **body}
+        metrics.setdefault("train", {})["setup_seconds"] = round(t_setup, 3)
+    else:
+        members = _train(setup, config, store, balance)
+        metrics, tables = glue_metrics(experiment, setup, config, params, members, t_setup)
+        models = members[0] if ensemble == 1 else members
+    metrics["seconds_total"] = round(time.perf_counter() - t_start, 3)
+    if out_dir is not None:
+        if not isinstance(setup, CustomSetup):
+            write_glue_outputs(out_dir, experiment, setup, members, tables, metrics)
+        write_json(out_dir / "metrics.json", metrics)  # last: its presence means the run is complete
+    store.clear()
+    return RunResult(metrics, models, out_dir, "custom" if isinstance(setup, CustomSetup) else "glue")
+
+
+def _train(setup: Setup, config: RunConfig, store: ResumeStore, balance) -> list[dict[str, Fit]]:
+    """Every component of `setup`, for every ensemble member: ``[{component: Fit}]`` (one per seed)."""
+    if config.ensemble > 1:
+        require(balance is None, "--weights", config.weights, "ensembles use fixed weights")
+        return _train_ensemble(setup, config)
+    fits: dict[str, Fit] = {}
+    for name, comp in setup.components.items():
+        like = init_ansatz(comp.problem, setup.network, config.seed) if config.resume else None
+        done = store.done(name, like) if config.resume else None
+        if done is not None:
+            fits[name] = Fit(comp.problem, setup.network, config.seed, *done)
+            continue
+        start = store.start(name, like) if config.resume else None
+        fits[name] = fit(comp.problem, network=setup.network, trainer=setup.trainer, seed=config.seed,
+                         log_every=setup.log_every, tol=setup.tol, progress=config.progress,
+                         init=start[0] if start else like, resume=start[1] if start else None, weights=balance)
+        h = fits[name].history
+        if h.stop_reason is StopReason.INTERRUPTED:
+            store.interrupted_run(name, fits[name].ansatz, h, _log_rows(fits), versions())
+        store.finish(name, fits[name].ansatz, h)
+    return [fits]
+
+
+def _train_ensemble(setup: Setup, config: RunConfig) -> list[dict[str, Fit]]:
+    members: list[dict[str, Fit]] = [{} for _ in range(config.ensemble)]
+    seeds = range(config.seed, config.seed + config.ensemble)
+    for name, comp in setup.components.items():
+        group = fit_ensemble(comp.problem, seeds=seeds, network=setup.network, trainer=setup.trainer,
+                             log_every=setup.log_every, tol=setup.tol, progress=config.progress)
+        if group[0].history.stop_reason is StopReason.INTERRUPTED:
+            raise Interrupted(f"training interrupted in {name!r}; ensemble runs are not saved for --resume")
+        for i, f in enumerate(group):
+            members[i][name] = f
+    return members
+
+
+def _log_rows(fits: Mapping[str, Fit]) -> list[dict]:
+    """The log rows of every component (with a ``component`` column when there are several)."""
+    if len(fits) == 1:
+        return list(next(iter(fits.values())).history.rows)
+    return [{"component": k, **r} for k, f in fits.items() for r in f.history.rows]
