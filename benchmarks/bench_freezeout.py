@@ -40,7 +40,7 @@ import numpy as np
 
 import gluenn as gn
 from _common import deepxde, quiet, sustained
-from gluenn.experiments import get
+from gluenn.pipeline import get
 
 CHUNK = 50
 
@@ -58,7 +58,7 @@ def run_gluenn_tracked(seed: int, phases: list, log_every: int = CHUNK) -> dict:
     e = get("freezeout")
     setup = e.build(e.params([]))
     comp, prob, x_end, truth = _targets(setup)
-    ansatz0 = gn.train.init_ansatz(prob, setup.network, seed)
+    ansatz0 = gn.glue.init_ansatz(prob, setup.network, seed)
     _, static = eqx.partition(ansatz0, eqx.is_inexact_array)
     errs, errs_wall, spent = [], [], [0.0]
 

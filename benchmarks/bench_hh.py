@@ -16,7 +16,7 @@ normalisation) and the same initial weights copied from gluenn, float64.
 **Per step** (always): Adam steps (lr 1e-4); printed per seed: the median time per step after
 warm-up, JAX's compile time and the ratio PyTorch / gluenn. The PyTorch side integrates twice:
 with torchdiffeq (``odeint(..., method="heun2")`` on the observation grid, gradients through the
-solver's operations as gluenn's default ``direct`` adjoint) and with a hand-written fixed-step
+solver's operations as gluenn's default ``scan`` adjoint) and with a hand-written fixed-step
 Heun loop (the same arithmetic without torchdiffeq's bookkeeping). Both are checked to give
 gluenn's start loss.
 
@@ -43,8 +43,8 @@ import numpy as np
 
 import gluenn as gn
 from _common import sustained
-from gluenn.experiments import get
-from gluenn.experiments.hodgkin_huxley import hodgkin_huxley
+from gluenn.pipeline import get
+from gluenn.systems.hodgkin_huxley import hodgkin_huxley
 from gluenn.metrics import spike_metrics
 
 CHUNK = 10

@@ -32,7 +32,7 @@ import numpy as np
 
 import gluenn as gn
 from _common import deepxde, quiet, sustained
-from gluenn.experiments import get
+from gluenn.pipeline import get
 
 
 def run_gluenn(setup, seed: int) -> dict:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gluenn.experiments.hodgkin_huxley import hodgkin_huxley, resting_state
+from gluenn.systems.hodgkin_huxley import hodgkin_huxley, resting_state
 from gluenn.reference import trajectory
 
 PERIOD = 14.68  # ms, at the experiment's I_ext (SPEC §4)

@@ -13,7 +13,7 @@ import argparse
 import time
 
 import gluenn as gn
-from gluenn.experiments import EXPERIMENTS, get
+from gluenn.pipeline import experiments, get
 
 VARIANTS = {
     "freezeout": [[], ["eta=1e3"], ["eta=1e5"]],
@@ -24,7 +24,7 @@ VARIANTS = {
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("experiments", nargs="*", default=[e for e in EXPERIMENTS if e in VARIANTS])
+    ap.add_argument("experiments", nargs="*", default=[e for e in experiments() if e in VARIANTS])
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--set", dest="overrides", action="append", default=None)
     args = ap.parse_args()

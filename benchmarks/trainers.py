@@ -15,7 +15,7 @@ import argparse
 import time
 
 import gluenn as gn
-from gluenn.experiments import get
+from gluenn.pipeline import get
 
 TRAINERS = {
     "freezeout": [("adam+lbfgs", []), ("gauss-newton", ["trainer=gauss-newton", "steps=0"]), ("auto", ["trainer=auto", "steps=0"])],

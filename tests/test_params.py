@@ -43,3 +43,27 @@ def test_malformed_values_never_traceback(text):
             assert key in str(exc)
         else:
             assert not (isinstance(v, float) and not math.isfinite(v))
+
+
+def test_param_ranges_and_choices_are_checked_where_values_enter():
+    p = {"sigma": gn.Param(0.5, "edge", positive=True), "n": gn.Param(8, "points", minimum=8),
+         "solver": gn.Param("heun", "solver", choices=("heun", "tsit5"))}
+    exp = gn.Experiment("x", "", p, build=lambda v: None)
+    assert exp.params(["sigma=2", "n=9", "solver=tsit5"]) == {"sigma": 2.0, "n": 9, "solver": "tsit5"}
+    for item, says in (("sigma=0", "sigma must be positive"), ("n=7", "n must be >= 8"),
+                       ("solver=euler", "use one of heun, tsit5")):
+        with pytest.raises(gn.ConfigError, match=says):
+            exp.params([item])
+
+
+def test_presets_are_typed_values_checked_when_declared():
+    p = {"lam": gn.Param(1.5, "weight", minimum=0), "model": gn.Param("node", "", choices=("node", "pinn"))}
+    with pytest.raises(gn.ConfigError, match="lam is a number"):
+        gn.Experiment("x", "", p, build=lambda v: None, presets={"bad": {"lam": "0.5"}})
+    with pytest.raises(gn.ConfigError, match="use one of node, pinn"):
+        gn.Experiment("x", "", p, build=lambda v: None, presets={"bad": {"model": "ode"}})
+    with pytest.raises(gn.ConfigError, match="not a preset"):
+        gn.Experiment("x", "", p, build=lambda v: None, presets={"a": {"lam": 0.0}}, ablation=("b",))
+    exp = gn.Experiment("x", "", p, build=lambda v: None, presets={"paper": {"lam": 0.0}, "pinn": {"model": "pinn"}},
+                        ablation=("pinn",))
+    assert exp.params(preset="paper").lam == 0.0 and exp.ablation_rows() == ("pinn",)

@@ -21,7 +21,7 @@ _jax.config.update("jax_enable_x64", True)
 
 __version__ = "0.1.0"
 
-from . import baselines, engine, glue, metrics, node, pipeline, reference  # noqa: E402
+from . import baselines, engine, glue, metrics, node, pipeline, reference, systems  # noqa: E402
 from ._errors import ConfigError, GluennError, Interrupted, TrainingError, require  # noqa: E402
 from ._params import Param, Params, parse_overrides  # noqa: E402
 from .engine import (  # noqa: E402
@@ -38,6 +38,6 @@ __all__ = [
     "Interval", "LBFGS", "Loss", "Network", "Objective", "Param", "Params", "Phase", "Plateau", "Points", "Problem",
     "Residual", "RunResult", "SampleSet", "Setup", "Solution", "StopReason", "Suppress", "TRAINERS", "Term",
     "TrainingError", "baselines", "engine", "fit", "fit_ensemble", "glue", "linspace", "load", "logspace", "metrics",
-    "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save",
+    "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save", "systems",
     "trainer_phases",
 ]

@@ -106,21 +106,30 @@ def save_checkpoint(path, tree, config: dict) -> None:
                        json.dumps({"format": CHECKPOINT_FORMAT, **jsonable(config)}, indent=2).encode())
 
 
+def read_format(path, fmt: str, field: str, missing: str) -> dict:
+    """The JSON object in file `path`, written in gluenn's format `fmt`; a :class:`ConfigError`
+    naming `field` if the file is missing (`missing`: what to do then), unreadable or of another format."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ConfigError(f"{field} is invalid: {path} is missing; {missing}")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{field} is invalid: {path.name} is not readable JSON ({exc}); {missing}") from None
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise ConfigError(f"{field} is invalid: {path.name} is not in gluenn's {fmt!r} format; {missing}")
+    return data
+
+
 def checkpoint_config(path, kind: str) -> dict:
     """The JSON beside checkpoint `path`; a :class:`ConfigError` if either file is missing, the
     format is unknown or it holds another `kind` of model."""
     path = pathlib.Path(path)
-    cfg_path = path.with_name(path.name + ".json")
-    field = f"checkpoint={str(path)!r}"
-    if not path.is_file() or not cfg_path.is_file():
-        raise ConfigError(f"{field} is invalid: expected {path.name} and {cfg_path.name} side by side "
-                          "(written by gluenn)")
-    try:
-        config = json.loads(cfg_path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{field} is invalid: {cfg_path.name} is not readable JSON ({exc})") from None
-    if not isinstance(config, dict) or config.get("format") != CHECKPOINT_FORMAT:
-        raise ConfigError(f"{field} is invalid: unknown format in {cfg_path.name}; expected {CHECKPOINT_FORMAT!r}")
+    field, cfg = f"checkpoint={str(path)!r}", path.with_name(path.name + ".json")
+    missing = f"expected {path.name} and {cfg.name} side by side (written by gluenn)"
+    if not path.is_file():
+        raise ConfigError(f"{field} is invalid: {missing}")
+    config = read_format(cfg, CHECKPOINT_FORMAT, field, missing)
     if config.get("kind", "glue") != kind:
         raise ConfigError(f"{field} is invalid: it holds a {config.get('kind')!r} model, not a {kind!r} one")
     return config

@@ -5,7 +5,7 @@ its unweighted terms and (optionally) least-squares rows; :func:`optimise` runs 
 over it in jitted chunks and returns the parameters and a :class:`History`.
 """
 
-from ._balance import Fixed, GradNorm, NTKBalance, Weights, weights_strategy
+from ._balance import Fixed, GradNorm, NTKBalance, Weights, weights_name, weights_strategy
 from ._history import History, Resume, StopReason
 from ._loop import optimise
 from ._phases import LBFGS, Adam, Auto, GaussNewton, GaussNewtonCG, Objective, Phase
@@ -14,4 +14,4 @@ from ._rows import mean_square, weighted_rows
 
 __all__ = ["Adam", "Auto", "Fixed", "GaussNewton", "GaussNewtonCG", "GradNorm", "History", "LBFGS", "NTKBalance",
            "Objective", "Phase", "Resume", "StopReason", "TRAINERS", "Weights", "mean_square", "optimise",
-           "trainer_phases", "weighted_rows", "weights_strategy"]
+           "trainer_phases", "weighted_rows", "weights_name", "weights_strategy"]

@@ -204,14 +204,24 @@ def _priority(priorities, name) -> int:
     return 0 if priorities is None else int(priorities.get(name, 0))
 
 
+#: the names of the strategies for ``--weights`` (``"fixed"``: none, the problem's own λ)
+STRATEGIES = {"auto": lambda: NTKBalance(), "gradnorm": lambda: GradNorm()}
+
+
 def weights_strategy(name: str) -> Weights | None:
     """``"fixed"`` → ``None`` (the problem's own λ), ``"auto"`` → :class:`NTKBalance`,
     ``"gradnorm"`` → :class:`GradNorm`."""
     if name == "fixed":
         return None
-    if name == "auto":
-        return NTKBalance()
-    if name == "gradnorm":
-        return GradNorm()
+    if name in STRATEGIES:
+        return STRATEGIES[name]()
     raise ConfigError(f"--weights {name!r} is invalid: use 'fixed' (the experiment's λ), 'auto' (NTK-trace "
                       "balancing with priorities, no λ) or 'gradnorm' (gradient-norm balancing, no λ)")
+
+
+def weights_name(strategy: Weights | None) -> str:
+    """The ``--weights`` name of a strategy (the inverse of :func:`weights_strategy`; a user's own
+    strategy: its class name), as ``metrics.json`` reports it for every model."""
+    if strategy is None:
+        return "fixed"
+    return next((k for k, make in STRATEGIES.items() if make() == strategy), type(strategy).__name__)

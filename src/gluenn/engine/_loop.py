@@ -4,10 +4,16 @@ Every model (GlueNN ansatz, neural ODE, baseline PINN) trains through :func:`opt
 the caller gives an :class:`~gluenn.engine.Objective` (or a pure ``f(params) -> (total, terms)``)
 and a list of phases. Steps run ``log_every`` at a time inside one compiled ``lax.fori_loop``
 (no Python per step, one compilation per phase); between chunks the loss terms come to the
-host. What happens there is split into small pieces: :class:`_Weighting` (fixed or automatic
-loss weights), the non-finite guard (roll back, retry the phase with a smaller step), the
-tolerance and convergence checks, :class:`~gluenn.engine._guards.CtrlC` (finish the chunk,
-then stop with a :class:`Resume` point) and the progress bar.
+host, where small pieces act: :class:`_Weighting` (fixed or automatic loss weights), the
+tolerance and convergence checks, :class:`~gluenn.engine._guards.CtrlC` and the progress bar.
+
+**Guards.** A chunk that ends with a non-finite loss is not applied: the parameters roll back to
+the last finite state and the phase restarts from there with a smaller step (:meth:`Phase.retry`),
+at most ``max_retries`` times per phase; after that training stops with
+:attr:`StopReason.NON_FINITE`. A phase that :attr:`~Phase.converges` ends early once a chunk
+leaves the loss bit-identical. ``Ctrl-C`` finishes the running chunk and stops with
+:attr:`StopReason.INTERRUPTED` and ``History.resume`` set (a second ``Ctrl-C`` aborts at once,
+keeping the last completed chunk).
 """
 
 from __future__ import annotations
@@ -44,40 +50,23 @@ def optimise(
     ensemble: bool = False,
     weights: "Weights | None" = None,
 ):
-    """Minimise ``f(params) -> (total, terms)`` through ``phases`` in order.
-
-    **Arguments:**
+    """Minimise ``f(params) -> (total, terms)`` through ``phases`` in order; returns ``(params, History)``.
 
     - `f`: an :class:`Objective` (least-squares phases need its rows), or a pure, jittable
-      ``f(params) -> (total, terms)`` (``terms``: dict of scalar loss terms, logged).
-    - `params`: a pytree of float arrays.
-    - `phases`: e.g. ``[Adam(2000), LBFGS(500)]``.
-    - `log_every`: steps per compiled chunk (and per log row). Larger is faster.
-    - `tol`: stop everything once the total loss is below it.
-    - `progress`: show a bar (default: only on a terminal).
-    - `callback`: ``callback(row, params)`` after each chunk.
-    - `max_retries`: non-finite chunks retried per phase (see below).
-    - `resume`: ``(history, Resume)`` of an interrupted call with the same `f` and `phases`
-      (and `params` as it returned them): continues where it stopped; with the same chunking
-      the result is bit-identical to an uninterrupted run.
-    - `ensemble`: `params` is a stack of K models (every leaf has a leading axis K): they are
-      trained together, each on its own, by ``jax.vmap`` of every step (one compilation). The
-      log shows the mean loss (``loss``) and the worst (``loss_max``); a chunk is retried if
-      any member's loss is non-finite, and convergence / `tol` need every member.
-    - `weights`: a :class:`~gluenn.engine.Weights` strategy for the objective's unweighted
-      ``terms`` instead of their own weights; updated after each chunk (frozen during phases
-      with a ``fixed_objective``), logged as ``w:NAME`` and the strategy's statistic.
+      ``f(params) -> (total, terms)``; `params`: a pytree of float arrays.
+    - `phases`: e.g. ``[Adam(2000), LBFGS(500)]``; `log_every`: steps per compiled chunk and log row.
+    - `tol`: stop once the total loss is below it; `progress`: a bar (default: on a terminal);
+      `callback`: ``callback(row, params)`` after each chunk; `max_retries`: per phase (see the
+      module notes on the guards).
+    - `resume`: ``(history, Resume)`` of an interrupted call with the same `f` and `phases`:
+      continues bit-identically (same chunks).
+    - `ensemble`: `params` is a stack of K models (leading axis K) trained together by ``jax.vmap``
+      (one compilation); rows log the mean ``loss`` and the worst ``loss_max``; retries, `tol` and
+      convergence go by the worst member.
+    - `weights`: a :class:`~gluenn.engine.Weights` strategy for the objective's unweighted terms
+      instead of its own weights, updated between chunks (not during ``fixed_objective`` phases).
 
-    **Returns:** ``(params, History)``. Cost: one compilation per phase (and per retry), then
-    ``steps / log_every`` host round trips.
-
-    **Guards.** A chunk that ends with a non-finite loss is not applied: the parameters roll
-    back to the last finite state and the phase restarts from there with a smaller step
-    (:meth:`Phase.retry`), at most `max_retries` times per phase; after that training stops
-    with :attr:`StopReason.NON_FINITE`. A phase that :attr:`~Phase.converges` ends early once
-    a chunk leaves the loss bit-identical. ``Ctrl-C`` finishes the running chunk and stops with
-    :attr:`StopReason.INTERRUPTED` and ``History.resume`` set (a second ``Ctrl-C`` aborts at
-    once, keeping the last completed chunk).
+    Cost: one compilation per phase (and per retry), then ``steps / log_every`` host round trips.
     """
     require(isinstance(log_every, int) and log_every >= 1, "log_every", log_every, "use a positive integer")
     require(isinstance(max_retries, int) and max_retries >= 0, "max_retries", max_retries, "use an integer >= 0")

@@ -47,15 +47,7 @@ def build(p: gn.Params) -> gn.Setup:
     gn.require(a_end > 1.15 * km * 2, "a_end", a_end, f"end the domain well past the crossover k/m = {km:g}")
     gn.require(0 < p.residual_lo * a_s < a_end, "residual_lo", p.residual_lo, "the residual set must start inside the domain")
     spacing = gn.linspace if p.data_spacing == "linear" else gn.logspace
-    H, k, m = p.H, p.k, p.m
-
-    def braces(a):
-        q = k**2 + m**2 * a**2
-        return k**2 / (H**2 * a**4) + m**2 / (H**2 * a**2) - k**2 / q * (2 / a**2 - 3 * m**2 / q)
-
-    equation = gn.Equation(lambda a, y, dy, d2y: d2y + 2 / a * dy + braces(a) * y,
-                           normalisation=(lambda a, y: y / a**2) if p.normalise else
-                           (lambda a, y: jnp.minimum(a, km) / (a_s * a**2)) if p.scale_residual else None)
+    equation = _equation(p, km, a_s)
     reference = gn.reference.solve_equation(equation, a_s, [1.0, 1.0 / a_s], a_end, rtol=1e-11, atol=1e-12)
     # starting coefficient functions: the C¹-matched asymptotics, smoothed over the crossover
     step = lambda a: 1.0 / (1.0 + (a / km) ** 4)  # noqa: E731
@@ -103,6 +95,19 @@ def build(p: gn.Params) -> gn.Setup:
         readout=readout, coefficient_readout=coefficient_readout,
         xscale="log", yscale="log", xlabel="scale factor a",
     )
+
+
+def _equation(p, km: float, a_s: float) -> gn.Equation:
+    """The longitudinal mode equation X'' + 2X'/a + {…} X = 0, normalised as the parameters say."""
+    H, k, m = p.H, p.k, p.m
+
+    def braces(a):
+        q = k**2 + m**2 * a**2
+        return k**2 / (H**2 * a**4) + m**2 / (H**2 * a**2) - k**2 / q * (2 / a**2 - 3 * m**2 / q)
+
+    return gn.Equation(lambda a, y, dy, d2y: d2y + 2 / a * dy + braces(a) * y,
+                       normalisation=(lambda a, y: y / a**2) if p.normalise else
+                       (lambda a, y: jnp.minimum(a, km) / (a_s * a**2)) if p.scale_residual else None)
 
 
 def _widths(text: str) -> tuple:

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import gluenn as gn
+from gluenn.systems.waves import fit_cos_sin, plane_amplitudes, scattering
 
 PARAMETERS = {
     "V0": gn.Param(4.1, "barrier height V₀ (must exceed E = k²/2m)"),
@@ -32,19 +33,6 @@ PARAMETERS = {
     "lbfgs_steps": gn.Param(0, "L-BFGS steps (adam+lbfgs)", "training"),
     "gn_steps": gn.Param(20, "Levenberg–Marquardt steps (nonlinear variants; a linear problem is one exact solve)", "training"),
 }
-
-
-def plane_amplitudes(a_re, b_re, a_im, b_im):
-    """``(A, B)`` of ``A e^{ikx} + B e^{-ikx}`` from ``Re ψ = a_re cos + b_re sin`` and
-    ``Im ψ = a_im cos + b_im sin``: cos ↔ A + B, sin ↔ i (A − B)."""
-    cos_c, sin_c = a_re + 1j * a_im, b_re + 1j * b_im
-    return 0.5 * (cos_c - 1j * sin_c), 0.5 * (cos_c + 1j * sin_c)
-
-
-def _fit_cos_sin(sol, x, k):
-    """Least-squares ``(a, b)`` of ``y ≈ a cos kx + b sin kx`` on the window ``x``."""
-    basis = np.column_stack([np.cos(k * x), np.sin(k * x)])
-    return np.linalg.lstsq(basis, np.asarray(sol.y(x)), rcond=None)[0]
 
 
 def build(p: gn.Params) -> gn.Setup:
@@ -75,19 +63,7 @@ def build(p: gn.Params) -> gn.Setup:
     components = {}
     for part, (f, df) in {"re": (np.cos, lambda x: -k * np.sin(k * x)),
                           "im": (np.sin, lambda x: k * np.cos(k * x))}.items():
-        free = gn.linspace(*outside_l, n(*outside_l)) | gn.linspace(*outside_r, n(*outside_r))
-        barrier = gn.linspace(*inside, n(*inside))
-        samples = [
-            gn.Data(gn.linspace(h + edge, L, n(h + edge, L)), lambda x, f=f: f(k * x), weight=p.lambda_data),
-            gn.Residual(gn.linspace(-L, L, n(-L, L)), weight=p.lambda_residual),
-            gn.Suppress(barrier, terms="plane", weight=p.lambda_suppress, coefficients=p.strict_suppression),
-            gn.Suppress(free, terms=("grow", "decay"), weight=p.lambda_suppress, separately=p.strict_suppression),
-        ]
-        if p.lambda_magnitude > 0:
-            samples.append(gn.Suppress(gn.linspace(-L, L, n(-L, L)), terms=("grow", "decay"), separately=True,
-                                       weight=p.lambda_magnitude, name="magnitude", priority=2))
-        if p.lambda_plateau > 0:
-            samples.append(gn.Plateau(free, terms="plane", weight=p.lambda_plateau, scale=1.0 / k))
+        samples = _samples(p, lambda x, f=f: f(k * x), n, inside, outside_l, outside_r)
         # not stiff (|V − E| ≤ max(V0 − E, E)): explicit order 8 (see the notes)
         ref = gn.reference.solve_equation(equation, L, [f(k * L), df(L)], -L, method="DOP853",
                                           rtol=1e-12, atol=1e-12)
@@ -105,19 +81,47 @@ def build(p: gn.Params) -> gn.Setup:
         band = gn.baselines.matching_band(matched, [h, -h])
         components[part] = gn.Component(problem, ref, band, f"{'Re' if part == 're' else 'Im'} ψ(x)")
 
-    left, right = np.linspace(-L, -L + 2 * math.pi / k, 64), np.linspace(L - 2 * math.pi / k, L, 64)
+    readout, coefficient_readout = _readouts(L, k)
+    return gn.Setup(
+        components=components,
+        network=gn.Network(head=(100, 100, 100), head_out=100, trunk=(100,), input_range=(-10.0, 10.0)),
+        trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
+        readout=readout, coefficient_readout=coefficient_readout, contributions=_contributions,
+        xlabel="x", score_floor=1.0, log_every=1 if p.trainer in ("auto", "lstsq", "gauss-newton") else 100,
+    )
 
-    def from_amplitudes(A, B, F):
-        R2, T2 = abs(B / A) ** 2, abs(F / A) ** 2
-        return {"R2": R2, "T2": T2, "R2_plus_T2": R2 + T2}
+
+def _samples(p, incident, n, inside, outside_l, outside_r) -> list:
+    """Data (the transmitted wave right of the barrier), the residual everywhere, and the gauge:
+    no plane waves inside, no evanescent terms outside, flat plane-wave coefficients outside."""
+    L, k = outside_r[1], p.k
+    free = gn.linspace(*outside_l, n(*outside_l)) | gn.linspace(*outside_r, n(*outside_r))
+    samples = [
+        gn.Data(gn.linspace(*outside_r, n(*outside_r)), incident, weight=p.lambda_data),
+        gn.Residual(gn.linspace(-L, L, n(-L, L)), weight=p.lambda_residual),
+        gn.Suppress(gn.linspace(*inside, n(*inside)), terms="plane", weight=p.lambda_suppress,
+                    coefficients=p.strict_suppression),
+        gn.Suppress(free, terms=("grow", "decay"), weight=p.lambda_suppress, separately=p.strict_suppression),
+    ]
+    if p.lambda_magnitude > 0:
+        samples.append(gn.Suppress(gn.linspace(-L, L, n(-L, L)), terms=("grow", "decay"), separately=True,
+                                   weight=p.lambda_magnitude, name="magnitude", priority=2))
+    if p.lambda_plateau > 0:
+        samples.append(gn.Plateau(free, terms="plane", weight=p.lambda_plateau, scale=1.0 / k))
+    return samples
+
+
+def _readouts(L: float, k: float):
+    """``(readout, coefficient_readout)``: R², T² from ψ itself and from the learned coefficients."""
+    left, right = np.linspace(-L, -L + 2 * math.pi / k, 64), np.linspace(L - 2 * math.pi / k, L, 64)
 
     def readout(sols):
         """From ψ itself: cos/sin fits over one wavelength at each end."""
-        (ar, br), (ai, bi) = (_fit_cos_sin(sols[c], left, k) for c in ("re", "im"))
-        (fr, gr), (fi, gi) = (_fit_cos_sin(sols[c], right, k) for c in ("re", "im"))
+        (ar, br), (ai, bi) = (fit_cos_sin(sols[c], left, k) for c in ("re", "im"))
+        (fr, gr), (fi, gi) = (fit_cos_sin(sols[c], right, k) for c in ("re", "im"))
         A, B = plane_amplitudes(ar, br, ai, bi)
         F, _ = plane_amplitudes(fr, gr, fi, gi)
-        return from_amplitudes(A, B, F)
+        return scattering(A, B, F)
 
     def coefficient_readout(sols):
         """From the learned plane-wave coefficients at the domain ends (the GlueNN read-out)."""
@@ -125,22 +129,16 @@ def build(p: gn.Params) -> gn.Setup:
         c = {part: sols[part].coefficients(ends) for part in ("re", "im")}
         A, B = plane_amplitudes(*(c[pt][f"plane.{n}"][0] for pt in ("re", "im") for n in ("cos", "sin")))
         F, _ = plane_amplitudes(*(c[pt][f"plane.{n}"][1] for pt in ("re", "im") for n in ("cos", "sin")))
-        return from_amplitudes(A, B, F)
+        return scattering(A, B, F)
+    return readout, coefficient_readout
 
-    def contributions(part, ev):
-        """Paper Fig. 4c-d: |plane| = √(c_cos² + c_sin²) and |evanescent|, each over their sum."""
-        c = ev.coefficients
-        osc = np.hypot(c["plane.cos"], c["plane.sin"])
-        eva = np.abs(ev.terms["grow"]) + np.abs(ev.terms["decay"])
-        return {"plane waves": osc / (osc + eva), "evanescent": eva / (osc + eva)}
 
-    return gn.Setup(
-        components=components,
-        network=gn.Network(head=(100, 100, 100), head_out=100, trunk=(100,), input_range=(-10.0, 10.0)),
-        trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
-        readout=readout, coefficient_readout=coefficient_readout, contributions=contributions,
-        xlabel="x", score_floor=1.0, log_every=1 if p.trainer in ("auto", "lstsq", "gauss-newton") else 100,
-    )
+def _contributions(part, ev):
+    """Paper Fig. 4c-d: |plane| = √(c_cos² + c_sin²) and |evanescent|, each over their sum."""
+    c = ev.coefficients
+    osc = np.hypot(c["plane.cos"], c["plane.sin"])
+    eva = np.abs(ev.terms["grow"]) + np.abs(ev.terms["decay"])
+    return {"plane waves": osc / (osc + eva), "evanescent": eva / (osc + eva)}
 
 
 EXPERIMENT = gn.Experiment(

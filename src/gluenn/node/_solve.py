@@ -34,20 +34,20 @@ ADJOINTS = {"scan": ScanAdjoint, "recursive": diffrax.RecursiveCheckpointAdjoint
 
 def solver(spec) -> diffrax.AbstractSolver:
     """A Diffrax solver from a solver object (returned as it is) or a name in :data:`SOLVERS`."""
-    if isinstance(spec, diffrax.AbstractSolver):
-        return spec
-    if spec in SOLVERS:
-        return SOLVERS[spec]()
-    raise ConfigError(f"solver={spec!r} is invalid: give a diffrax solver or one of {', '.join(SOLVERS)}")
+    return _resolve(spec, diffrax.AbstractSolver, SOLVERS, "solver")
 
 
 def adjoint(spec) -> diffrax.AbstractAdjoint:
     """A Diffrax adjoint from an adjoint object (returned as it is) or a name in :data:`ADJOINTS`."""
-    if isinstance(spec, diffrax.AbstractAdjoint):
+    return _resolve(spec, diffrax.AbstractAdjoint, ADJOINTS, "adjoint")
+
+
+def _resolve(spec, base: type, names: dict, what: str):
+    if isinstance(spec, base):
         return spec
-    if spec in ADJOINTS:
-        return ADJOINTS[spec]()
-    raise ConfigError(f"adjoint={spec!r} is invalid: give a diffrax adjoint or one of {', '.join(ADJOINTS)}")
+    if isinstance(spec, str) and spec in names:
+        return names[spec]()
+    raise ConfigError(f"{what}={spec!r} is invalid: give a diffrax {what} or one of {', '.join(names)}")
 
 
 def integrate(field: Callable, z0, ts, *, solver="heun", dt: float = 0.01, adjoint="recursive",

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._errors import Interrupted
 from .._io import write_csv, write_jsonl
-from ..engine import StopReason
+from ..engine import StopReason, weights_name
 from ..metrics import rmse, spike_metrics
 from ..node import Stage, StagedFit, fit_stages, save
 from ._experiment import CustomSetup
@@ -82,8 +82,7 @@ class NODESetup(CustomSetup):
                 "eval_seconds": round(eval_s, 3), "final_loss": fit.rows[-1]["loss"],
                 "loss_terms": fit.last.final_terms, "stop_reason": fit.stop,
                 "retries": {name: h.retries for name, h in fit.parts},
-                "weights": {"strategy": "fixed" if weights is None else type(weights).__name__,
-                            "final": fit.last.final_weights},
+                "weights": {"strategy": weights_name(weights), "final": fit.last.final_weights},
                 "stages": [s.to_dict() for s in self.stages]}
 
     def _score(self, t, z_pred, z_ref) -> dict:

@@ -18,7 +18,7 @@ import shutil
 
 
 from .._errors import ConfigError, Interrupted
-from .._io import atomic_write_bytes, jsonable, leaves_to_bytes, read_leaves, write_json, write_jsonl
+from .._io import atomic_write_bytes, jsonable, leaves_to_bytes, read_format, read_leaves, write_json, write_jsonl
 from ..engine import History, Resume
 
 FORMAT = "gluenn-resume-1"
@@ -131,15 +131,5 @@ class ResumeStore:
 def read_state(out_dir) -> dict:
     """``OUT/resume/state.json`` of an interrupted run, checked to be gluenn's resume format;
     a :class:`~gluenn.ConfigError` saying why it cannot be resumed otherwise."""
-    path = pathlib.Path(out_dir) / "resume" / "state.json"
-    field = f"--resume {str(out_dir)!r}"
-    if not path.is_file():
-        raise ConfigError(f"{field} is invalid: no interrupted run there ({path} is missing); "
-                          "start a fresh run with --out")
-    try:
-        state = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{field} is invalid: {path.name} is unreadable ({exc}); start a fresh run") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise ConfigError(f"{field} is invalid: {path.name} is not gluenn's resume format; start a fresh run")
-    return state
+    return read_format(pathlib.Path(out_dir) / "resume" / "state.json", FORMAT, f"--resume {str(out_dir)!r}",
+                       "no interrupted run to continue there; start a fresh run with --out")

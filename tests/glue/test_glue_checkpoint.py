@@ -1,9 +1,11 @@
+"""GlueNN checkpoints: a round trip, and a clear refusal of other terms."""
+
 import jax
 import numpy as np
 import pytest
 
-import gluenn as gn
 from conftest import SMALL
+import gluenn as gn
 
 
 def test_save_load_round_trip(tmp_path, decay_problem):

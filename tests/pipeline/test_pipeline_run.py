@@ -1,4 +1,4 @@
-"""Experiments end to end: the output contract, the CLI, a user-defined experiment, freeze-out."""
+"""The pipeline end to end: the output contract of every GlueNN experiment, a user experiment, ensembles."""
 
 import json
 
@@ -39,6 +39,7 @@ def test_every_experiment_has_a_contract_test():
     assert set(experiments()) == set(QUICK) | {"hodgkin-huxley"}
 
 
+@pytest.mark.slow  # each builds its reference and trains a few steps; the fast set checks the contract on a small experiment
 @pytest.mark.parametrize("name", sorted(QUICK))
 def test_every_experiment_writes_the_output_contract(tmp_path, name):
     out = tmp_path / name
@@ -59,16 +60,6 @@ def test_every_experiment_writes_the_output_contract(tmp_path, name):
     setup = get(name).build(get(name).params(m["params"]))
     loaded = gn.load(out / "checkpoint.eqx", {k: c.problem for k, c in setup.components.items()})
     assert set(loaded) == set(setup.components)
-
-
-def test_cli_errors_are_one_line(capsys):
-    assert main(["run", "nope"]) == 2
-    assert "known experiments" in capsys.readouterr().err
-    assert main(["run", "freezeout", "--set", "eta=fast"]) == 2
-    err = capsys.readouterr().err
-    assert "eta is a number" in err and "Traceback" not in err
-    assert main(["run", "freezeout", "--preset", "nope"]) == 2
-    assert main(["list"]) == 0 and "freezeout" in capsys.readouterr().out
 
 
 def test_a_user_experiment_through_the_public_api(tmp_path):
@@ -92,18 +83,19 @@ def test_a_user_experiment_through_the_public_api(tmp_path):
     exp = gn.Experiment("decay", "y' = -k y", {"k": gn.Param(3.0, "rate"), "steps": gn.Param(300, "")}, build)
     res = gn.run_experiment(exp, overrides=["k=5"], seed=0, out=tmp_path, progress=False)
     _check_metrics_schema(res.metrics, "decay")
+    for f in CONTRACT:
+        assert (tmp_path / f).is_file(), f
+    loaded = gn.load(tmp_path / "checkpoint.eqx", res.fits["y"].problem)["y"]
+    x = np.linspace(0.0, 0.4, 5)
+    np.testing.assert_array_equal(gn.Solution(loaded, res.fits["y"].problem).y(x), res.fits["y"].solution.y(x))
     assert abs(res.metrics["readouts"]["y_end"]["rel_err"]) < 1e-2
     assert res.metrics["readouts"]["y_end"]["true"] == pytest.approx(np.exp(-2.0), rel=1e-8)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("overrides", [[], ["eta=1e5"]])
-def test_freezeout_accuracy(overrides):
-    """Issue acceptance on one seed (the three seeds are in benchmarks/ and the notes)."""
-    m = gn.run_experiment(get("freezeout"), overrides=overrides, seed=0, progress=False).metrics
-    assert abs(m["readouts"]["Y_end"]["rel_err"]) <= 5e-3
-    assert m["solution"]["max_rel_err"] <= 2e-2
-    assert m["matching"]["Y_end"]["rel_err"] < -0.1  # the C0 baseline is far off (paper Fig. 2)
+    # loss_terms are the unweighted terms (documented in metrics.json for every model): the total
+    # that was minimised is their sum weighted by the sample sets' λ
+    terms, weights = res.metrics["train"]["loss_terms"], {"data": 10.0, "residual": 1.0}
+    assert terms == pytest.approx(res.fits["y"].loss_terms(), rel=1e-9)
+    assert res.metrics["train"]["final_loss"] == pytest.approx(sum(weights[k] * v for k, v in terms.items()),
+                                                               rel=1e-12)
 
 
 def test_ensemble_run_reports_mean_and_spread(tmp_path):

@@ -1,11 +1,11 @@
-"""Bad declarations fail at construction with a message naming the field and the fix."""
+"""Declaring a GlueNN problem: points, sample sets, user functions, the network input."""
 
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import gluenn as gn
 from conftest import SMALL
+import gluenn as gn
 
 
 def test_points_validation():
@@ -50,3 +50,38 @@ def test_user_function_shape_errors_are_caught_before_training(decay_problem):
 def test_log_input_needs_positive_domain(decay_problem):
     with pytest.raises(gn.ConfigError, match="use input='linear'"):
         gn.fit(decay_problem, network=gn.Network(input="log"), trainer=[gn.Adam(1)], progress=False)
+
+
+@pytest.mark.parametrize("input_kind,domain", [("linear", (-2.0, 3.0)), ("log", (0.5, 20.0))])
+def test_derivatives_match_finite_differences(input_kind, domain):
+    term = gn.Term("t", lambda x, c: c[0] * jnp.sin(x) + c[1] * x**2, coefficients=("a", "b"))
+    pos = gn.Term("p", lambda x, c: c[0] * jnp.exp(-x / 5), positive=True)
+    problem = gn.Problem([term, pos], gn.Equation(lambda x, y, dy, d2y: d2y + y),
+                         [gn.Residual(gn.linspace(*domain, 5))], domain)
+    ansatz = gn.glue.init_ansatz(problem, gn.Network(head=(8, 8), head_out=8, trunk=(8,), input=input_kind,
+                                                       output_scale=1.0), seed=3)
+    for x0 in np.linspace(domain[0] + 0.3, domain[1] - 0.3, 4):
+        y, dy, d2y = ansatz.derivatives(jnp.asarray(x0), 2)
+        h = 1e-4
+        f = lambda s: float(ansatz.y(jnp.asarray(s)))  # noqa: E731
+        fd1 = (f(x0 + h) - f(x0 - h)) / (2 * h)
+        fd2 = (f(x0 + h) - 2 * f(x0) + f(x0 - h)) / h**2
+        assert float(y) == pytest.approx(f(x0), rel=1e-14)
+        assert float(dy) == pytest.approx(fd1, rel=1e-6, abs=1e-9)
+        assert float(d2y) == pytest.approx(fd2, rel=1e-4, abs=1e-6)
+
+
+def test_evaluation_fractions_sum_to_one(decay_problem):
+    ansatz = gn.glue.init_ansatz(decay_problem, SMALL, seed=0)
+    sol = gn.Solution(ansatz, decay_problem)
+    ev = sol.evaluate(np.linspace(0, 3, 7))
+    total = sum(ev.fractions.values())
+    np.testing.assert_allclose(total, 1.0, rtol=1e-12)
+    assert set(ev.coefficients) == {"decay.c"}
+
+
+def test_positive_terms_start_at_their_init():
+    problem = gn.Problem([gn.Term("a", lambda x, c: c[0], positive=True, init=0.145)],
+                         gn.Equation(lambda x, y, dy: dy), [gn.Residual(gn.linspace(1, 2, 3))], (1.0, 2.0))
+    ansatz = gn.glue.init_ansatz(problem, gn.Network(output_scale=1e-6), seed=0)
+    assert float(ansatz.coefficient_vectors(jnp.asarray(1.5))["a"][0]) == pytest.approx(0.145, rel=1e-4)

@@ -1,0 +1,135 @@
+"""The bad inputs a user may give, tried for real; ``python tests/bad_inputs.py`` writes the table
+``docs/reliability.md`` from them (``tests/test_reliability.py`` checks each line and that the
+table is current)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import pathlib
+import sys
+import tempfile
+
+import jax.numpy as jnp
+import numpy as np
+
+from conftest import SMALL
+import gluenn as gn
+from gluenn.cli import main
+
+DOCS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "reliability.md"
+
+
+def cli_cases(tmp: pathlib.Path) -> list:
+    a_file = tmp / "a-file"
+    a_file.write_text("not a folder")
+    run = lambda *a: ["run", *a, "--no-progress", "--out", str(tmp / "out")]  # noqa: E731
+    return [
+        ("unknown experiment", ["run", "freezout"]),
+        ("unknown `--set` key", run("freezeout", "--set", "etta=1e5")),
+        ("`--set` without a value", run("freezeout", "--set", "eta")),
+        ("value that is not a number", run("freezeout", "--set", "eta=abc")),
+        ("NaN value", run("freezeout", "--set", "eta=nan")),
+        ("fraction for a whole number", run("freezeout", "--set", "steps=1.5")),
+        ("switch that is not true/false", run("tunneling", "--set", "normalise=maybe")),
+        ("unknown trainer", run("freezeout", "--trainer", "sgd")),
+        ("unknown weights strategy", run("tunneling", "--weights", "equal")),
+        ("automatic weights with an ensemble", run("tunneling", "--weights", "auto", "--ensemble", "2")),
+        ("unknown preset / variant", run("hodgkin-huxley", "--preset", "nope")),
+        ("negative seed", run("freezeout", "--seed", "-1")),
+        ("non-physical value", run("freezeout", "--set", "eta=-1")),
+        ("reversed domain", run("freezeout", "--set", "x_end=0.5")),
+        ("log spacing over x ≤ 0", run("freezeout", "--set", "x_start=0")),
+        ("zero points", run("freezeout", "--set", "data_points=0")),
+        ("negative loss weight", run("freezeout", "--set", "lambda_data=-1")),
+        ("zero learning rate", run("freezeout", "--set", "lr=0")),
+        ("regime the ansatz cannot describe (E ≥ V0)", run("tunneling", "--set", "V0=3")),
+        ("mistyped length (10⁹ wavelengths)", run("tunneling", "--set", "margin=1e9")),
+        ("negative physics weight", run("hodgkin-huxley", "--set", "lam=-1")),
+        ("unknown solver", run("hodgkin-huxley", "--set", "solver=euler")),
+        ("output folder that is a file", ["run", "freezeout", "--no-progress", "--out", str(a_file)]),
+        ("`--resume` where nothing was interrupted", ["run", "freezeout", "--resume", str(tmp / "empty")]),
+        ("malformed seed list", ["ablate", "tunneling", "--seeds", "a,b"]),
+    ]
+
+
+def api_cases() -> list:
+    term = gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x))
+    eq = gn.Equation(lambda x, y, dy: dy + y)
+    res = [gn.Residual(gn.linspace(0, 3, 10))]
+    fit = lambda problem, **kw: gn.fit(problem, network=SMALL, trainer=[gn.Adam(1)], progress=False, **kw)  # noqa: E731
+    return [
+        ("reversed interval", lambda: gn.linspace(2.0, 1.0, 10)),
+        ("log spacing over x ≤ 0", lambda: gn.logspace(0.0, 1.0, 10)),
+        ("zero points", lambda: gn.linspace(0.0, 1.0, 0)),
+        ("fractional point count", lambda: gn.linspace(0.0, 1.0, 2.5)),
+        ("NaN sample point", lambda: gn.points([0.0, np.nan])),
+        ("inf in data", lambda: gn.Data(gn.linspace(0, 1, 3), [1.0, np.inf, 2.0]).targets(np.linspace(0, 1, 3))),
+        ("negative weight", lambda: gn.Residual(gn.linspace(0, 1, 3), weight=-1.0)),
+        ("negative priority", lambda: gn.Plateau(gn.linspace(0, 1, 3), terms="y", priority=-1)),
+        ("suppression of a term that does not exist",
+         lambda: gn.Problem([term], eq, [gn.Suppress(gn.linspace(0, 1, 3), terms="nope")], (0.0, 3.0))),
+        ("reversed domain", lambda: gn.Problem([term], eq, res, (3.0, 0.0))),
+        ("term returning the wrong shape", lambda: fit(gn.Problem(
+            [gn.Term("vec", lambda x, c: c * jnp.exp(-x), coefficients=("a", "b"))], eq, res, (0.0, 3.0)))),
+        ("term returning the wrong dtype", lambda: fit(gn.Problem(
+            [gn.Term("cplx", lambda x, c: c[0] * jnp.exp(1j * x))], eq, res, (0.0, 3.0)))),
+        ("residual that fails", lambda: fit(gn.Problem([term], gn.Equation(lambda x, y, dy: dy + y.nope),
+                                                     res, (0.0, 3.0)))),
+        ("residual returning a vector", lambda: fit(gn.Problem(
+            [term], gn.Equation(lambda x, y, dy: jnp.stack([dy, y])), res, (0.0, 3.0)))),
+        ("log network input over x ≤ 0", lambda: gn.fit(gn.Problem([term], eq, res, (0.0, 3.0)),
+                                                        network=gn.Network(input="log"), trainer=[gn.Adam(1)],
+                                                        progress=False)),
+        ("negative Adam steps", lambda: gn.Adam(-5)),
+        ("unknown reference method", lambda: gn.reference.solve_ivp(lambda x, s: -s, 0.0, [1.0], 1.0, method="Euler")),
+    ]
+
+
+def collect(tmp: pathlib.Path) -> list:
+    """``[(what, how it was tried, exit code or exception type, the message)]`` for every case."""
+    rows = []
+    for what, argv in cli_cases(tmp):
+        rows.append((what, argv, _stderr_of(argv)))
+    for what, call in api_cases():
+        try:
+            call()
+        except gn.GluennError as exc:
+            rows.append((what, None, (type(exc).__name__, str(exc))))
+        else:
+            rows.append((what, None, (None, "no error")))
+    return rows
+
+
+def _stderr_of(argv) -> tuple[int, str]:
+    """The exit code of ``gluenn ARGV`` and what it printed on stderr."""
+    buf = io.StringIO()
+    with contextlib.redirect_stderr(buf):
+        code = main(argv)
+    return code, buf.getvalue().strip()
+
+
+def render(rows, tmp: pathlib.Path) -> str:
+    lines = ["# What a user sees for bad input",
+             "",
+             "Generated by `python tests/bad_inputs.py` (do not edit by hand; `tests/test_reliability.py` checks",
+             "that it is current). Each input is tried for real; the CLI exits with status 2 and prints the one",
+             "line shown, the Python API raises `gluenn.ConfigError` (a `GluennError`) with the same kind of message.",
+             "",
+             "| bad input | tried as | message |", "|---|---|---|"]
+    for what, argv, (_, msg) in rows:
+        how = "Python API" if argv is None else _shown(argv, tmp)
+        cell = lambda s: s.replace(str(tmp), "TMP").replace("|", "\\|")  # noqa: E731
+        last = msg.splitlines()[-1] if msg else ""
+        lines.append(f"| {what} | `{cell(how)}` | {cell(last)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _shown(argv, tmp) -> str:
+    return ("gluenn " + " ".join(argv)).replace(f" --out {tmp / 'out'}", "").replace(" --no-progress", "")
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as d:
+        DOCS.write_text(render(collect(pathlib.Path(d)), pathlib.Path(d)))
+    print(f"wrote {DOCS}", file=sys.stderr)

@@ -1,0 +1,51 @@
+"""The compiled loop: the non-finite guard, retries, tolerance, tracing once."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+import gluenn as gn
+
+
+def _toy(blowup: float):
+    """Loss (p − 3)², non-finite wherever |p| > blowup."""
+    def f(p):
+        loss = jnp.sum((p - 3.0) ** 2)
+        return jnp.where(jnp.all(jnp.abs(p) <= blowup), loss, jnp.nan), {"fit": loss}
+    return f
+
+
+def test_nonfinite_chunk_is_rolled_back_and_retried_with_a_smaller_step():
+    p0 = jnp.zeros(2)
+    params, hist = gn.optimise(_toy(10.0), p0, [gn.Adam(200, lr=16.0)], log_every=50, progress=False)
+    assert hist.stop_reason == "completed"
+    assert [r["lr"] for r in hist.retries] == [4.0]          # 16 → 4: the first step jumped past |p| = 10
+    assert np.all(np.isfinite(params)) and float(jnp.max(jnp.abs(params - 3.0))) < 0.1
+    assert all(np.isfinite(r["loss"]) for r in hist.rows)
+
+
+def test_retries_are_bounded_and_the_reason_is_reported():
+    p0 = jnp.zeros(2)
+    params, hist = gn.optimise(_toy(1e-9), p0, [gn.Adam(100, lr=1.0)], log_every=50, progress=False,
+                               max_retries=2)
+    assert hist.stop_reason is gn.StopReason.NON_FINITE and "after 2 retries" in hist.stop_detail
+    assert [r["lr"] for r in hist.retries] == [0.25, 0.0625]
+    np.testing.assert_array_equal(params, p0)                # rolled back to the last finite state
+    assert hist.steps == 0
+
+
+def test_training_traces_the_loss_a_fixed_number_of_times():
+    """No re-tracing per step or per chunk: the loss is traced by the evaluation and by each
+    phase's compiled chunk only, however many steps run."""
+    def count(steps):
+        traces = []
+
+        def f(p):
+            traces.append(1)                      # runs only while JAX traces
+            loss = jnp.sum((p - 2.0) ** 2)
+            return loss, {"fit": loss}
+        gn.optimise(f, jnp.zeros(3), [gn.Adam(steps, lr=1e-2), gn.LBFGS(steps // 10)], log_every=25,
+                    progress=False)
+        return len(traces)
+    assert count(100) == count(400) <= 6

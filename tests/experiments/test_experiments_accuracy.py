@@ -1,0 +1,57 @@
+"""Accuracy of the built-in experiments' default runs against their references (slow)."""
+
+import json
+
+import pytest
+
+import gluenn as gn
+from gluenn.cli import main
+from gluenn.pipeline import get
+
+pytestmark = pytest.mark.slow  # full default runs: `python -m pytest -m slow`
+
+
+def test_darkphoton_accuracy_default():
+    """Issue acceptance on one seed: X_end within 1 % of SciPy's y(a_end), max_rel_err <= 2 %."""
+    m = gn.run_experiment(get("darkphoton"), seed=0, progress=False).metrics
+    assert abs(m["readouts"]["X_end"]["rel_err"]) <= 1e-2
+    assert abs(m["readouts"]["X_inf"]["rel_err"]) <= 1e-2  # the coefficient e^{c2} plateaus
+    assert m["solution"]["max_rel_err"] <= 2e-2
+    assert m["matching"]["X_end"]["central"] > 1.5 * m["readouts"]["X_end"]["true"]  # C¹ matching: ~392
+
+
+def test_tunneling_accuracy_default():
+    """Issue acceptance on one seed (three seeds and other barriers: see the notes)."""
+    m = gn.run_experiment(get("tunneling"), seed=0, progress=False).metrics
+    r = m["readouts"]
+    assert abs(r["T2"]["rel_err"]) <= 1e-2
+    assert abs(r["R2"]["rel_err"]) <= 2e-3
+    assert abs(r["R2_plus_T2"]["pred"] - 1) <= 2e-3
+    assert m["solution"]["max_abs_err_over_max_norm"] <= 2e-2  # of max|ψ|
+    assert abs(m["matching"]["T2"]["rel_err"]) > 0.5  # the rectangular-barrier matching is far off
+
+
+@pytest.mark.parametrize("overrides", [[], ["eta=1e5"]])
+def test_freezeout_accuracy(overrides):
+    """Issue acceptance on one seed (the three seeds are in benchmarks/ and the notes)."""
+    m = gn.run_experiment(get("freezeout"), overrides=overrides, seed=0, progress=False).metrics
+    assert abs(m["readouts"]["Y_end"]["rel_err"]) <= 5e-3
+    assert m["solution"]["max_rel_err"] <= 2e-2
+    assert m["matching"]["Y_end"]["rel_err"] < -0.1  # the C0 baseline is far off (paper Fig. 2)
+
+
+def test_hh_run_writes_the_output_contract(tmp_path):
+    out = tmp_path / "hh"
+    rc = main(["run", "hodgkin-huxley", "--out", str(out), "--no-progress", "--set", "physics_steps=3",
+               "--set", "forecast_steps=2", "--set", "cg_steps=5", "--set", "steps=2", "--set", "width=16",
+               "--set", "t_long=200"])
+    assert rc == 0
+    for f in ("metrics.json", "solution.png", "trajectory.csv", "checkpoint.eqx", "log.jsonl"):
+        assert (out / f).is_file(), f
+    m = json.loads((out / "metrics.json").read_text())
+    r = m["readouts"]
+    for k in ("spike_f1", "phase_drift_ms", "isi_error_ms", "amp_dev_mv", "amp_error_pct", "rmse_v",
+              "rmse_n", "rmse_m", "rmse_h", "n_spikes_pred", "n_spikes_true", "spike_tolerance_ms"):
+        assert k in r
+    assert r["n_spikes_true"] == 6
+    assert m["train"]["stop_reason"]

@@ -1,0 +1,75 @@
+"""The layering the README draws, checked on the source: dependencies point one way
+(engine ← glue, node ← pipeline ← cli), no private name crosses a package, functions of the
+engine, pipeline and CLI fit on a screen, experiment files stay small."""
+
+import ast
+import pathlib
+import re
+
+SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "gluenn"
+#: what each package may import from gluenn (besides the foundation modules _errors, _io, _params)
+ALLOWED = {
+    "engine": set(),
+    "glue": {"engine"},
+    "reference": {"glue"},
+    "metrics": set(),
+    "node": {"engine", "metrics"},
+    "baselines": {"engine", "glue", "node"},
+    "systems": {"reference", "glue"},
+    "pipeline": {"engine", "glue", "node", "baselines", "metrics", "reference", "experiments"},
+}
+
+
+def _package(path: pathlib.Path) -> str:
+    rel = path.relative_to(SRC)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def _gluenn_imports(path: pathlib.Path):
+    """``(target package, names)`` of every relative import in `path`."""
+    depth = len(path.relative_to(SRC).parts) - 1
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            if node.level > depth:             # reaches the gluenn package itself
+                target = (node.module or "").split(".")[0] or node.names[0].name
+            else:
+                target = _package(path)
+            yield target, [a.name for a in node.names], node.module
+
+
+def test_dependencies_point_one_way():
+    wrong = []
+    for path in SRC.rglob("*.py"):
+        pkg = _package(path)
+        if pkg not in ALLOWED:
+            continue
+        for target, _, _ in _gluenn_imports(path):
+            if target != pkg and not target.startswith("_") and target not in ALLOWED[pkg]:
+                wrong.append(f"{path.relative_to(SRC)} imports {target}")
+    assert not wrong, wrong
+
+
+def test_no_private_name_crosses_a_package():
+    wrong = []
+    for path in SRC.rglob("*.py"):
+        for target, names, module in _gluenn_imports(path):
+            crossing = target != _package(path)
+            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            if crossing and (private or
+                             (module and re.search(r"\._", "." + module) and not module.startswith("_"))):
+                wrong.append(f"{path.relative_to(SRC)}: from {module} import {names}")
+    assert not wrong, wrong
+
+
+def test_functions_of_the_engine_pipeline_and_cli_fit_on_a_screen():
+    long = []
+    for path in [*(SRC / "engine").rglob("*.py"), *(SRC / "pipeline").rglob("*.py"), SRC / "cli.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 60:
+                long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name}")
+    assert not long, long
+
+
+def test_experiment_files_are_small_declarations():
+    sizes = {p.name: len(p.read_text().splitlines()) for p in (SRC / "experiments").glob("*.py")}
+    assert max(sizes.values()) <= 150, sizes
