@@ -41,6 +41,7 @@ def user_package(tmp_path, monkeypatch):
     (tmp_path / "userexp").mkdir()
     (tmp_path / "userexp" / "__init__.py").write_text("")
     (tmp_path / "userexp" / "decay.py").write_text(MODULE)
+    (tmp_path / "userexp" / "broken.py").write_text("raise RuntimeError('boom')\n")
     info = tmp_path / "userexp-0.1.dist-info"
     info.mkdir()
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: userexp\nVersion: 0.1\n")
@@ -68,7 +69,9 @@ def test_an_installed_experiment_is_listed_and_runs_by_name(user_package, capsys
 def test_a_bad_experiment_path_is_one_clear_line(user_package, capsys):
     for spec, says in (("nosuchpkg.mod:EXP", "cannot import 'nosuchpkg.mod'"),
                        ("userexp.decay:NOPE", "has no 'NOPE'"),
-                       ("userexp.decay:build", "is a function, not a gluenn.Experiment")):
+                       ("userexp.decay:build", "is a function, not a gluenn.Experiment"),
+                       ("userexp.broken:EXPERIMENT", "importing 'userexp.broken' failed (RuntimeError: boom)"),
+                       (":EXPERIMENT", "write package.module:NAME")):
         assert main(["run", spec, "--no-progress", "--out", str(user_package / "x")]) == 2
         err = capsys.readouterr().err.strip()
         assert err.startswith("gluenn: error: experiment=") and says in err and "\n" not in err

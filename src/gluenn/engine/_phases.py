@@ -278,7 +278,7 @@ class GaussNewtonCG(Phase):
     first-order methods reach: fitting a known vector field along a limit cycle
     (Hodgkin–Huxley, a 34k-parameter MLP), 3 × 15 steps brought the loss to 6.2e-5 where
     3 × 1000 L-BFGS steps from the same start reached 5.3e-4, in similar time (measured; see
-    ``gluenn.experiments.hodgkin_huxley``).
+    ``docs/experiments/hodgkin-huxley.md``).
 
     Cost per step: ``cg_steps`` × (one forward-mode + one reverse-mode pass over the rows).
     Logged: ``lm_mu`` and ``rho``.

@@ -82,7 +82,7 @@ def fit(
     the total loss is below it), `progress` (progress bar; default on a terminal), `callback`
     (``callback(row, params)`` per chunk), `init` (start from this ansatz instead of a fresh one),
     `resume` (``(history, Resume)`` of an interrupted fit, with `init` its returned ansatz: continue it),
-    `weights` (a :class:`~gluenn.train.Weights` strategy, e.g. ``GradNorm()``: the sample sets'
+    `weights` (a :class:`~gluenn.engine.Weights` strategy, e.g. ``GradNorm()``: the sample sets'
     own weights are then ignored and the strategy's used instead).
 
     **Returns:** a :class:`Fit`. **Raises:** :class:`~gluenn.ConfigError` for an invalid problem

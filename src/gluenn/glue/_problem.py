@@ -147,7 +147,7 @@ class SampleSet(abc.ABC):
     in place of ``λ``: 0 — it determines the solution ``y`` (data, the equation); 1 — a gauge:
     it only chooses how ``y`` is split among the terms' coefficients (suppression, plateau);
     2 — a tie-breaker among gauge choices (a weak magnitude penalty). Each level gets
-    ``gauge`` (1e-6) times the weight of the one above (:class:`~gluenn.train.NTKBalance`).
+    ``gauge`` (1e-6) times the weight of the one above (:class:`~gluenn.engine.NTKBalance`).
     """
 
     name: str

@@ -62,7 +62,7 @@ class Physics:
       dynamics (small ``|f|``, where a limit cycle's period is decided) like its fast phases.
     - `priority`: what automatic weights (``--weights auto``) make of the term next to the data
       (priority 0): 0 — a fit term of equal standing; 1 — a regulariser of the data fit,
-      weighted ``gauge`` (1e-6) below it (see :class:`~gluenn.train.NTKBalance`).
+      weighted ``gauge`` (1e-6) below it (see :class:`~gluenn.engine.NTKBalance`).
     """
 
     field: Callable

@@ -20,7 +20,7 @@ def experiments() -> dict[str, Experiment]:
     found = {e.name: e for e in builtin.BUILTIN}
     for ep in entry_points(group=GROUP):
         if ep.name not in found:
-            found[ep.name] = _checked(ep.load(), ep.value)
+            found[ep.name] = _import(ep.value)
     return found
 
 
@@ -40,14 +40,19 @@ def get(name: str) -> Experiment:
 
 def _import(spec: str) -> Experiment:
     module, _, attr = spec.partition(":")
+    if not module or not attr:
+        raise ConfigError(f"experiment={spec!r} is invalid: write package.module:NAME, e.g. mypkg.decay:EXPERIMENT")
     try:
-        obj = getattr(importlib.import_module(module), attr)
+        loaded = importlib.import_module(module)
     except ImportError as exc:
         raise ConfigError(f"experiment={spec!r} is invalid: cannot import {module!r} ({exc}); "
                           "check the module is on PYTHONPATH or installed") from None
-    except AttributeError:
-        raise ConfigError(f"experiment={spec!r} is invalid: module {module!r} has no {attr!r}") from None
-    return _checked(obj, spec)
+    except Exception as exc:  # noqa: BLE001 - the user's module failed while importing
+        raise ConfigError(f"experiment={spec!r} is invalid: importing {module!r} failed "
+                          f"({type(exc).__name__}: {exc}); fix the module") from None
+    if not hasattr(loaded, attr):
+        raise ConfigError(f"experiment={spec!r} is invalid: module {module!r} has no {attr!r}")
+    return _checked(getattr(loaded, attr), spec)
 
 
 def _checked(obj, where: str) -> Experiment:
