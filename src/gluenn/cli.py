@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     ab.add_argument("--quick", action="store_true", help="few training steps per row (a smoke run, not results)")
     ab.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                     help="override applied to every row (repeatable)")
+    ab.add_argument("--overwrite", action="store_true", help="replace the rows' runs of another configuration")
     return p
 
 
@@ -87,6 +88,9 @@ def _run_parser(sub) -> None:
                           "of the data and equation terms, gauge terms (suppression, plateau) 1e-6 below "
                           "them (auto); gradient-norm balancing of every term (gradnorm)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--overwrite", action="store_true",
+                     help="write into --out even if it holds another run (of another experiment or configuration), "
+                          "replacing it")
     run.add_argument("--resume", metavar="OUT", default=None,
                      help="continue the run that Ctrl-C interrupted in folder OUT (same configuration; "
                           "--set/--seed/--preset may be left out: they are read from OUT)")
@@ -152,11 +156,13 @@ def _cmd_run(args) -> None:
     if args.resume is not None:
         overrides, seed, preset, out, weights = _resume_config(e, args, overrides)
     else:
-        seed, preset, out, weights = args.seed or 0, args.preset, args.out or f"runs/{e.name}", args.weights
+        out = args.out if args.out is not None else f"runs/{e.name}"
+        seed, preset, weights = args.seed or 0, args.preset, args.weights
     e.params(overrides, preset)  # validate before any output
     print(f"gluenn run {e.name} (seed {seed}){' resumed' if args.resume else ''} -> {out}", file=sys.stderr)
     res = run_experiment(e, overrides=overrides, seed=seed, out=out, progress=False if args.no_progress else None,
-                         preset=preset, resume=args.resume is not None, ensemble=args.ensemble, weights=weights)
+                         preset=preset, resume=args.resume is not None, ensemble=args.ensemble, weights=weights,
+                         overwrite=args.overwrite)
     m, t = res.metrics, res.metrics["train"]
     print(f"\n{e.name}: {t['steps']} steps, stopped: {t['stop_reason']}; train {t['seconds']:.1f} s, "
           f"compile {t['compile_seconds']:.1f} s, total {m['seconds_total']:.1f} s")
@@ -197,7 +203,7 @@ def _cmd_ablate(args) -> None:
     except ValueError:
         raise ConfigError(f"--seeds {args.seeds!r} is invalid: give comma-separated integers, e.g. 0,1,2") from None
     out = args.out or f"runs/{e.name}-ablation"
-    print(ablate(e, seeds=seeds, out=out, quick=args.quick, overrides=args.overrides))
+    print(ablate(e, seeds=seeds, out=out, quick=args.quick, overrides=args.overrides, overwrite=args.overwrite))
     print(f"outputs: {out}/ablation.md, {out}/ablation.json")
 
 

@@ -55,3 +55,16 @@ def test_identical_traces_score_perfectly_and_nan_is_not_a_score():
     assert m["spike_f1"] == 1.0 and m["phase_drift_ms"] == 0.0 and m["isi_error_ms"] == 0.0
     assert gn.metrics.rmse(v, v) == 0.0
     assert gn.metrics.rmse(np.full_like(v, np.nan), v) is None
+
+
+def test_scores_without_reference_spikes_are_undefined_not_perfect():
+    """A silent reference (a drive below threshold, or a blocked neuron) leaves F1 and the amplitude
+    error undefined — reported as None with the reason — whatever the prediction does."""
+    t = np.arange(0, 100, 0.01)
+    silent = -65 + 0 * t
+    for pred in (silent, _train([20.0, 50.0])[1]):
+        m = spike_metrics(t, pred, silent)
+        assert m["spike_f1"] is None and m["amp_error_pct"] is None
+        assert "no spikes" in m["undefined"]["spike_f1"]
+    assert "undefined" not in spike_metrics(t, silent, _train([20.0])[1])   # a silent prediction: F1 = 0
+    assert spike_metrics(t, silent, _train([20.0])[1])["spike_f1"] == 0.0

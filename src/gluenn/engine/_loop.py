@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .._errors import require
+from .._errors import ConfigError, require
 from .._io import leaves_from_bytes
 from ._balance import Weights
 from ._guards import CtrlC, ProgressBar
@@ -174,7 +174,7 @@ class _Loop:
         if at is not None:
             phase, done, state = at.phase, at.done, at.state
             if isinstance(state, (bytes, bytearray)):
-                state = leaves_from_bytes(state, self.init_state(phase, self.params))
+                state = _saved_state(state, self.init_state(phase, self.params), phase)
         else:
             done, state = 0, self.init_state(phase, self.params)
         if phase.steps == 0:
@@ -268,11 +268,25 @@ class _Loop:
 
 def _rebuild(at: Resume | None, phases) -> Resume | None:
     """A resume point whose phase was read back from JSON as a dict: rebuilt on the class given."""
-    if at is None or not isinstance(at.phase, dict):
+    if at is None:
         return at
-    base = phases[at.phase_index]
-    known = {f.name for f in dataclasses.fields(base)}
-    return dataclasses.replace(at, phase=dataclasses.replace(base, **{k: v for k, v in at.phase.items() if k in known}))
+    require(0 <= at.phase_index < len(phases), "resume phase", at.phase_index,
+            f"the interrupted run had another trainer (phase {at.phase_index} of {len(phases)}); start afresh")
+    if isinstance(at.phase, dict):
+        base = phases[at.phase_index]
+        known = {f.name for f in dataclasses.fields(base)}
+        at = dataclasses.replace(at, phase=dataclasses.replace(base, **{k: v for k, v in at.phase.items() if k in known}))
+    require(0 <= at.done <= at.phase.steps, "resume step", at.done,
+            f"the interrupted phase has {at.phase.steps} steps; the saved progress is damaged, start afresh")
+    return at
+
+
+def _saved_state(data: bytes, like, phase: Phase):
+    try:
+        return leaves_from_bytes(data, like)
+    except Exception as exc:  # noqa: BLE001 - any mismatch of a saved optimiser state
+        raise ConfigError(f"resume optimiser state is invalid: it does not fit {phase.name} "
+                          f"({type(exc).__name__}); the saved progress is damaged, start afresh") from None
 
 
 def _floats(d) -> dict:

@@ -48,7 +48,7 @@ class Fit:
 
 def init_ansatz(problem: Problem, network: Network, seed: int) -> Ansatz:
     """The untrained ansatz for ``problem`` (deterministic in ``seed``)."""
-    require(isinstance(seed, int) and seed >= 0, "seed", seed, "use a non-negative integer")
+    require(isinstance(seed, int) and 0 <= seed < 2**32, "seed", seed, "use an integer in [0, 2**32)")
     ansatz = make_ansatz(problem.terms, network, problem.domain, key=jax.random.PRNGKey(seed))
     check_user_functions(problem, ansatz)
     return ansatz

@@ -7,14 +7,15 @@ Definitions (stated, since papers differ):
   three samples around it, its amplitude the peak value.
 - **Matching**: predicted and true spikes are paired greedily in order of time difference,
   each at most once, when ``|Δt| ≤ tol`` (default 2 ms, ~1/7 of the HH period here).
-- **F1** = 2 matched / (n_pred + n_true) (1 when both trains are empty).
+- **F1** = 2 matched / (n_pred + n_true); undefined (``None``) when the reference has no spikes.
 - **Phase drift**: mean ``|Δt|`` over matched pairs (ms).
 - **ISI error**: ``|mean ISI_pred − mean ISI_true|`` over the window (ms), needs ≥ 2 spikes in each.
 - **Amplitude deviation**: mean ``|peak_pred − peak_true|`` over matched pairs (mV).
 - **Amplitude-preservation error**: ``|range_pred − range_true| / range_true`` in %, with
-  ``range = max v − min v`` over the window (peak-to-trough).
+  ``range = max v − min v`` over the window (peak-to-trough); undefined without reference spikes.
 
-Undefined quantities (no spikes, no matches) are ``None`` — reported as such, never as 0.
+Undefined quantities (no spikes, no matches) are ``None`` — reported as such, never as 0 or 1;
+the scores undefined for lack of reference spikes are named, with the reason, under ``undefined``.
 """
 
 from __future__ import annotations
@@ -87,7 +88,10 @@ def spike_metrics(t, v_pred, v_true, *, tol: float = 2.0, threshold: float = 0.0
     sp, st = detect_spikes(t, v_pred, threshold), detect_spikes(t, v_true, threshold)
     pairs = match_spikes(sp, st, tol)
     n = len(pairs)
-    f1 = 1.0 if len(sp) + len(st) == 0 else 2.0 * n / (len(sp) + len(st))
+    undefined = {}
+    if len(st) == 0:  # no reference spikes: nothing to score against (F1 of two silent traces is not 1)
+        undefined["spike_f1"] = undefined["amp_error_pct"] = "the reference has no spikes in this window"
+    f1 = None if len(st) == 0 else 2.0 * n / (len(sp) + len(st))
     drift = float(np.mean([abs(sp.times[i] - st.times[j]) for i, j in pairs])) if n else None
     amp = float(np.mean([abs(sp.peaks[i] - st.peaks[j]) for i, j in pairs])) if n else None
     isi = (float(abs(np.mean(np.diff(sp.times)) - np.mean(np.diff(st.times))))
@@ -95,12 +99,13 @@ def spike_metrics(t, v_pred, v_true, *, tol: float = 2.0, threshold: float = 0.0
     ok = np.isfinite(v_pred)
     if ok.all():
         r_pred, r_true = np.ptp(v_pred), np.ptp(v_true)
-        amp_pct = float(100 * abs(r_pred - r_true) / r_true) if r_true > 0 else None
+        amp_pct = float(100 * abs(r_pred - r_true) / r_true) if r_true > 0 and len(st) else None
     else:
         amp_pct = None
-    return {"spike_f1": float(f1), "phase_drift_ms": drift, "isi_error_ms": isi, "amp_dev_mv": amp,
-            "amp_error_pct": amp_pct, "n_spikes_pred": len(sp), "n_spikes_true": len(st),
-            "spike_tolerance_ms": float(tol)}
+    out = {"spike_f1": f1, "phase_drift_ms": drift, "isi_error_ms": isi, "amp_dev_mv": amp,
+           "amp_error_pct": amp_pct, "n_spikes_pred": len(sp), "n_spikes_true": len(st),
+           "spike_tolerance_ms": float(tol)}
+    return {**out, "undefined": undefined} if undefined else out
 
 
 def rmse(pred, true) -> float | None:

@@ -18,7 +18,7 @@ QUICK = {"steps": 5, "physics_steps": 20, "forecast_steps": 2, "cg_steps": 10, "
 
 
 def ablate(experiment: Experiment, *, seeds: Sequence[int] = (0,), out=None, quick: bool = False,
-           overrides: Sequence[str] = (), progress: bool = True) -> str:
+           overrides: Sequence[str] = (), progress: bool = True, overwrite: bool = False) -> str:
     """Run the default configuration and every ablation row (:meth:`Experiment.ablation_rows`) for each seed.
 
     Writes one run folder per row and seed under `out`, then ``ablation.json`` (every row's
@@ -41,7 +41,8 @@ def ablate(experiment: Experiment, *, seeds: Sequence[int] = (0,), out=None, qui
                 print(f"[{done}/{total}] {experiment.name} {row} seed {seed}", file=sys.stderr, flush=True)
             sub = (out_dir / f"{row}-seed{seed}") if out_dir is not None else None
             # preset values first, then the user's and --quick's overrides
-            res = run_experiment(experiment, overrides=extra, seed=seed, out=sub, progress=False, preset=preset)
+            res = run_experiment(experiment, overrides=extra, seed=seed, out=sub, progress=False, preset=preset,
+                                 overwrite=overwrite)
             per_seed[seed] = _plain(res.metrics["readouts"])
             per_seed[seed]["train_seconds"] = res.metrics["train"]["seconds"]
         results[row] = {"seeds": per_seed, "mean": _mean(per_seed.values())}

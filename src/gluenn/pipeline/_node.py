@@ -110,4 +110,8 @@ class NODESetup(CustomSetup):
         save(out_dir / "checkpoint.eqx", model, extra={"seed": seed})
         plot_node(out_dir / "solution.png", t, z_pred, z_ref, self.names, self.units, self.spike_channel,
                   self.data, self.train_window, self.windows[self.spike_window], self.spike_tolerance,
-                  title=f"seed={seed}  F1={metrics['readouts']['spike_f1']:.2f}")
+                  title=f"seed={seed}  F1={_score(metrics['readouts']['spike_f1'])}")
+
+
+def _score(value) -> str:
+    return "undefined" if value is None else f"{value:.2f}"

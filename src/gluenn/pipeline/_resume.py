@@ -55,6 +55,7 @@ class ResumeStore:
                     key, a, b = f"{key}.{k}", a.get(k), b.get(k)
                 raise ConfigError(f"--resume {str(out_dir)!r} is invalid: that run has {key}={a!r}, this one "
                                   f"{key}={b!r}; resume with the same configuration (or start a fresh run)")
+        _check_state(state, store.dir, f"--resume {str(out_dir)!r}")
         store._state = state
         return store
 
@@ -133,3 +134,25 @@ def read_state(out_dir) -> dict:
     a :class:`~gluenn.ConfigError` saying why it cannot be resumed otherwise."""
     return read_format(pathlib.Path(out_dir) / "resume" / "state.json", FORMAT, f"--resume {str(out_dir)!r}",
                        "no interrupted run to continue there; start a fresh run with --out")
+
+
+def _check_state(state: dict, folder: pathlib.Path, field: str) -> None:
+    """The saved progress as a whole: every part it names has its files and its history, and the
+    interrupted point is well formed — checked before anything is used."""
+    bad = f"{field} is invalid: the saved progress is damaged"
+    fix = "start a fresh run with --overwrite"
+    finished, histories, at = state.get("finished"), state.get("histories"), state.get("at")
+    if not isinstance(finished, list) or not isinstance(histories, dict):
+        raise ConfigError(f"{bad} (no list of finished parts or their histories); {fix}")
+    current = state.get("current")
+    needed = [f"{n}.eqx" for n in finished] + ([f"{current}.eqx", f"{current}.opt.eqx"] if current else [])
+    missing = [f for f in needed if not (folder / f).is_file()]
+    if missing:
+        raise ConfigError(f"{bad} ({missing[0]} is missing); {fix}")
+    for name in [*finished, *([current] if current else [])]:
+        h = histories.get(name)
+        if not isinstance(h, dict) or not isinstance(h.get("rows"), list) or not h["rows"]:
+            raise ConfigError(f"{bad} (no log of part {name!r}); {fix}")
+    if current and not (isinstance(at, dict) and isinstance(at.get("phase_index"), int) and
+                        isinstance(at.get("done"), int) and at["done"] >= 0 and isinstance(at.get("phase"), dict)):
+        raise ConfigError(f"{bad} (the interrupted point of {current!r} is malformed); {fix}")

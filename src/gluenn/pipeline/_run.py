@@ -7,10 +7,10 @@ import time
 from collections.abc import Mapping, Sequence
 
 from .._errors import Interrupted, require
-from .._io import prepare_out_dir, write_json
 from ..engine import StopReason, weights_strategy
 from ..glue import Fit, fit, fit_ensemble, init_ansatz
 from ._experiment import CustomSetup, Experiment, RunResult, Setup
+from ._folder import RunFolder
 from ._report import glue_metrics, versions, write_glue_outputs
 from ._resume import ResumeStore
 
@@ -34,7 +34,8 @@ class RunConfig:
 
 def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str] = (), seed: int = 0,
                    out=None, progress: bool | None = None, preset: str | None = None,
-                   resume: bool = False, ensemble: int = 1, weights: str = "fixed") -> RunResult:
+                   resume: bool = False, ensemble: int = 1, weights: str = "fixed",
+                   overwrite: bool = False) -> RunResult:
     """Train, score against the reference and the matching baseline, and write the outputs.
 
     **Arguments:** `experiment`; `overrides` (``{"eta": 1e5}`` or ``["eta=1e5"]``); `seed`;
@@ -46,42 +47,62 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     solution errors are those of the mean, and the figures show the members' band); `weights`
     (``"fixed"``: the experiment's λ; ``"auto"``: :class:`~gluenn.engine.NTKBalance`, NTK-trace
     balancing by the sample sets' priorities; ``"gradnorm"``: :class:`~gluenn.engine.GradNorm`;
-    both ignore every λ).
+    both ignore every λ); `overwrite` (write into a folder that holds another run, replacing it).
 
     **Returns:** a :class:`RunResult`. **Raises:** :class:`~gluenn.ConfigError` for bad
-    parameters (before any training starts); :class:`~gluenn.Interrupted` after ``Ctrl-C``
-    (the progress is saved in ``out/resume/`` and a partial ``metrics.json`` is written).
+    parameters or an unusable `out` (before any training starts; see :class:`RunFolder`);
+    :class:`~gluenn.Interrupted` after ``Ctrl-C`` (the progress is saved in ``out/resume/`` and a
+    partial ``metrics.json`` is written). The folder is complete — ``manifest.json`` written last —
+    or has no ``manifest.json``.
     """
-    require(isinstance(seed, int) and seed >= 0, "--seed", seed, "use a non-negative integer")
+    require(isinstance(seed, int) and 0 <= seed < 2**32, "--seed", seed, "use an integer in [0, 2**32)")
     require(isinstance(ensemble, int) and ensemble >= 1, "--ensemble", ensemble, "use a whole number >= 1")
     require(not resume or out is not None, "resume", resume, "give the output folder of the interrupted run")
     require(not (resume and ensemble > 1), "--ensemble", ensemble, "ensemble runs cannot be resumed; rerun them")
+    require(ensemble == 1 or seed + ensemble <= 2**32, "--ensemble", ensemble, "the last seed must be < 2**32")
     config = RunConfig(seed, preset, ensemble, weights, resume, progress)
     params = experiment.params(overrides, preset)
     balance = weights_strategy(weights)
-    out_dir = prepare_out_dir(out) if out is not None else None
     fingerprint = config.fingerprint(experiment, params)
-    store = ResumeStore.open(out_dir, fingerprint) if resume else ResumeStore(out_dir, fingerprint)
+    folder = RunFolder.claim(out, fingerprint, resume=resume, overwrite=overwrite) if out is not None else None
+    failed = True
+    try:
+        result = _run(experiment, config, params, balance, folder)
+        failed = False
+        return result
+    finally:
+        if folder is not None:
+            folder.release(failed=failed)
+
+
+def _run(experiment: Experiment, config: RunConfig, params, balance, folder: RunFolder | None) -> RunResult:
+    out_dir = folder.path if folder is not None else None
+    fingerprint = config.fingerprint(experiment, params)
+    store = ResumeStore.open(out_dir, fingerprint) if config.resume else ResumeStore(out_dir, fingerprint)
     t_start = time.perf_counter()
     setup = experiment.build(params)
     t_setup = time.perf_counter() - t_start
-    if isinstance(setup, CustomSetup):
-        require(ensemble == 1, "--ensemble", ensemble, f"{experiment.name} trains its own models; run its "
-                "seeds separately (gluenn ablate EXP --seeds 0,1,2)")
-        body, models = setup.run(seed=seed, out_dir=out_dir, progress=progress, store=store, weights=balance)
+    custom = isinstance(setup, CustomSetup)
+    require(not custom or config.ensemble == 1, "--ensemble", config.ensemble, f"{experiment.name} trains its own "
+            "models; run its seeds separately (gluenn ablate EXP --seeds 0,1,2)")
+    if folder is not None:
+        folder.begin(resume=config.resume)
+    if custom:
+        body, models = setup.run(seed=config.seed, out_dir=out_dir, progress=config.progress, store=store,
+                                 weights=balance)
         metrics = {**fingerprint, "versions": versions(), **body}
         metrics.setdefault("train", {})["setup_seconds"] = round(t_setup, 3)
     else:
         members = _train(setup, config, store, balance)
         metrics, tables = glue_metrics(experiment, setup, config, params, members, t_setup)
-        models = members[0] if ensemble == 1 else members
+        models = members[0] if config.ensemble == 1 else members
     metrics["seconds_total"] = round(time.perf_counter() - t_start, 3)
-    if out_dir is not None:
-        if not isinstance(setup, CustomSetup):
+    if folder is not None:
+        if not custom:
             write_glue_outputs(out_dir, experiment, setup, members, tables, metrics)
-        write_json(out_dir / "metrics.json", metrics)  # last: its presence means the run is complete
+        folder.seal(metrics)
     store.clear()
-    return RunResult(metrics, models, out_dir, "custom" if isinstance(setup, CustomSetup) else "glue")
+    return RunResult(metrics, models, out_dir, "custom" if custom else "glue")
 
 
 def _train(setup: Setup, config: RunConfig, store: ResumeStore, balance) -> list[dict[str, Fit]]:
