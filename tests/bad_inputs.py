@@ -50,6 +50,22 @@ def cli_cases(tmp: pathlib.Path) -> list:
         ("output folder that is a file", ["run", "freezeout", "--no-progress", "--out", str(a_file)]),
         ("`--resume` where nothing was interrupted", ["run", "freezeout", "--resume", str(tmp / "empty")]),
         ("malformed seed list", ["ablate", "tunneling", "--seeds", "a,b"]),
+        ("unknown option", run("freezeout", "--bogus")),
+        ("an option the experiment does not have", run("hodgkin-huxley", "--trainer", "lstsq")),
+        ("experiment module that does not exist", run("nosuch.module:EXPERIMENT")),
+        ("seed past 2**64", run("freezeout", "--seed", "18446744073709551616")),
+        ("astronomical step count (1e300)", run("freezeout", "--set", "steps=1e300")),
+        ("10¹⁰ steps", run("freezeout", "--steps", "10000000000")),
+        ("10⁴ ensemble members", run("tunneling", "--ensemble", "10000")),
+        ("reference grid of 10¹¹ points (t_long)", run("hodgkin-huxley", "--set", "t_long=1e9")),
+        ("reference grid of 10⁹ points (dt)", run("hodgkin-huxley", "--set", "dt=1e-6")),
+        ("network 200 000 wide", run("darkphoton", "--set", "head=200000,200000")),
+        ("matching point below the domain", run("freezeout", "--set", "x_match=-5")),
+        ("matching point beyond the domain", run("freezeout", "--set", "x_match=1e9")),
+        ("infinite domain end", run("darkphoton", "--set", "a_end=inf")),
+        ("edges sharper than the sampling", run("tunneling", "--set", "sigma=1e-4")),
+        ("empty output folder name", ["run", "freezeout", "--no-progress", "--out", ""]),
+        ("a 100 000-character value", run("freezeout", "--set", "eta=" + "x" * 100_000)),
     ]
 
 
@@ -83,6 +99,20 @@ def api_cases() -> list:
                                                         progress=False)),
         ("negative Adam steps", lambda: gn.Adam(-5)),
         ("unknown reference method", lambda: gn.reference.solve_ivp(lambda x, s: -s, 0.0, [1.0], 1.0, method="Euler")),
+        ("domain with three ends", lambda: gn.Problem([term], eq, res, (1.0, 5.0, 9.0))),
+        ("more initial values than coefficients",
+         lambda: gn.Term("t", lambda x, c: c[0], coefficients=("a", "b"), init=(1, 2, 3))),
+        ("term that reads a coefficient it did not declare",
+         lambda: fit(gn.Problem([gn.Term("t", lambda x, c: c[5] * jnp.exp(-x))], eq, res, (0.0, 3.0)))),
+        ("a phase where a trainer (a list) is expected", lambda: gn.fit(gn.Problem([term], eq, res, (0.0, 3.0)),
+                                                                      trainer=gn.Adam(5), progress=False)),
+        ("10¹⁰ Adam steps", lambda: gn.Adam(10**10)),
+        ("an ensemble of 1000", lambda: gn.fit_ensemble(gn.Problem([term], eq, res, (0.0, 3.0)), seeds=range(1000),
+                                                         network=SMALL)),
+        ("seed past 2**64", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), seed=2**64)),
+        ("evaluating outside the trained domain", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)))
+         .solution.evaluate([1.0, 7.0])),
+        ("a diffrax adjoint by a name it does not have", lambda: gn.node.adjoint("direct")),
     ]
 
 
@@ -105,7 +135,10 @@ def _stderr_of(argv) -> tuple[int, str]:
     """The exit code of ``gluenn ARGV`` and what it printed on stderr."""
     buf = io.StringIO()
     with contextlib.redirect_stderr(buf):
-        code = main(argv)
+        try:
+            code = main(argv)
+        except SystemExit as exc:  # argparse's own errors exit (with gluenn's one-line message)
+            code = exc.code
     return code, buf.getvalue().strip()
 
 

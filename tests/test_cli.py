@@ -20,7 +20,7 @@ def test_options_of_another_kind_of_experiment_are_named_as_such(capsys):
     have (not as a misspelt parameter), and the old --variant alias is gone (--preset only)."""
     assert main(["run", "hodgkin-huxley", "--trainer", "lstsq", "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert "--trainer lstsq is invalid for hodgkin-huxley: it has no 'trainer' parameter" in err
+    assert "--trainer='lstsq' is invalid: hodgkin-huxley has no 'trainer' parameter" in err
     assert "did you mean" not in err
     with pytest.raises(SystemExit):
         main(["run", "hodgkin-huxley", "--variant", "pinn"])

@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 
 from . import baselines, engine, glue, metrics, node, pipeline, reference, systems  # noqa: E402
 from ._errors import ConfigError, GluennError, Interrupted, TrainingError, require  # noqa: E402
+from ._limits import Limits, check_memory, check_points, check_steps, check_width, limits  # noqa: E402
 from ._params import Param, Params, parse_overrides  # noqa: E402
 from .engine import (  # noqa: E402
     LBFGS, TRAINERS, Adam, Auto, GaussNewton, GaussNewtonCG, History, Objective, Phase, StopReason, optimise,
@@ -35,9 +36,9 @@ from .pipeline import Component, CustomSetup, Experiment, RunResult, Setup, run_
 __all__ = [
     "Adam", "Ansatz", "Auto", "CoefficientNet", "Component", "ConfigError", "CustomSetup", "Data", "Equation",
     "Evaluation", "Experiment", "Fit", "GaussNewton", "GaussNewtonCG", "GluennError", "History", "Interrupted",
-    "Interval", "LBFGS", "Loss", "Network", "Objective", "Param", "Params", "Phase", "Plateau", "Points", "Problem",
+    "Interval", "LBFGS", "Limits", "Loss", "Network", "Objective", "Param", "Params", "Phase", "Plateau", "Points", "Problem",
     "Residual", "RunResult", "SampleSet", "Setup", "Solution", "StopReason", "Suppress", "TRAINERS", "Term",
-    "TrainingError", "baselines", "engine", "fit", "fit_ensemble", "glue", "linspace", "load", "logspace", "metrics",
+    "TrainingError", "baselines", "check_memory", "check_points", "check_steps", "check_width", "engine", "fit", "fit_ensemble", "glue", "limits", "linspace", "load", "logspace", "metrics",
     "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save", "systems",
     "trainer_phases",
 ]

@@ -19,10 +19,16 @@ class TrainingError(GluennError, RuntimeError):
     """Training could not continue (e.g. the loss stayed non-finite after every retry)."""
 
 
+def shown(value: object, limit: int = 120) -> str:
+    """``repr(value)`` cut to `limit` characters: an error names the value without echoing a huge input."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 20]}... ({len(text):,} characters)"
+
+
 def require(condition: bool, field: str, value: object, fix: str) -> None:
     """Raise :class:`ConfigError` with a one-line message unless ``condition`` holds."""
     if not condition:
-        raise ConfigError(f"{field}={value!r} is invalid: {fix}")
+        raise ConfigError(f"{field}={shown(value)} is invalid: {fix}")
 
 
 class Interrupted(GluennError):

@@ -8,7 +8,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._errors import ConfigError
+from ._errors import ConfigError, shown
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,25 +41,20 @@ class Param:
         else:
             ok = isinstance(value, type(default))
         if not ok:
-            raise ConfigError(f"{name}={_short(value)} is invalid: {name} is a {_kind(default)} "
+            raise ConfigError(f"{name}={shown(value)} is invalid: {name} is a {_kind(default)} "
                               f"(default {default!r})")
         if self.choices is not None and value not in self.choices:
-            raise ConfigError(f"{name}={_short(value)} is invalid: use one of {', '.join(map(str, self.choices))}")
+            raise ConfigError(f"{name}={shown(value)} is invalid: use one of {', '.join(map(str, self.choices))}")
         if self.positive and not value > 0:
-            raise ConfigError(f"{name}={_short(value)} is invalid: {name} must be positive")
+            raise ConfigError(f"{name}={shown(value)} is invalid: {name} must be positive")
         if self.minimum is not None and not value >= self.minimum:
-            raise ConfigError(f"{name}={_short(value)} is invalid: {name} must be >= {self.minimum:g}")
+            raise ConfigError(f"{name}={shown(value)} is invalid: {name} must be >= {self.minimum:g}")
         return value
 
 
 def _kind(default) -> str:
     return {bool: "switch (true/false)", int: "whole number", float: "number", str: "text"}.get(
         type(default), type(default).__name__)
-
-
-def _short(value, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 class Params(Mapping):
@@ -102,25 +97,25 @@ def parse_value(name: str, text: str, default: Any) -> Any:
             return True
         if t.lower() in _FALSE:
             return False
-        raise ConfigError(f"--set {name}={text!r} is invalid: {name} is a switch; use true or false")
+        raise ConfigError(f"--set {name}={shown(text)} is invalid: {name} is a switch; use true or false")
     if isinstance(default, int):
         try:
             v = float(t)
         except ValueError:
-            raise ConfigError(f"--set {name}={text!r} is invalid: {name} is a whole number "
+            raise ConfigError(f"--set {name}={shown(text)} is invalid: {name} is a whole number "
                               f"(default {default}); write e.g. {name}={default}") from None
         if not math.isfinite(v) or v != int(v):
-            raise ConfigError(f"--set {name}={text!r} is invalid: {name} is a whole number "
+            raise ConfigError(f"--set {name}={shown(text)} is invalid: {name} is a whole number "
                               f"(default {default}); write e.g. {name}={default}")
         return int(v)
     if isinstance(default, float):
         try:
             v = float(t)
         except ValueError:
-            raise ConfigError(f"--set {name}={text!r} is invalid: {name} is a number "
+            raise ConfigError(f"--set {name}={shown(text)} is invalid: {name} is a number "
                               f"(default {default!r}); write e.g. {name}={default!r}") from None
         if not math.isfinite(v):
-            raise ConfigError(f"--set {name}={text!r} is invalid: {name} must be finite")
+            raise ConfigError(f"--set {name}={shown(text)} is invalid: {name} must be finite")
         return v
     if isinstance(default, str):
         if not t:
@@ -134,14 +129,14 @@ def parse_overrides(items: Iterable[str], params: Mapping[str, Param]) -> dict:
     out = {}
     for item in items:
         if not isinstance(item, str) or "=" not in item:
-            raise ConfigError(f"--set {item!r} is invalid: write NAME=VALUE, e.g. --set "
+            raise ConfigError(f"--set {shown(item)} is invalid: write NAME=VALUE, e.g. --set "
                               f"{next(iter(params), 'name')}=1.0")
         name, text = item.split("=", 1)
         name = name.strip()
         if name not in params:
             close = difflib.get_close_matches(name, list(params), n=3)
             hint = f"did you mean {', '.join(close)}? " if close else ""
-            raise ConfigError(f"--set {name}=... is invalid: no such parameter; {hint}"
+            raise ConfigError(f"--set {shown(name)[1:-1]}=... is invalid: no such parameter; {hint}"
                               f"known: {', '.join(sorted(params))}")
         out[name] = parse_value(name, text, params[name].default)
     return out

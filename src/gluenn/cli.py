@@ -42,8 +42,15 @@ _EPILOG = textwrap.dedent("""\
 _SHORTCUTS = {"steps": "steps", "trainer": "trainer"}
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors in gluenn's one-line form (``gluenn: error: …``, exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"gluenn: error: the command line is invalid: {message} (see `{self.prog} --help`)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="gluenn",
         description="Interpretable physics-informed learning: GlueNN learns the integration "
                     "constants c_j(x) of patchwise asymptotic solutions, y = Σ_j f_j(x; c_j(x)).",
@@ -126,7 +133,7 @@ def _overrides(e, args) -> list[str]:
         if value is None:
             continue
         if param not in e.parameters:
-            raise ConfigError(f"--{option} {value} is invalid for {e.name}: it has no {param!r} parameter; "
+            raise ConfigError(f"--{option}={value!r} is invalid: {e.name} has no {param!r} parameter; "
                               f"see `gluenn show {e.name}` for what --set accepts")
         overrides.append(f"{param}={value}")
     return overrides
@@ -150,7 +157,7 @@ def _resume_config(e, args, overrides) -> tuple:
 
 
 def _cmd_run(args) -> None:
-    from .pipeline import get, run_experiment
+    from .pipeline import RunConfig, get, run_experiment
     e = get(args.experiment)
     overrides = _overrides(e, args)
     if args.resume is not None:
@@ -159,6 +166,7 @@ def _cmd_run(args) -> None:
         out = args.out if args.out is not None else f"runs/{e.name}"
         seed, preset, weights = args.seed or 0, args.preset, args.weights
     e.params(overrides, preset)  # validate before any output
+    RunConfig(seed, preset, args.ensemble, weights, args.resume is not None)
     print(f"gluenn run {e.name} (seed {seed}){' resumed' if args.resume else ''} -> {out}", file=sys.stderr)
     res = run_experiment(e, overrides=overrides, seed=seed, out=out, progress=False if args.no_progress else None,
                          preset=preset, resume=args.resume is not None, ensemble=args.ensemble, weights=weights,

@@ -98,6 +98,7 @@ KILL = textwrap.dedent("""
     """)
 
 
+@pytest.mark.slow  # a fresh Python process that imports JAX, trains and is killed
 def test_a_kill_between_two_output_files_leaves_no_completion_marker(tmp_path):
     d = tmp_path / "d"
     _run(d)                                                          # an occupied folder: a complete run

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import require
+from .._limits import check_width
 from ..node import ResidualLoss
 
 
@@ -30,6 +31,7 @@ class TrajectoryNet(eqx.Module):
     def create(cls, key, t, z, *, width: int = 64, depth: int = 3, normalise: bool = True) -> "TrajectoryNet":
         t, z = np.asarray(t, np.float64), np.asarray(z, np.float64)
         require(z.ndim == 2 and z.shape[0] == len(t), "TrajectoryNet z", z.shape, "give states of shape (len(t), D)")
+        check_width("TrajectoryNet width", (width, 256 * depth))
         keys = jax.random.split(key, depth + 1)
         hidden = [eqx.nn.Linear(1 if i == 0 else width, width, key=keys[i], dtype=jnp.float64) for i in range(depth)]
         norms = [eqx.nn.LayerNorm(width, dtype=jnp.float64) for _ in range(depth)]

@@ -20,6 +20,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from .._errors import ConfigError, require
+from .._limits import check_steps
 from ._rows import weighted_rows
 
 
@@ -79,6 +80,7 @@ class Phase(abc.ABC):
     def _check(self) -> None:
         require(isinstance(self.steps, int) and self.steps >= 0, f"{self.name}.steps", self.steps,
                 "use a non-negative integer")
+        check_steps(f"{self.name}.steps", self.steps)
 
     @abc.abstractmethod
     def init(self, params):

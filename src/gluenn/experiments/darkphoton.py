@@ -119,9 +119,11 @@ def _widths(text: str) -> tuple:
 
 def _number(p, name):
     try:
-        return float(p[name])
+        x = float(p[name])
     except ValueError:
-        raise gn.ConfigError(f"--set {name}={p[name]!r} is invalid: give a number or 'auto'") from None
+        x = float("nan")
+    gn.require(0 < x < float("inf"), name, p[name], "give a positive finite number or 'auto'")
+    return x
 
 
 EXPERIMENT = gn.Experiment(

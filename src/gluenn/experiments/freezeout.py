@@ -44,9 +44,11 @@ def _auto(p, name: str, auto: float) -> float:
     if isinstance(v, str) and v == "auto":
         return auto
     try:
-        return float(v)
+        x = float(v)
     except ValueError:
-        raise gn.ConfigError(f"--set {name}={v!r} is invalid: give a number or 'auto'") from None
+        x = float("nan")
+    gn.require(0 < x < float("inf"), name, v, "give a positive finite number or 'auto'")
+    return x
 
 
 def build(p: gn.Params) -> gn.Setup:
@@ -60,6 +62,7 @@ def build(p: gn.Params) -> gn.Setup:
                              "choose η g of order 10 or more") from None
     x_res = _auto(p, "residual_lo", 7.8 * x_f / freezeout_point(1e4, 0.145))
     x_m = _auto(p, "x_match", x_res)
+    gn.require(p.data_hi < x_m < p.x_end, "x_match", x_m, f"match inside ({p.data_hi}, {p.x_end}), past the data")
     gn.require(p.data_hi < x_res < p.x_end, "residual_lo", x_res,
                f"the residual set must start inside ({p.data_hi}, {p.x_end})")
 

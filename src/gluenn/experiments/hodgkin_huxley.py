@@ -62,6 +62,7 @@ PARAMETERS = {
 def build(p: gn.Params) -> gn.pipeline.NODESetup:
     gn.require(p.t_train < p.t_short < p.t_long, "t_train, t_short, t_long", (p.t_train, p.t_short, p.t_long),
                "need t_train < t_short < t_long")
+    gn.check_points("t_long / dt", p.t_long / p.dt)
     n_train = int(round(p.t_train / p.dt))
     gn.require(n_train >= 10, "t_train / dt", n_train, "give at least 10 training samples")
     field, z0 = hh.hodgkin_huxley(p.I_ext), hh.resting_state()

@@ -44,6 +44,8 @@ def build(p: gn.Params) -> gn.Setup:
     kappa = math.sqrt(2 * p.mass * (p.V0 - E))
     k, h, L = p.k, p.d / 2, p.d / 2 + p.margin
     per_unit = p.points_per_wavelength * k / (2 * math.pi)
+    gn.require(p.sigma * per_unit >= 0.5, "sigma", p.sigma, f"edges this sharp fall between the samples (spacing "
+               f"{1 / per_unit:.3g}); use sigma >= {0.5 / per_unit:.3g} or more points_per_wavelength")
     n = lambda lo, hi: max(8, int(round(per_unit * (hi - lo))))  # noqa: E731
 
     def V(x):

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import require
+from .._limits import check_width
 from ._problem import Term
 
 _ACTIVATIONS = {"tanh": jnp.tanh, "silu": jax.nn.silu, "gelu": jax.nn.gelu, "sin": jnp.sin}
@@ -51,6 +52,7 @@ class Network:
         object.__setattr__(self, "input_range", tuple(float(v) for v in self.input_range))
         require(all(w >= 1 for w in self.head + self.trunk) and self.head_out >= 1, "Network widths",
                 (self.head, self.head_out, self.trunk), "every width must be a positive integer")
+        check_width("Network width", self.head + self.trunk + (self.head_out,))
         require(self.activation in _ACTIVATIONS, "Network.activation", self.activation,
                 f"choose one of {sorted(_ACTIVATIONS)}")
         require(self.input in ("linear", "log"), "Network.input", self.input, "use 'linear' or 'log'")

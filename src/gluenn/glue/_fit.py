@@ -14,6 +14,7 @@ from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
 from .._errors import require
+from .._limits import check_members, check_memory
 from ._loss import Loss, check_user_functions
 from ._problem import Problem
 from ._solution import Solution
@@ -93,6 +94,7 @@ def fit(
     objective = _objective(problem, params, static)
     structure = least_squares_structure(objective, params)
     phases = _resolve(trainer, structure)
+    _check_jacobian(objective, params, phases)
     params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
                                progress=progress, callback=callback, resume=resume, weights=weights)
     history.structure = structure
@@ -120,12 +122,14 @@ def fit_ensemble(
     """
     seeds = list(seeds)
     require(len(seeds) >= 1 and len(set(seeds)) == len(seeds), "seeds", seeds, "give distinct seeds")
+    check_members("seeds", len(seeds))
     parts = [eqx.partition(init_ansatz(problem, network, s), eqx.is_inexact_array) for s in seeds]
     static = parts[0][1]
     params = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[p for p, _ in parts])
     objective = _objective(problem, parts[0][0], static)
     structure = least_squares_structure(objective, parts[0][0])  # a property of the problem, not the seed
     phases = _resolve(trainer, structure)
+    _check_jacobian(objective, parts[0][0], phases, members=len(seeds))
     params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
                                progress=progress, ensemble=True)
     history.structure = structure
@@ -157,6 +161,17 @@ def _resolve(trainer: "Sequence[Phase] | Auto", structure: str) -> list:
                       "rows are linear in the output layers; this problem's are not, so it is a single "
                       "linearised step: use trainer 'auto' or 'gauss-newton'", stacklevel=3)
     return phases
+
+
+def _check_jacobian(objective: Objective, params, phases, members: int = 1) -> None:
+    """A least-squares phase forms the Jacobian of every row by every output-layer parameter (and an
+    SVD of it): its memory, estimated before anything is allocated."""
+    if not any(p.linear_only for p in phases):
+        return
+    rows = jax.eval_shape(objective.rows, params).shape[0]
+    lin = sum(int(np.size(x)) for x in jax.tree_util.tree_leaves(eqx.filter(params, objective.linear)))
+    check_memory(f"a Gauss–Newton step over {rows:,} rows and {lin:,} output-layer parameters"
+                 + (f" for {members} members" if members > 1 else ""), 3 * 8.0 * rows * lin * members)
 
 
 def least_squares_structure(objective: Objective, params, seed: int = 0) -> str:

@@ -72,6 +72,10 @@ def check_user_functions(problem: Problem, ansatz) -> None:
         if not jnp.issubdtype(out.dtype, jnp.floating):
             raise ConfigError(f"Term({t.name}).fn returned dtype {out.dtype}: return a real float; "
                               f"split complex solutions into real and imaginary problems")
+        if _reads_beyond(t, x0):
+            raise ConfigError(f"Term({t.name}).fn is invalid: it reads a coefficient beyond its {t.n} declared "
+                              f"({', '.join(t.coefficients)}): JAX would clamp c[k] for k >= {t.n} silently to "
+                              f"c[{t.n - 1}]; declare more coefficients or index c[0]..c[{t.n - 1}] (not c[-1])")
     eq = problem.equation
     args = [jax.ShapeDtypeStruct((), jnp.float64)] * (eq.order + 2)
     try:
@@ -82,3 +86,31 @@ def check_user_functions(problem: Problem, ansatz) -> None:
     if getattr(out, "shape", None) not in ((), (1,)) or not jnp.issubdtype(out.dtype, jnp.floating):
         raise ConfigError(f"Equation.residual returned shape {getattr(out, 'shape', '?')} dtype "
                           f"{getattr(out, 'dtype', '?')}: it must return one real scalar")
+
+
+def _reads_beyond(term, x0) -> bool:
+    """Whether ``term.fn`` reads ``c[k]`` for ``k >= n``. JAX traces such a read as a
+    ``dynamic_slice``/``gather`` (an in-range constant index is a plain ``slice``) and clamps it;
+    to tell it from a genuinely dynamic index, the term is also evaluated with NaN padding after
+    the declared coefficients (ones): a read past the end then returns NaN."""
+    ones = jnp.ones(term.n)
+    try:
+        if not _indexes_dynamically(jax.make_jaxpr(lambda c: term.fn(x0, c))(ones).jaxpr):
+            return False
+        plain = jnp.asarray(term.fn(x0, ones))
+        padded = jnp.asarray(term.fn(x0, jnp.concatenate([ones, jnp.full(8, jnp.nan)])))
+    except Exception:  # noqa: BLE001 - the shape checks above report a failing term
+        return False
+    return (padded.shape == plain.shape and bool(jnp.all(jnp.isfinite(plain)))
+            and not bool(jnp.all(jnp.isfinite(padded))))
+
+
+def _indexes_dynamically(jaxpr) -> bool:
+    for eqn in jaxpr.eqns:
+        if eqn.primitive.name in ("dynamic_slice", "gather"):
+            return True
+        for v in eqn.params.values():
+            inner = getattr(v, "jaxpr", None)
+            if inner is not None and _indexes_dynamically(getattr(inner, "jaxpr", inner)):
+                return True
+    return False

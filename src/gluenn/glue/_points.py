@@ -9,13 +9,9 @@ from typing import Literal
 import numpy as np
 
 from .._errors import ConfigError, require
+from .._limits import check_points
 
 Spacing = Literal["linear", "log"]
-
-#: Most points one interval may hold: the least-squares trainers build a Jacobian with a row per
-#: point and parameter, so more would not fit in memory (and no ODE here needs it).
-MAX_POINTS = 1_000_000
-
 
 @dataclasses.dataclass(frozen=True)
 class Interval:
@@ -28,8 +24,7 @@ class Interval:
 
     def __post_init__(self) -> None:
         require(isinstance(self.n, int) and self.n >= 1, "n", self.n, "use at least one point")
-        require(self.n <= MAX_POINTS, "n", self.n, f"use at most {MAX_POINTS:,} points per interval "
-                "(check the interval ends and the point density)")
+        check_points("n", self.n)  # the least-squares trainers build a Jacobian with a row per point
         require(
             math.isfinite(self.lo) and math.isfinite(self.hi), "interval", (self.lo, self.hi),
             "both ends must be finite numbers",

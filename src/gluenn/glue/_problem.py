@@ -62,6 +62,13 @@ class Term:
         object.__setattr__(self, "coefficients", coeffs)
         require(len(coeffs) >= 1 and len(set(coeffs)) == len(coeffs), f"Term({self.name}).coefficients",
                 coeffs, "give one or more distinct names")
+        if self.init is not None and not callable(self.init):
+            try:
+                vals = np.asarray(self.init, dtype=np.float64)
+            except (TypeError, ValueError):
+                vals = None
+            require(vals is not None and vals.ndim <= 1 and vals.size in (1, len(coeffs)), f"Term({self.name}).init",
+                    self.init, f"give one number, or one per coefficient ({len(coeffs)}: {', '.join(coeffs)})")
 
     @property
     def n(self) -> int:
@@ -343,7 +350,10 @@ class Problem:
             if isinstance(s, (Suppress, Plateau)):
                 for t in s.terms:
                     require(t in names, f"{s.name}.terms", t, f"no such term; the terms are {names}")
-        lo, hi = (float(v) for v in self.domain)
+        try:
+            lo, hi = (float(v) for v in self.domain)
+        except (TypeError, ValueError):
+            lo = hi = float("nan")
         require(math.isfinite(lo) and math.isfinite(hi) and lo < hi, "Problem.domain", self.domain,
                 "give a finite (lo, hi) with lo < hi")
         object.__setattr__(self, "domain", (lo, hi))

@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._errors import ConfigError
+
 
 class SolutionLike(Protocol):
     """Anything that can be scored and read out: the learned model, the SciPy reference, a
@@ -61,7 +63,16 @@ class Solution:
         self._eval = _evaluate
 
     def evaluate(self, x) -> Evaluation:
+        """y, y', the coefficients and the terms at the points `x` (any shape; flattened), which
+        must lie in the problem's domain: outside it the network was never trained, and its
+        coefficients mean nothing (a :class:`~gluenn.ConfigError` says so instead of extrapolating)."""
         x = np.asarray(x, dtype=np.float64)
+        lo, hi = self.problem.domain
+        slack = 1e-9 * (hi - lo)
+        if x.size and not (np.all(np.isfinite(x)) and x.min() >= lo - slack and x.max() <= hi + slack):
+            bad = float(x[~(np.isfinite(x) & (x >= lo - slack) & (x <= hi + slack))].ravel()[0])
+            raise ConfigError(f"x={bad!r} is invalid: the solution is trained on the domain [{lo:g}, {hi:g}] only; "
+                              "evaluate inside it (or widen the problem's domain and train again)")
         y, dy, c, terms = self._eval(self.ansatz, jnp.asarray(x.ravel()))
         c = np.asarray(c)
         return Evaluation(

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._errors import require
+from .._limits import check_width
 
 
 class VectorField(eqx.Module):
@@ -46,6 +47,7 @@ class VectorField(eqx.Module):
         require(z.ndim == 2 and z.shape[0] >= 2, "VectorField z", z.shape, "give observed states of shape (N, D), N >= 2")
         require(isinstance(width, int) and width >= 1 and isinstance(depth, int) and depth >= 1,
                 "VectorField width/depth", (width, depth), "use positive integers")
+        check_width("VectorField width", (width, 256 * depth))  # depth counts like a width: both cost memory
         d = z.shape[1]
         dz_scale = np.asarray(dz_scale, np.float64).reshape(d)
         require(bool(np.all(np.isfinite(dz_scale)) and np.all(dz_scale > 0)), "VectorField dz_scale", dz_scale,

@@ -7,6 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from .._errors import Interrupted, require
+from .._limits import check_members
 from ..engine import StopReason, weights_strategy
 from ..glue import Fit, fit, fit_ensemble, init_ansatz
 from ._experiment import CustomSetup, Experiment, RunResult, Setup
@@ -25,6 +26,17 @@ class RunConfig:
     weights: str = "fixed"
     resume: bool = False
     progress: bool | None = None
+
+    def __post_init__(self):
+        require(isinstance(self.seed, int) and 0 <= self.seed < 2**32, "--seed", self.seed,
+                "use an integer in [0, 2**32)")
+        require(isinstance(self.ensemble, int) and self.ensemble >= 1, "--ensemble", self.ensemble,
+                "use a whole number >= 1")
+        check_members("--ensemble", self.ensemble)
+        require(self.seed + self.ensemble <= 2**32, "--ensemble", self.ensemble, "the last seed must be < 2**32")
+        require(not (self.resume and self.ensemble > 1), "--ensemble", self.ensemble,
+                "ensemble runs cannot be resumed; rerun them")
+        weights_strategy(self.weights)  # a known name
 
     def fingerprint(self, experiment: Experiment, params) -> dict:
         """What must match for ``--resume``: experiment, parameters, seed, preset, weights."""
@@ -55,12 +67,8 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     partial ``metrics.json`` is written). The folder is complete — ``manifest.json`` written last —
     or has no ``manifest.json``.
     """
-    require(isinstance(seed, int) and 0 <= seed < 2**32, "--seed", seed, "use an integer in [0, 2**32)")
-    require(isinstance(ensemble, int) and ensemble >= 1, "--ensemble", ensemble, "use a whole number >= 1")
-    require(not resume or out is not None, "resume", resume, "give the output folder of the interrupted run")
-    require(not (resume and ensemble > 1), "--ensemble", ensemble, "ensemble runs cannot be resumed; rerun them")
-    require(ensemble == 1 or seed + ensemble <= 2**32, "--ensemble", ensemble, "the last seed must be < 2**32")
     config = RunConfig(seed, preset, ensemble, weights, resume, progress)
+    require(not resume or out is not None, "resume", resume, "give the output folder of the interrupted run")
     params = experiment.params(overrides, preset)
     balance = weights_strategy(weights)
     fingerprint = config.fingerprint(experiment, params)

@@ -92,7 +92,7 @@ def solve_ivp(rhs: Callable, x0: float, state0: Sequence[float], x_end: float, *
                                     dense_output=True, **implicit)
     if not res.success:
         raise ConfigError(f"reference solve from x={x0} to {x_end} failed ({res.message}); "
-                          "check the parameters or loosen rtol/atol")
+                          "check the parameters (a stiffer or longer problem than the reference can follow)")
     info = {"method": method, "rtol": rtol, "atol": atol, "nfev": int(res.nfev), "steps": int(res.t.size)}
     return ReferenceSolution(res.sol, (x0, x_end), rhs, info)
 
@@ -148,5 +148,5 @@ def trajectory(rhs: Callable, state0: Sequence[float], t_eval, *, method: str = 
                                     t_eval=t_eval, **implicit)
     if not res.success:
         raise ConfigError(f"reference solve over [{t_eval[0]}, {t_eval[-1]}] failed ({res.message}); "
-                          "check the parameters or loosen rtol/atol")
+                          "check the parameters (a stiffer or longer problem than the reference can follow)")
     return res.y.T
