@@ -18,6 +18,7 @@ def test_bad_inputs_get_one_clear_line(tmp_path):
             code, err = outcome
             assert code == 2, (what, argv, err)
             assert "Traceback" not in err, (what, err)
+            assert len(err.splitlines()) == 1, (what, err)           # one line, nothing before it
             msg = err.splitlines()[-1]
             assert msg.startswith("gluenn: error: ") and " is invalid: " in msg, (what, msg)
         else:

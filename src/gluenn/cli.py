@@ -157,7 +157,7 @@ def _resume_config(e, args, overrides) -> tuple:
 
 
 def _cmd_run(args) -> None:
-    from .pipeline import RunConfig, get, run_experiment
+    from .pipeline import get, run_experiment
     e = get(args.experiment)
     overrides = _overrides(e, args)
     if args.resume is not None:
@@ -166,11 +166,10 @@ def _cmd_run(args) -> None:
         out = args.out if args.out is not None else f"runs/{e.name}"
         seed, preset, weights = args.seed or 0, args.preset, args.weights
     e.params(overrides, preset)  # validate before any output
-    RunConfig(seed, preset, args.ensemble, weights, args.resume is not None)
-    print(f"gluenn run {e.name} (seed {seed}){' resumed' if args.resume else ''} -> {out}", file=sys.stderr)
+    header = f"gluenn run {e.name} (seed {seed}){' resumed' if args.resume else ''} -> {out}"
     res = run_experiment(e, overrides=overrides, seed=seed, out=out, progress=False if args.no_progress else None,
                          preset=preset, resume=args.resume is not None, ensemble=args.ensemble, weights=weights,
-                         overwrite=args.overwrite)
+                         overwrite=args.overwrite, announce=lambda: print(header, file=sys.stderr))
     m, t = res.metrics, res.metrics["train"]
     print(f"\n{e.name}: {t['steps']} steps, stopped: {t['stop_reason']}; train {t['seconds']:.1f} s, "
           f"compile {t['compile_seconds']:.1f} s, total {m['seconds_total']:.1f} s")

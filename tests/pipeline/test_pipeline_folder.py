@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -135,6 +136,20 @@ def test_an_unwritable_folder_is_refused_before_any_work():
     with pytest.raises(gn.ConfigError, match="cannot write into it"):
         _run("/proc/self", overwrite=True)
     assert BUILDS == []
+
+
+def test_an_immutable_folder_is_refused_before_any_work(tmp_path):
+    d = tmp_path / "ro"
+    d.mkdir()
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(d)], capture_output=True).returncode:
+        pytest.skip("chattr +i is not supported here (needs root and an ext-like filesystem)")
+    try:
+        BUILDS.clear()
+        with pytest.raises(gn.ConfigError, match="cannot write into it"):
+            _run(d)
+        assert BUILDS == []
+    finally:
+        subprocess.run(["chattr", "-i", str(d)], capture_output=True)
 
 
 def _damaged(tmp_path, state, files=()):

@@ -11,7 +11,7 @@ import numpy as np
 from .._errors import require
 from .._io import atomic_write_text, prepare_out_dir, write_json
 from ._experiment import Experiment
-from ._run import run_experiment
+from ._run import RunConfig, run_experiment
 
 #: training parameters shrunk by ``--quick`` (a smoke run of the whole table, not results)
 QUICK = {"steps": 5, "physics_steps": 20, "forecast_steps": 2, "cg_steps": 10, "gn_steps": 2, "lbfgs_steps": 5}
@@ -25,11 +25,15 @@ def ablate(experiment: Experiment, *, seeds: Sequence[int] = (0,), out=None, qui
     read-outs per seed and their mean) and ``ablation.md`` (the Markdown table, returned).
     """
     require(len(seeds) >= 1, "--seeds", seeds, "give at least one seed")
+    for seed in seeds:  # every seed checked before any folder is made
+        RunConfig(seed=seed)
     rows = {"default": None, **{k: k for k in experiment.ablation_rows()}}
-    out_dir = prepare_out_dir(out) if out is not None else None
     extra = list(overrides)
     if quick:
         extra += [f"{k}={v}" for k, v in QUICK.items() if k in experiment.parameters]
+    for preset in rows.values():  # every row's parameters checked before any folder is made
+        experiment.params(extra, preset)
+    out_dir = prepare_out_dir(out) if out is not None else None
     results = {}
     total = len(rows) * len(seeds)
     done = 0

@@ -37,6 +37,7 @@ class RunConfig:
         require(not (self.resume and self.ensemble > 1), "--ensemble", self.ensemble,
                 "ensemble runs cannot be resumed; rerun them")
         weights_strategy(self.weights)  # a known name
+        require(self.ensemble == 1 or self.weights == "fixed", "--weights", self.weights, "ensembles use fixed weights")
 
     def fingerprint(self, experiment: Experiment, params) -> dict:
         """What must match for ``--resume``: experiment, parameters, seed, preset, weights."""
@@ -47,7 +48,7 @@ class RunConfig:
 def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str] = (), seed: int = 0,
                    out=None, progress: bool | None = None, preset: str | None = None,
                    resume: bool = False, ensemble: int = 1, weights: str = "fixed",
-                   overwrite: bool = False) -> RunResult:
+                   overwrite: bool = False, announce=None) -> RunResult:
     """Train, score against the reference and the matching baseline, and write the outputs.
 
     **Arguments:** `experiment`; `overrides` (``{"eta": 1e5}`` or ``["eta=1e5"]``); `seed`;
@@ -59,7 +60,8 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     solution errors are those of the mean, and the figures show the members' band); `weights`
     (``"fixed"``: the experiment's λ; ``"auto"``: :class:`~gluenn.engine.NTKBalance`, NTK-trace
     balancing by the sample sets' priorities; ``"gradnorm"``: :class:`~gluenn.engine.GradNorm`;
-    both ignore every λ); `overwrite` (write into a folder that holds another run, replacing it).
+    both ignore every λ); `overwrite` (write into a folder that holds another run, replacing it);
+    `announce` (called once everything is checked and the set-up is built, before training).
 
     **Returns:** a :class:`RunResult`. **Raises:** :class:`~gluenn.ConfigError` for bad
     parameters or an unusable `out` (before any training starts; see :class:`RunFolder`);
@@ -75,7 +77,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     folder = RunFolder.claim(out, fingerprint, resume=resume, overwrite=overwrite) if out is not None else None
     failed = True
     try:
-        result = _run(experiment, config, params, balance, folder)
+        result = _run(experiment, config, params, balance, folder, announce)
         failed = False
         return result
     finally:
@@ -83,7 +85,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
             folder.release(failed=failed)
 
 
-def _run(experiment: Experiment, config: RunConfig, params, balance, folder: RunFolder | None) -> RunResult:
+def _run(experiment: Experiment, config: RunConfig, params, balance, folder: RunFolder | None, announce) -> RunResult:
     out_dir = folder.path if folder is not None else None
     fingerprint = config.fingerprint(experiment, params)
     store = ResumeStore.open(out_dir, fingerprint) if config.resume else ResumeStore(out_dir, fingerprint)
@@ -95,6 +97,8 @@ def _run(experiment: Experiment, config: RunConfig, params, balance, folder: Run
             "models; run its seeds separately (gluenn ablate EXP --seeds 0,1,2)")
     if folder is not None:
         folder.begin(resume=config.resume)
+    if announce is not None:
+        announce()
     if custom:
         body, models = setup.run(seed=config.seed, out_dir=out_dir, progress=config.progress, store=store,
                                  weights=balance)
@@ -116,7 +120,6 @@ def _run(experiment: Experiment, config: RunConfig, params, balance, folder: Run
 def _train(setup: Setup, config: RunConfig, store: ResumeStore, balance) -> list[dict[str, Fit]]:
     """Every component of `setup`, for every ensemble member: ``[{component: Fit}]`` (one per seed)."""
     if config.ensemble > 1:
-        require(balance is None, "--weights", config.weights, "ensembles use fixed weights")
         return _train_ensemble(setup, config)
     fits: dict[str, Fit] = {}
     for name, comp in setup.components.items():
