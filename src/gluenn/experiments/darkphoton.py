@@ -93,6 +93,7 @@ def build(p: gn.Params) -> gn.Setup:
                            input_range=(-p.input_scale, p.input_scale)),
         trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
         readout=readout, coefficient_readout=coefficient_readout,
+        constants=[gn.pipeline.Constant("y", ("constant", "decaying"), (p.plateau_lo * km, a_end), label="late")],
         xscale="log", yscale="log", xlabel="scale factor a",
     )
 

@@ -24,6 +24,7 @@ PARAMETERS = {
     "lambda_residual": gn.Param(30.0, "residual weight λ_b (paper: 3, with normalisation)", "training"),
     "lambda_suppress": gn.Param(0.025, "suppression weights λ_c = λ_d (paper: 0.25)", "training"),
     "lambda_plateau": gn.Param(1.0, "weight of the plane-wave plateau sets (0: off)", "training"),
+    "lambda_barrier": gn.Param(1.0, "weight of the plateau of C, D where V = V0 to 1e-3 (0: off)", "training", minimum=0),
     "lambda_magnitude": gn.Param(1e-6, "weak penalty on |C e^{κ(x−d/2)}|² + |D e^{−κ(x+d/2)}|² everywhere", "training"),
     "strict_suppression": gn.Param(True, "suppress the plane coefficients (not just their sum) inside and C, D separately outside (paper: sums)", "training"),
     "normalise": gn.Param(False, "divide the residual by |ψ| + 1 as the paper does (nonlinear rows)", "training"),
@@ -37,10 +38,8 @@ PARAMETERS = {
 
 def build(p: gn.Params) -> gn.Setup:
     E = p.k**2 / (2 * p.mass)
-    gn.require(p.V0 > E, "V0", p.V0, f"this ansatz describes tunneling, E < V0: E = k²/2m = {E:g}, "
-               "so V0 must exceed it (for E ≥ V0 κ is imaginary and the evanescent terms do not apply)")
-    gn.require(p.d > 8 * p.sigma, "d", p.d, f"the barrier must be wider than its edges (d > 8σ = {8 * p.sigma:g}) "
-               "for a regime where V ≈ V0")
+    gn.require(p.V0 > E, "V0", p.V0, f"this ansatz describes tunneling, E < V0 (E = k²/2m = {E:g}); above it κ is imaginary")
+    gn.require(p.d > 8 * p.sigma, "d", p.d, f"the barrier must be wider than its edges (d > 8σ = {8 * p.sigma:g})")
     kappa = math.sqrt(2 * p.mass * (p.V0 - E))
     k, h, L = p.k, p.d / 2, p.d / 2 + p.margin
     per_unit = p.points_per_wavelength * k / (2 * math.pi)
@@ -48,9 +47,7 @@ def build(p: gn.Params) -> gn.Setup:
                f"{1 / per_unit:.3g}); use sigma >= {0.5 / per_unit:.3g} or more points_per_wavelength")
     n = lambda lo, hi: max(8, int(round(per_unit * (hi - lo))))  # noqa: E731
 
-    def V(x):
-        return p.V0 * (1 / (jnp.exp(-(x + h) / p.sigma) + 1) + 1 / (jnp.exp((x - h) / p.sigma) + 1) - 1)
-
+    V = lambda x: p.V0 * (1 / (jnp.exp(-(x + h) / p.sigma) + 1) + 1 / (jnp.exp((x - h) / p.sigma) + 1) - 1)  # noqa: E731
     equation = gn.Equation(lambda x, y, dy, d2y: -d2y / (2 * p.mass) + (V(x) - E) * y,
                            normalisation=(lambda x, y: jnp.abs(y) + 1.0) if p.normalise else None)
     plane = lambda x, c: c[0] * jnp.cos(k * x) + c[1] * jnp.sin(k * x)  # noqa: E731
@@ -58,15 +55,14 @@ def build(p: gn.Params) -> gn.Setup:
     decay = lambda x, c: c[0] * jnp.exp(-kappa * (x + h))  # noqa: E731
     # the free (plane-wave) patch starts where |V| < free_tol · E: beyond ±(d/2 + σ ln(V0/(tol E)))
     edge = p.sigma * math.log(p.V0 / (p.free_tol * E)) if p.free_tol > 0 else 2.1 * p.sigma
-    gn.require(edge < p.margin - math.pi / k, "margin", p.margin,
-               f"the free region beyond d/2 + {edge:.3g} must hold at least half a wavelength; enlarge margin")
+    gn.require(edge < p.margin - math.pi / k, "margin", p.margin, f"the free region beyond d/2 + {edge:.3g} must hold half a wavelength")
     inside, outside_l, outside_r = (-h + 2 * p.sigma, h - 2 * p.sigma), (-L, -h - edge), (h + edge, L)
+    flat = h - p.sigma * math.log(1e3)  # |V − V0| ≤ 1e-3 V0 inside ±flat: C, D are exact constants there
 
     components = {}
     for part, (f, df) in {"re": (np.cos, lambda x: -k * np.sin(k * x)),
                           "im": (np.sin, lambda x: k * np.cos(k * x))}.items():
-        samples = _samples(p, lambda x, f=f: f(k * x), n, inside, outside_l, outside_r)
-        # not stiff (|V − E| ≤ max(V0 − E, E)): explicit order 8 (see the notes)
+        samples = _samples(p, lambda x, f=f: f(k * x), n, inside, outside_l, outside_r, flat)
         ref = gn.reference.solve_equation(equation, L, [f(k * L), df(L)], -L, method="DOP853",
                                           rtol=1e-12, atol=1e-12)
         problem = gn.Problem(
@@ -76,24 +72,25 @@ def build(p: gn.Params) -> gn.Setup:
 
         def matched(at, part=part):
             start = (lambda x: jnp.cos(k * x)) if part == "re" else (lambda x: jnp.sin(k * x))
-            evanescent = lambda x, c: grow(x, c[:1]) + decay(x, c[1:])  # noqa: E731
-            fams = [gn.baselines.Family(evanescent, (0.0, 0.0)), gn.baselines.Family(plane, (0.0, 0.0))]
+            fams = [gn.baselines.Family(lambda x, c: grow(x, c[:1]) + decay(x, c[1:]), (0.0, 0.0)),
+                    gn.baselines.Family(plane, (0.0, 0.0))]
             return gn.baselines.match(start, fams, at, order=1)
 
-        band = gn.baselines.matching_band(matched, [h, -h])
-        components[part] = gn.Component(problem, ref, band, f"{'Re' if part == 're' else 'Im'} ψ(x)")
+        components[part] = gn.Component(problem, ref, gn.baselines.matching_band(matched, [h, -h]), f"{part.title()} ψ(x)")
 
-    readout, coefficient_readout = _readouts(L, k)
+    regions = [(("plane",), outside_l, p.free_tol, "left"), (("plane",), outside_r, p.free_tol, "right")] + \
+        ([(("grow", "decay"), (-flat, flat), 1e-3, "barrier")] if flat > 0 else [])
     return gn.Setup(
+        constants=[gn.pipeline.Constant(c, t, r, tol, label) for c in components for t, r, tol, label in regions],
         components=components,
         network=gn.Network(head=(100, 100, 100), head_out=100, trunk=(100,), input_range=(-10.0, 10.0)),
         trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
-        readout=readout, coefficient_readout=coefficient_readout, contributions=_contributions,
+        **_readouts(L, k), contributions=_contributions,
         xlabel="x", score_floor=1.0, log_every=1 if p.trainer in ("auto", "lstsq", "gauss-newton") else 100,
     )
 
 
-def _samples(p, incident, n, inside, outside_l, outside_r) -> list:
+def _samples(p, incident, n, inside, outside_l, outside_r, flat) -> list:
     """Data (the transmitted wave right of the barrier), the residual everywhere, and the gauge:
     no plane waves inside, no evanescent terms outside, flat plane-wave coefficients outside."""
     L, k = outside_r[1], p.k
@@ -110,11 +107,14 @@ def _samples(p, incident, n, inside, outside_l, outside_r) -> list:
                                    weight=p.lambda_magnitude, name="magnitude", priority=2))
     if p.lambda_plateau > 0:
         samples.append(gn.Plateau(free, terms="plane", weight=p.lambda_plateau, scale=1.0 / k))
+    if p.lambda_barrier > 0 and flat > 0:
+        samples.append(gn.Plateau(gn.linspace(-flat, flat, n(-flat, flat)), terms=("grow", "decay"),
+                                  weight=p.lambda_barrier, scale=1.0 / k, name="plateau_barrier"))
     return samples
 
 
-def _readouts(L: float, k: float):
-    """``(readout, coefficient_readout)``: R², T² from ψ itself and from the learned coefficients."""
+def _readouts(L: float, k: float) -> dict:
+    """``readout`` and ``coefficient_readout``: R², T² from ψ itself and from the learned coefficients."""
     left, right = np.linspace(-L, -L + 2 * math.pi / k, 64), np.linspace(L - 2 * math.pi / k, L, 64)
 
     def readout(sols):
@@ -132,7 +132,7 @@ def _readouts(L: float, k: float):
         A, B = plane_amplitudes(*(c[pt][f"plane.{n}"][0] for pt in ("re", "im") for n in ("cos", "sin")))
         F, _ = plane_amplitudes(*(c[pt][f"plane.{n}"][1] for pt in ("re", "im") for n in ("cos", "sin")))
         return scattering(A, B, F)
-    return readout, coefficient_readout
+    return {"readout": readout, "coefficient_readout": coefficient_readout}
 
 
 def _contributions(part, ev):

@@ -4,6 +4,7 @@ reported (``metrics.json``, figures, log, checkpoint) by :func:`run_experiment`.
 both methods (:mod:`gluenn.glue`, :mod:`gluenn.node`); neither depends on it."""
 
 from ._ablate import ablate
+from ._constants import Constant
 from ._experiment import Component, CustomSetup, Experiment, RunResult, Setup
 from ._node import NODESetup
 from ._registry import GROUP, experiments, get
@@ -11,5 +12,5 @@ from ._report import versions
 from ._resume import ResumeStore, read_state
 from ._run import RunConfig, run_experiment
 
-__all__ = ["Component", "CustomSetup", "Experiment", "GROUP", "NODESetup", "ResumeStore", "RunConfig", "RunResult",
+__all__ = ["Component", "Constant", "CustomSetup", "Experiment", "GROUP", "NODESetup", "ResumeStore", "RunConfig", "RunResult",
            "Setup", "ablate", "experiments", "get", "read_state", "run_experiment", "versions"]

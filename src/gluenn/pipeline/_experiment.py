@@ -17,6 +17,7 @@ from .._params import Param, Params, parse_overrides
 from ..engine import Auto, Phase, Weights
 from ..glue import Network, Problem, Solution, SolutionLike
 from ..baselines import MatchingBand
+from ._constants import Constant
 from ._resume import ResumeStore
 
 
@@ -52,6 +53,9 @@ class Setup:
     - `score_points`: grid size for the solution errors (≥ 2000).
     - `agreement_tol`: relative gap between a coefficient read-out and the same number taken
       from y above which ``metrics.json`` flags ``coefficients_agree: false``.
+    - `constants`: :class:`Constant` s — regions where the physics makes coefficients constant;
+      scored against the exact constants in ``metrics.json`` ``constants`` and drawn on the
+      coefficient figure.
     """
 
     components: Mapping[str, Component]
@@ -68,6 +72,7 @@ class Setup:
     log_every: int = 100
     tol: float | None = None
     agreement_tol: float = 1e-2
+    constants: Sequence["Constant"] = ()
 
 
 class CustomSetup(abc.ABC):

@@ -85,8 +85,10 @@ def plot_coefficients(path, x, panels: dict, *, xscale="linear", xlabel="x", tit
         ax.legend(fontsize=8, frameon=False)
         ax.grid(alpha=0.25, lw=0.5)
         axc = axes[1, j]
+        colours = {}
         for cname, c in p["coefficients"].items():
-            axc.plot(x, c, lw=1.4, label=cname)
+            colours[cname] = axc.plot(x, c, lw=1.4, label=cname)[0].get_color()
+        _draw_constants(axc, p.get("constants", ()), colours)
         axc.set_xscale(xscale)
         if p.get("log_coefficients"):
             axc.set_yscale("log")
@@ -97,6 +99,16 @@ def plot_coefficients(path, x, panels: dict, *, xscale="linear", xlabel="x", tit
     if title:
         fig.suptitle(title, fontsize=10)
     _save(fig, path)
+
+
+def _draw_constants(ax, constants, colours) -> None:
+    """Shade each region where the physics makes coefficients constant; dash the exact constants."""
+    shaded = set()
+    for cname, value, (lo, hi) in constants:
+        if (lo, hi) not in shaded:
+            ax.axvspan(lo, hi, color="gray", alpha=0.08, lw=0)
+            shaded.add((lo, hi))
+        ax.plot([lo, hi], [value, value], ls="--", lw=1.0, color=colours.get(cname, "k"))
 
 
 def plot_node(path, t, z_pred, z_ref, names, units, k, data, train_window, spike_window, tol, title=""):

@@ -16,6 +16,7 @@ from .._io import write_csv, write_jsonl
 from ..engine import Auto
 from ..glue import Evaluation, mean_evaluation, save
 from ..metrics import readout_errors, rel_err, solution_errors
+from ._constants import score_constants
 from ._plots import plot_coefficients, plot_solution
 
 
@@ -64,9 +65,22 @@ def glue_metrics(experiment, setup, config, params, members: list, t_setup: floa
         "solution": _solution_block(setup, tables),
         "readouts": _readouts(setup, true, member_sols),
         "matching": _matching(setup, true),
+        "constants": score_constants(setup.constants, setup.components,
+                                     {k: _MeanSolution([ms[k] for ms in member_sols]) for k in setup.components},
+                                     refs, setup.xscale),
         "reference": {k: getattr(r, "info", {}) for k, r in refs.items()},
     }
     return metrics, tables
+
+
+class _MeanSolution:
+    """The members' mean as one solution (an ensemble's prediction); a single member as it is."""
+
+    def __init__(self, solutions: list):
+        self.solutions = solutions
+
+    def evaluate(self, x) -> Evaluation:
+        return mean_evaluation([s.evaluate(x) for s in self.solutions])
 
 
 def _mean_readout(readout, solutions: list) -> dict:
@@ -182,7 +196,7 @@ def write_glue_outputs(out_dir, experiment, setup, members: list, t: Tables, met
     title = f"{experiment.name}  seed={metrics['seed']}"
     plot_solution(out_dir / "solution.png", t.x, _curves(setup, t, len(members)), xscale=setup.xscale,
                   yscale=setup.yscale, xlabel=setup.xlabel, title=title)
-    plot_coefficients(out_dir / "coefficients.png", t.x, _panels(setup, t.evals), xscale=setup.xscale,
+    plot_coefficients(out_dir / "coefficients.png", t.x, _panels(setup, t.evals, metrics["constants"]), xscale=setup.xscale,
                       xlabel=setup.xlabel, title=title)
 
 
@@ -214,10 +228,13 @@ def _curves(setup, t: Tables, n_members: int) -> dict:
     return curves
 
 
-def _panels(setup, evals: dict[str, Evaluation]) -> dict:
+def _panels(setup, evals: dict[str, Evaluation], constants: dict) -> dict:
     panels = {}
     for k, comp in setup.components.items():
+        exact = [(name.split(".", 1)[1].split("@")[0], c["true"], c["region"]) for name, c in constants.items()
+                 if name.startswith(f"{k}.")]
         fractions = (setup.contributions(k, evals[k]) if setup.contributions is not None else evals[k].fractions)
         panels[k] = {"fractions": fractions, "coefficients": evals[k].coefficients,
-                     "log_coefficients": all(t.positive for t in comp.problem.terms), "label": f"f_j / {comp.label}"}
+                     "log_coefficients": all(t.positive for t in comp.problem.terms), "label": f"f_j / {comp.label}",
+                     "constants": exact}
     return panels
