@@ -1,5 +1,7 @@
 """The command line: one-line errors."""
 
+import textwrap
+
 import pytest
 
 from gluenn.cli import main
@@ -31,3 +33,29 @@ def test_show_lists_the_allowed_values(capsys):
     assert main(["show", "hodgkin-huxley"]) == 0
     out = capsys.readouterr().out
     assert "[heun | tsit5 | kvaerno5]" in out and "preset 'pinn'" in out
+
+
+def test_a_run_that_stops_on_a_non_finite_loss_says_so(tmp_path, monkeypatch, capsys):
+    """Adam at a learning rate that blows up: the retries run out, the outputs are written, and
+    the terminal says the numbers are not converged (never a silent success)."""
+    (tmp_path / "blowup.py").write_text(textwrap.dedent('''
+        import jax.numpy as jnp
+        import numpy as np
+        import gluenn as gn
+
+        def build(p):
+            eq = gn.Equation(lambda x, y, dy: dy + y)
+            ref = gn.reference.solve_equation(eq, 0.0, [1.0], 2.0)
+            problem = gn.Problem([gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x), positive=True)], eq,
+                                 [gn.Data(gn.linspace(0, 0.2, 6), ref.y), gn.Residual(gn.linspace(0, 2.0, 30))],
+                                 (0.0, 2.0))
+            return gn.Setup({"y": gn.Component(problem, ref)}, gn.Network(head=(8,), head_out=8, trunk=(8,)),
+                            [gn.Adam(20, lr=1e6)], log_every=5,
+                            readout=lambda s: {"y_end": float(s["y"].y(np.array([2.0]))[0])})
+
+        EXPERIMENT = gn.Experiment("blowup", "", {"k": gn.Param(1.0, "unused")}, build)
+        '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["run", "blowup:EXPERIMENT", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "gluenn: warning: training did not finish (non-finite loss at step" in err

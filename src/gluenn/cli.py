@@ -179,6 +179,16 @@ def _cmd_run(args) -> None:
         for k, v in m["readouts"].items():
             print(f"{k:22s} {_fmt(v)}")
     print(f"outputs: {res.out}/")
+    early = _stopped_early(t["stop_reason"])
+    if early:
+        print(f"gluenn: warning: training did not finish ({early}); the numbers above are those of the last "
+              "finite state — do not trust them as converged", file=sys.stderr)
+
+
+def _stopped_early(stop) -> str | None:
+    """The first stop reason (of any component or stage) other than completed / tolerance reached."""
+    reasons = list(stop.values()) if isinstance(stop, dict) else [r.split(": ", 1)[-1] for r in str(stop).split("; ")]
+    return next((r for r in reasons if not r.startswith(("completed", "tolerance reached"))), None)
 
 
 def _print_glue(m: dict) -> None:
