@@ -32,6 +32,7 @@ def test_heun_integrates_a_known_linear_system():
     np.testing.assert_allclose(z[:, 0], np.cos(ts), atol=1e-4)
 
 
+@pytest.mark.slow  # three compiled gradients through a 50-step solve (~8 s)
 def test_the_three_adjoints_give_the_same_gradient():
     """Reverse mode through the scan, Diffrax's checkpointed adjoint and the continuous backsolve
     adjoint differentiate the same Heun solve: the first two agree to rounding, backsolve (which
