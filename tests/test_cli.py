@@ -59,3 +59,14 @@ def test_a_run_that_stops_on_a_non_finite_loss_says_so(tmp_path, monkeypatch, ca
     assert main(["run", "blowup:EXPERIMENT", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
     err = capsys.readouterr().err
     assert "gluenn: warning: training did not finish (non-finite loss at step" in err
+
+
+def test_each_configuration_gets_its_own_default_folder(tmp_path, monkeypatch, capsys):
+    from gluenn.cli import _default_out
+    from gluenn.pipeline import get
+    e = get("tunneling")
+    assert _default_out(e, [], 0, None, "fixed") == "runs/tunneling"
+    other = _default_out(e, ["V0=4.5"], 0, None, "fixed")
+    assert other.startswith("runs/tunneling-") and other == _default_out(e, ["V0=4.5"], 0, None, "fixed")
+    assert len({other, _default_out(e, ["V0=4.5"], 1, None, "fixed"), _default_out(e, [], 0, "paper", "fixed"),
+                _default_out(e, [], 0, None, "auto")}) == 4

@@ -76,7 +76,8 @@ def _run_parser(sub) -> None:
                          formatter_class=argparse.RawDescriptionHelpFormatter,
                          epilog="see `gluenn show EXPERIMENT` for the parameters --set accepts")
     run.add_argument("experiment", help="name from `gluenn list`, or package.module:EXPERIMENT")
-    run.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT)")
+    run.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT for the default "
+                     "configuration, runs/EXPERIMENT-HASH for any other)")
     run.add_argument("--seed", type=int, default=None, help="initialisation seed (default 0)")
     run.add_argument("--steps", type=int, default=None,
                      help="shortcut for --set steps=N (experiments with a steps parameter)")
@@ -163,8 +164,8 @@ def _cmd_run(args) -> None:
     if args.resume is not None:
         overrides, seed, preset, out, weights = _resume_config(e, args, overrides)
     else:
-        out = args.out if args.out is not None else f"runs/{e.name}"
         seed, preset, weights = args.seed or 0, args.preset, args.weights
+        out = args.out if args.out is not None else _default_out(e, overrides, seed, preset, weights)
     e.params(overrides, preset)  # validate before any output
     header = f"gluenn run {e.name} (seed {seed}){' resumed' if args.resume else ''} -> {out}"
     res = run_experiment(e, overrides=overrides, seed=seed, out=out, progress=False if args.no_progress else None,
@@ -189,6 +190,19 @@ def _stopped_early(stop) -> str | None:
     """The first stop reason (of any component or stage) other than completed / tolerance reached."""
     reasons = list(stop.values()) if isinstance(stop, dict) else [r.split(": ", 1)[-1] for r in str(stop).split("; ")]
     return next((r for r in reasons if not r.startswith(("completed", "tolerance reached"))), None)
+
+
+def _default_out(e, overrides, seed, preset, weights) -> str:
+    """``runs/EXPERIMENT`` for the default configuration; another configuration gets a folder of its
+    own, ``runs/EXPERIMENT-<8 hex digits of its configuration>``, so that runs never meet in one."""
+    import hashlib
+    import json
+    params = e.params(overrides, preset)
+    if params == e.params() and seed == 0 and preset is None and weights == "fixed":
+        return f"runs/{e.name}"
+    key = json.dumps({"params": dict(params), "seed": seed, "preset": preset, "weights": weights}, sort_keys=True,
+                     default=str)
+    return f"runs/{e.name}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
 
 
 def _print_glue(m: dict) -> None:
