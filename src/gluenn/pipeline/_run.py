@@ -77,7 +77,7 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     folder = RunFolder.claim(out, fingerprint, resume=resume, overwrite=overwrite) if out is not None else None
     failed = True
     try:
-        result = _run(experiment, config, params, balance, folder, announce)
+        result = _run(experiment, config, params, fingerprint, balance, folder, announce)
         failed = False
         return result
     finally:
@@ -85,9 +85,9 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
             folder.release(failed=failed)
 
 
-def _run(experiment: Experiment, config: RunConfig, params, balance, folder: RunFolder | None, announce) -> RunResult:
+def _run(experiment: Experiment, config: RunConfig, params, fingerprint: dict, balance, folder: RunFolder | None,
+         announce) -> RunResult:
     out_dir = folder.path if folder is not None else None
-    fingerprint = config.fingerprint(experiment, params)
     store = ResumeStore.open(out_dir, fingerprint) if config.resume else ResumeStore(out_dir, fingerprint)
     t_start = time.perf_counter()
     setup = experiment.build(params)
