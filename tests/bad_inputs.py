@@ -113,6 +113,11 @@ def api_cases() -> list:
         ("evaluating outside the trained domain", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)))
          .solution.evaluate([1.0, 7.0])),
         ("a diffrax adjoint by a name it does not have", lambda: gn.node.adjoint("direct")),
+        ("a term that is NaN at some sample points (x ** -0.25 through x ≤ 0)", lambda: fit(gn.Problem(
+            [gn.Term("root", lambda x, c: c[0] * x ** -0.25)], gn.Equation(lambda x, y, dy: dy + 0.25 * y / x),
+            [gn.Residual(gn.linspace(-1, 3, 41))], (-1.0, 3.0)))),
+        ("an equation that divides by zero at a sample point", lambda: fit(gn.Problem(
+            [term], gn.Equation(lambda x, y, dy: dy + y / x), [gn.Residual(gn.linspace(0, 3, 10))], (0.0, 3.0)))),
     ]
 
 

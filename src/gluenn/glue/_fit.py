@@ -15,6 +15,7 @@ from jax.flatten_util import ravel_pytree
 from ._ansatz import Ansatz, Network, make_ansatz
 from .._errors import require
 from .._limits import check_members, check_memory
+from ._finite import explain_non_finite
 from ._loss import Loss, check_user_functions
 from ._problem import Problem
 from ._solution import Solution
@@ -92,7 +93,7 @@ def fit(
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     params, static = eqx.partition(ansatz, eqx.is_inexact_array)
     objective = _objective(problem, params, static)
-    structure = least_squares_structure(objective, params)
+    structure = _checked_structure(problem, ansatz, objective, params)
     phases = _resolve(trainer, structure)
     _check_jacobian(objective, params, phases)
     params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
@@ -127,7 +128,8 @@ def fit_ensemble(
     static = parts[0][1]
     params = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[p for p, _ in parts])
     objective = _objective(problem, parts[0][0], static)
-    structure = least_squares_structure(objective, parts[0][0])  # a property of the problem, not the seed
+    # a property of the problem, not the seed
+    structure = _checked_structure(problem, eqx.combine(parts[0][0], static), objective, parts[0][0])
     phases = _resolve(trainer, structure)
     _check_jacobian(objective, parts[0][0], phases, members=len(seeds))
     params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
@@ -174,11 +176,27 @@ def _check_jacobian(objective: Objective, params, phases, members: int = 1) -> N
                  + (f" for {members} members" if members > 1 else ""), 3 * 8.0 * rows * lin * members)
 
 
+def _checked_structure(problem: Problem, ansatz: Ansatz, objective: Objective, params) -> str:
+    """:func:`least_squares_structure`, after making sure every loss row is finite at the start
+    (a non-finite row raises a :class:`~gluenn.ConfigError` naming the term and the ``x``)."""
+    probe = _probe_rows(objective, params)
+    if not np.all(np.isfinite(probe[0])):
+        error = explain_non_finite(problem, ansatz)
+        if error is not None:
+            raise error
+    return _classify(*probe)
+
+
 def least_squares_structure(objective: Objective, params, seed: int = 0) -> str:
     """``"linear"`` if the loss rows are affine in the objective's linear leaves (the trunks'
     output layers) — then one least-squares solve is the global minimum over them — else
     ``"nonlinear"``. Probe: the second difference ``r(θ+2δ) − 2 r(θ+δ) + r(θ)`` along a random
     ``δ`` vanishes (to rounding) exactly for affine rows."""
+    return _classify(*_probe_rows(objective, params, seed))
+
+
+def _probe_rows(objective: Objective, params, seed: int = 0) -> tuple:
+    """The rows at ``θ``, ``θ+δ`` and ``θ+2δ`` for a random ``δ`` in the linear leaves."""
     lin, rest = eqx.partition(params, objective.linear)
     flat, unravel = ravel_pytree(lin)
 
@@ -188,7 +206,10 @@ def least_squares_structure(objective: Objective, params, seed: int = 0) -> str:
 
     d = jax.random.normal(jax.random.PRNGKey(seed), flat.shape, flat.dtype)
     d = d * (1e-1 * (jnp.linalg.norm(flat) / np.sqrt(flat.size) + 1e-2))
-    r0, r1, r2 = (np.asarray(rows(flat + k * d)) for k in (0, 1, 2))
+    return tuple(np.asarray(rows(flat + k * d)) for k in (0, 1, 2))
+
+
+def _classify(r0, r1, r2) -> str:
     with np.errstate(invalid="ignore", over="ignore"):  # overflow (e.g. e^c) means nonlinear
         first = np.linalg.norm(r1 - r0)
         second = np.linalg.norm(r2 - 2 * r1 + r0)

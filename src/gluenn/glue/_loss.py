@@ -22,9 +22,9 @@ class Loss:
         self.problem = problem
         self.names = [s.name for s in problem.samples]
         self.weights = {s.name: float(s.weight) for s in problem.samples}
+        self.points = [s.points.values() for s in problem.samples]  # NumPy, one (N_s,) array per set
         self._arrays = []
-        for s in problem.samples:
-            x = s.points.values()
+        for s, x in zip(problem.samples, self.points):
             t = s.targets(x)
             self._arrays.append((jnp.asarray(x), None if t is None else jnp.asarray(t)))
 
