@@ -203,16 +203,16 @@ def _fails_before_training(problem):
 @pytest.mark.parametrize("term, equation, where", [
     # a term that is NaN on part of the grid (x ** -0.25 through x <= 0): named, with its x
     (gn.Term("root", lambda x, c: c[0] * x ** -0.25), gn.Equation(lambda x, y, dy: dy + 0.25 * y / x),
-     "Term(root).fn is not finite at x=-1.0: its value is nan"),
+     "Term(root).fn is invalid: it is not finite at x=-1.0: its value is nan"),
     # a term that is finite but whose derivative is not (sqrt at 0)
     (gn.Term("sqrt", lambda x, c: c[0] * jnp.sqrt(x + 1.0)), gn.Equation(lambda x, y, dy: dy - 0.5 * y / (x + 1.0)),
-     "Term(sqrt).fn is not finite at x=-1.0: its derivative of order 1 is "),
+     "Term(sqrt).fn is invalid: it is not finite at x=-1.0: its derivative of order 1 is "),
     # finite terms, an equation that divides by zero
     (gn.Term("lin", lambda x, c: c[0] * (x + 1.0)), gn.Equation(lambda x, y, dy: dy - y / (x + 1.0)),
-     "Equation.residual is nan at x=-1.0"),
+     "Equation.residual is invalid: it is nan at x=-1.0"),
     # a normalisation that vanishes
     (gn.Term("lin", lambda x, c: c[0] * (x + 1.0)), gn.Equation(lambda x, y, dy: dy - 1.0, normalisation=lambda x, y: y),
-     "normalisation N(x, y) is 0.0 at x=-1.0"),
+     "Equation.normalisation is invalid: N(x, y) is 0.0 at x=-1.0"),
 ])
 def test_non_finite_rows_are_named_before_training(term, equation, where):
     problem = gn.Problem([term], equation, [gn.Residual(gn.linspace(-1, 3, 41)), gn.Data(gn.points([2.0]), [1.0])],
