@@ -57,8 +57,11 @@ def test_a_run_that_stops_on_a_non_finite_loss_says_so(tmp_path, monkeypatch, ca
         '''))
     monkeypatch.syspath_prepend(str(tmp_path))
     assert main(["run", "blowup:EXPERIMENT", "--out", str(tmp_path / "out"), "--no-progress"]) == 0
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
+    assert "trusted: NO (self-checks, no reference used:" in captured.out
     assert "gluenn: warning: training did not finish (non-finite loss at step" in err
+    assert "gluenn: warning: this result cannot be trusted: training" in err
 
 
 def test_each_configuration_gets_its_own_default_folder(tmp_path, monkeypatch, capsys):

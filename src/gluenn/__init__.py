@@ -22,7 +22,7 @@ _jax.config.update("jax_enable_x64", True)
 __version__ = "0.1.0"
 
 from . import baselines, engine, glue, metrics, node, pipeline, reference, systems  # noqa: E402
-from ._errors import ConfigError, GluennError, Interrupted, TrainingError, require  # noqa: E402
+from ._errors import ConfigError, GluennError, Interrupted, TrainingError, TrustWarning, require  # noqa: E402
 from ._limits import Limits, check_memory, check_points, check_steps, check_width, limits  # noqa: E402
 from ._params import Param, Params, parse_overrides  # noqa: E402
 from .engine import (  # noqa: E402
@@ -30,7 +30,7 @@ from .engine import (  # noqa: E402
     trainer_phases)
 from .glue import (  # noqa: E402
     Ansatz, CoefficientNet, Data, Equation, Evaluation, Fit, Interval, Loss, Network, Plateau, Points, Problem,
-    Residual, SampleSet, Solution, Suppress, Term, fit, fit_ensemble, linspace, load, logspace, points, save)
+    Residual, SampleSet, Solution, Suppress, Term, Trust, fit, fit_ensemble, linspace, load, logspace, points, save)
 from .pipeline import Component, CustomSetup, Experiment, RunResult, Setup, run_experiment  # noqa: E402
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
     "Evaluation", "Experiment", "Fit", "GaussNewton", "GaussNewtonCG", "GluennError", "History", "Interrupted",
     "Interval", "LBFGS", "Limits", "Loss", "Network", "Objective", "Param", "Params", "Phase", "Plateau", "Points", "Problem",
     "Residual", "RunResult", "SampleSet", "Setup", "Solution", "StopReason", "Suppress", "TRAINERS", "Term",
-    "TrainingError", "baselines", "check_memory", "check_points", "check_steps", "check_width", "engine", "fit", "fit_ensemble", "glue", "limits", "linspace", "load", "logspace", "metrics",
+    "TrainingError", "Trust", "TrustWarning", "baselines", "check_memory", "check_points", "check_steps", "check_width", "engine", "fit", "fit_ensemble", "glue", "limits", "linspace", "load", "logspace", "metrics",
     "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save", "systems",
     "trainer_phases",
 ]

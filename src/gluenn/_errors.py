@@ -31,6 +31,10 @@ def require(condition: bool, field: str, value: object, fix: str) -> None:
         raise ConfigError(f"{field}={shown(value)} is invalid: {fix}")
 
 
+class TrustWarning(UserWarning):
+    """A fit finished but its self-checks (``Fit.trust``) say its answer cannot be trusted."""
+
+
 class Interrupted(GluennError):
     """Training was stopped with Ctrl-C; the message says where the progress was saved and how
     to continue (``gluenn run ... --resume OUT``)."""

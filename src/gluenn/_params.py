@@ -81,6 +81,19 @@ class Params(Mapping):
     def replace(self, **kw) -> "Params":
         return Params({**self._v, **kw})
 
+    def number(self, name: str, auto: float) -> float:
+        """A text parameter that is ``"auto"`` (then `auto`) or a positive finite number."""
+        text = self._v[name]
+        if text == "auto":
+            return auto
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not 0 < value < math.inf:
+            raise ConfigError(f"{name}={shown(text)} is invalid: give a positive finite number or 'auto'")
+        return value
+
     def __repr__(self):
         return f"Params({self._v})"
 

@@ -224,6 +224,16 @@ def _print_glue(m: dict) -> None:
               f"max abs err {v['max_abs_err']:.3g} ({v['max_abs_err_over_max']:.3%} of max|y|)")
     if "max_abs_err_over_max_norm" in s:
         print(f"largest error over all components: {s['max_abs_err_over_max_norm']:.3%} of max ||y||")
+    _print_trust(m["trust"])
+
+
+def _print_trust(trust: dict) -> None:
+    """The self-checks (no reference needed): one line; a warning on stderr if they fail."""
+    checks = ", ".join(f"{k} {v['value']:.1g} {'<=' if v['passed'] else '>'} {v['limit']:g}"
+                       for k, v in trust["checks"].items() if k != "training")
+    print(f"trusted: {'yes' if trust['trusted'] else 'NO'} (self-checks, no reference used: {checks})")
+    if not trust["trusted"]:
+        print(f"gluenn: warning: this result cannot be trusted: {'; '.join(trust['reasons'])}", file=sys.stderr)
 
 
 def _cmd_ablate(args) -> None:

@@ -29,6 +29,10 @@ def _check_metrics_schema(m: dict, experiment: str):
     for name, r in m["matching"].items():
         if name != "points":
             assert r["low"] <= r["central"] <= r["high"]
+    trust = m["trust"]
+    assert {"residual", "data", "training"} <= set(trust["checks"])
+    assert trust["trusted"] == all(c["passed"] for c in trust["checks"].values())
+    assert len(trust["reasons"]) == sum(not c["passed"] for c in trust["checks"].values())
 
 
 QUICK = {"freezeout": ["steps=20", "lbfgs_steps=5"], "darkphoton": ["gn_steps=2"], "tunneling": ["gn_steps=1"]}
@@ -89,6 +93,7 @@ def test_a_user_experiment_through_the_public_api(tmp_path):
     x = np.linspace(0.0, 0.4, 5)
     np.testing.assert_array_equal(gn.Solution(loaded, res.fits["y"].problem).y(x), res.fits["y"].solution.y(x))
     assert abs(res.metrics["readouts"]["y_end"]["rel_err"]) < 1e-2
+    assert res.metrics["trust"]["trusted"], res.metrics["trust"]  # a good fit is not flagged
     assert res.metrics["readouts"]["y_end"]["true"] == pytest.approx(np.exp(-2.0), rel=1e-8)
     # loss_terms are the unweighted terms (documented in metrics.json for every model): the total
     # that was minimised is their sum weighted by the sample sets' λ

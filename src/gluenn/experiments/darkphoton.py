@@ -41,7 +41,7 @@ PARAMETERS = {
 
 def build(p: gn.Params) -> gn.Setup:
     km, a_s = p.k / p.m, p.a_star
-    a_end = 25 * km if p.a_end == "auto" else _number(p, "a_end")
+    a_end = p.number("a_end", auto=25 * km)
     gn.require(10 * a_s < km / 2, "k, m, a_star", (p.k, p.m, a_s),
                f"the crossover k/m = {km:g} must lie well beyond the data patch [a_*, 10 a_*]")
     gn.require(a_end > 1.15 * km * 2, "a_end", a_end, f"end the domain well past the crossover k/m = {km:g}")
@@ -116,15 +116,6 @@ def _widths(text: str) -> tuple:
         return tuple(int(w) for w in text.split(","))
     except ValueError:
         raise gn.ConfigError(f"widths {text!r} are invalid: give comma-separated integers, e.g. 1,4,4,4,50") from None
-
-
-def _number(p, name):
-    try:
-        x = float(p[name])
-    except ValueError:
-        x = float("nan")
-    gn.require(0 < x < float("inf"), name, p[name], "give a positive finite number or 'auto'")
-    return x
 
 
 EXPERIMENT = gn.Experiment(

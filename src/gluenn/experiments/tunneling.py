@@ -17,7 +17,7 @@ PARAMETERS = {
     "sigma": gn.Param(0.5, "edge width σ of the Fermi steps", positive=True),
     "k": gn.Param(2.0, "incident wave number k (E = k²/2m)", positive=True),
     "mass": gn.Param(0.5, "particle mass m (ħ = 1)", positive=True),
-    "margin": gn.Param(8.14, "free region beyond each edge: domain ±(d/2 + margin) (paper: 13.14 at d = 10)", positive=True),
+    "margin": gn.Param("auto", "domain ±(d/2 + margin); auto: max(8.14, edge tail + one wavelength) (paper: 13.14)"),
     "free_tol": gn.Param(1e-3, "plane-wave patch where |V| < free_tol·E (0: the paper's d/2 + 2.1σ)"),
     "points_per_wavelength": gn.Param(62, "sample density per wavelength 2π/k (paper: ≈ 62)", minimum=8),
     "lambda_data": gn.Param(1.0, "data weight λ_a (paper: 1)", "training"),
@@ -41,21 +41,21 @@ def build(p: gn.Params) -> gn.Setup:
     gn.require(p.V0 > E, "V0", p.V0, f"this ansatz describes tunneling, E < V0 (E = k²/2m = {E:g}); above it κ is imaginary")
     gn.require(p.d > 8 * p.sigma, "d", p.d, f"the barrier must be wider than its edges (d > 8σ = {8 * p.sigma:g})")
     kappa = math.sqrt(2 * p.mass * (p.V0 - E))
-    k, h, L = p.k, p.d / 2, p.d / 2 + p.margin
+    # the free (plane-wave) patch starts where |V| < free_tol · E: beyond ±(d/2 + σ ln(V0/(tol E)))
+    edge = p.sigma * math.log(p.V0 / (p.free_tol * E)) if p.free_tol > 0 else 2.1 * p.sigma
+    margin = p.number("margin", auto=max(8.14, edge + 2 * math.pi / p.k))
+    k, h, L = p.k, p.d / 2, p.d / 2 + margin
     per_unit = p.points_per_wavelength * k / (2 * math.pi)
     gn.require(p.sigma * per_unit >= 0.5, "sigma", p.sigma, f"edges this sharp fall between the samples (spacing "
                f"{1 / per_unit:.3g}); use sigma >= {0.5 / per_unit:.3g} or more points_per_wavelength")
     n = lambda lo, hi: max(8, int(round(per_unit * (hi - lo))))  # noqa: E731
-
     V = lambda x: p.V0 * (1 / (jnp.exp(-(x + h) / p.sigma) + 1) + 1 / (jnp.exp((x - h) / p.sigma) + 1) - 1)  # noqa: E731
     equation = gn.Equation(lambda x, y, dy, d2y: -d2y / (2 * p.mass) + (V(x) - E) * y,
                            normalisation=(lambda x, y: jnp.abs(y) + 1.0) if p.normalise else None)
     plane = lambda x, c: c[0] * jnp.cos(k * x) + c[1] * jnp.sin(k * x)  # noqa: E731
     grow = lambda x, c: c[0] * jnp.exp(kappa * (x - h))  # noqa: E731
     decay = lambda x, c: c[0] * jnp.exp(-kappa * (x + h))  # noqa: E731
-    # the free (plane-wave) patch starts where |V| < free_tol · E: beyond ±(d/2 + σ ln(V0/(tol E)))
-    edge = p.sigma * math.log(p.V0 / (p.free_tol * E)) if p.free_tol > 0 else 2.1 * p.sigma
-    gn.require(edge < p.margin - math.pi / k, "margin", p.margin, f"the free region beyond d/2 + {edge:.3g} must hold half a wavelength")
+    gn.require(edge < margin - math.pi / k, "margin", p.margin, f"use margin > {edge + math.pi / k:.3g} or 'auto'")
     inside, outside_l, outside_r = (-h + 2 * p.sigma, h - 2 * p.sigma), (-L, -h - edge), (h + edge, L)
     flat = h - p.sigma * math.log(1e3)  # |V − V0| ≤ 1e-3 V0 inside ±flat: C, D are exact constants there
 

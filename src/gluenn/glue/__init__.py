@@ -13,8 +13,9 @@ from ._loss import Loss, check_user_functions
 from ._points import Interval, Points, linspace, logspace, points
 from ._problem import Data, Equation, Plateau, Problem, Residual, SampleSet, Suppress, Term
 from ._solution import Evaluation, Solution, SolutionLike, mean_evaluation
+from ._trust import Check, Trust, TrustLimits, diagnose
 
-__all__ = ["Ansatz", "CoefficientNet", "Data", "Equation", "Evaluation", "Fit", "Interval", "Loss", "Network",
-           "Plateau", "Points", "Problem", "Residual", "SampleSet", "Solution", "SolutionLike", "Suppress", "Term",
-           "check_user_functions", "derivatives", "fit", "fit_ensemble", "init_ansatz", "least_squares_structure",
+__all__ = ["Ansatz", "Check", "CoefficientNet", "Data", "Equation", "Evaluation", "Fit", "Interval", "Loss", "Network",
+           "Plateau", "Points", "Problem", "Residual", "SampleSet", "Solution", "SolutionLike", "Suppress", "Term", "Trust", "TrustLimits",
+           "check_user_functions", "derivatives", "diagnose", "fit", "fit_ensemble", "init_ansatz", "least_squares_structure",
            "linspace", "load", "logspace", "mean_evaluation", "points", "save"]

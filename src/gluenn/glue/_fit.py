@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import warnings
 from collections.abc import Sequence
 
@@ -13,12 +14,13 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
-from .._errors import require
+from .._errors import TrustWarning, require
 from .._limits import check_members, check_memory
 from ._finite import explain_non_finite
 from ._loss import Loss, check_user_functions
 from ._problem import Problem
 from ._solution import Solution
+from ._trust import Trust, diagnose
 from ..engine import LBFGS, Adam, Auto, GaussNewton, History, Objective, Phase, Weights, optimise
 
 
@@ -29,6 +31,8 @@ class Fit:
     - `problem`, `network`, `seed`: what was trained.
     - `ansatz`: the trained :class:`~gluenn.Ansatz` (an Equinox module).
     - `history`: the :class:`History` (log rows, stop reason, timings).
+
+    :attr:`trust` holds the self-checks that need no true solution (see :class:`~gluenn.glue.Trust`).
     """
 
     problem: Problem
@@ -36,6 +40,13 @@ class Fit:
     seed: int
     ansatz: Ansatz
     history: History
+
+    @functools.cached_property
+    def trust(self) -> Trust:
+        """The fit's self-checks: the residual on a fresh grid relative to the equation's own scale,
+        the data misfit relative to the data's scale, the declared plateaus' flatness, how training
+        stopped; ``trust.trusted`` is true only if all pass (computed once, on first access)."""
+        return diagnose(self.problem, self.ansatz, self.history.stop_reason.ok)
 
     @property
     def solution(self):
@@ -100,7 +111,7 @@ def fit(
                                progress=progress, callback=callback, resume=resume, weights=weights)
     history.structure = structure
     history.phases = [p.to_dict() for p in phases]
-    return Fit(problem, network, seed, eqx.combine(params, static), history)
+    return _warned(Fit(problem, network, seed, eqx.combine(params, static), history))
 
 
 def fit_ensemble(
@@ -136,8 +147,16 @@ def fit_ensemble(
                                progress=progress, ensemble=True)
     history.structure = structure
     history.phases = [p.to_dict() for p in phases]
-    return [Fit(problem, network, s, eqx.combine(jax.tree_util.tree_map(lambda x, i=i: x[i], params), static), history)
-            for i, s in enumerate(seeds)]
+    return [_warned(Fit(problem, network, s, eqx.combine(jax.tree_util.tree_map(lambda x, i=i: x[i], params), static),
+                        history)) for i, s in enumerate(seeds)]
+
+
+def _warned(result: Fit) -> Fit:
+    """`result`, after a :class:`~gluenn.TrustWarning` if its self-checks fail: never a silent wrong answer."""
+    if not result.trust.trusted:
+        warnings.warn(f"this fit (seed {result.seed}) cannot be trusted: {'; '.join(result.trust.reasons)} "
+                      "(see Fit.trust)", TrustWarning, stacklevel=3)
+    return result
 
 
 def _objective(problem: Problem, params, static) -> Objective:

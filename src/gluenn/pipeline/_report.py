@@ -18,6 +18,7 @@ from ..glue import Evaluation, mean_evaluation, save
 from ..metrics import readout_errors, rel_err, solution_errors
 from ._constants import score_constants
 from ._plots import plot_coefficients, plot_solution
+from ._trust import run_trust
 
 
 def versions() -> dict:
@@ -56,6 +57,10 @@ def glue_metrics(experiment, setup, config, params, members: list, t_setup: floa
     refs = {k: c.reference for k, c in setup.components.items()}
     tables = _evaluate(setup, member_sols, refs)
     true = setup.readout(refs)
+    readouts = _readouts(setup, true, member_sols)
+    constants = score_constants(setup.constants, setup.components,
+                                {k: _MeanSolution([ms[k] for ms in member_sols]) for k in setup.components},
+                                refs, setup.xscale)
     metrics = {
         **config.fingerprint(experiment, params),
         "versions": versions(),
@@ -63,11 +68,10 @@ def glue_metrics(experiment, setup, config, params, members: list, t_setup: floa
            if config.ensemble > 1 else {}),
         "train": _train_block(setup, config, fits, t_setup),
         "solution": _solution_block(setup, tables),
-        "readouts": _readouts(setup, true, member_sols),
+        "trust": run_trust(setup, members, readouts, constants).to_dict(),
+        "readouts": readouts,
         "matching": _matching(setup, true),
-        "constants": score_constants(setup.constants, setup.components,
-                                     {k: _MeanSolution([ms[k] for ms in member_sols]) for k in setup.components},
-                                     refs, setup.xscale),
+        "constants": constants,
         "reference": {k: getattr(r, "info", {}) for k, r in refs.items()},
     }
     return metrics, tables

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 
-from .._errors import Interrupted, require
+from .._errors import Interrupted, TrustWarning, require
 from .._limits import check_members
 from ..engine import StopReason, weights_strategy
 from ..glue import Fit, fit, fit_ensemble, init_ansatz
@@ -118,7 +119,14 @@ def _run(experiment: Experiment, config: RunConfig, params, fingerprint: dict, b
 
 
 def _train(setup: Setup, config: RunConfig, store: ResumeStore, balance) -> list[dict[str, Fit]]:
-    """Every component of `setup`, for every ensemble member: ``[{component: Fit}]`` (one per seed)."""
+    """Every component of `setup`, for every ensemble member: ``[{component: Fit}]`` (one per seed).
+    The fits' trust warnings are not repeated: the run reports one ``trust`` block for all of them."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrustWarning)
+        return _train_all(setup, config, store, balance)
+
+
+def _train_all(setup: Setup, config: RunConfig, store: ResumeStore, balance) -> list[dict[str, Fit]]:
     if config.ensemble > 1:
         return _train_ensemble(setup, config)
     fits: dict[str, Fit] = {}

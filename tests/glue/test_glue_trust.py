@@ -1,0 +1,76 @@
+"""Self-checks without a reference: they must fire on broken fits and stay quiet on good ones."""
+
+import warnings
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from conftest import SMALL
+import gluenn as gn
+
+LSTSQ = [gn.GaussNewton(1)]
+
+
+def _quiet_fit(problem, **kw):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = gn.fit(problem, network=SMALL, progress=False, **kw)
+    return result, [w for w in caught if issubclass(w.category, gn.TrustWarning)]
+
+
+def test_a_good_fit_is_trusted_without_a_warning(decay_problem):
+    result, warned = _quiet_fit(decay_problem, trainer=LSTSQ)
+    assert result.trust.trusted and not warned, result.trust.to_dict()
+    assert {c.name for c in result.trust.checks} >= {"residual", "data", "training"}
+
+
+def test_y_near_zero_with_a_tiny_loss_is_flagged(decay_problem):
+    """The textbook failure: data of size 1e-5, a few Adam steps — the loss is ~1e-10, y ≈ 0. The
+    data misfit relative to the data's own scale is ~1: flagged, with a warning."""
+    small = gn.Problem([gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x))], decay_problem.equation,
+                       [gn.Data(gn.linspace(0.0, 0.3, 8), lambda x: 1e-5 * np.exp(-x)),
+                        gn.Residual(gn.linspace(0.0, 3.0, 40))], decay_problem.domain)
+    result, warned = _quiet_fit(small, trainer=[gn.Adam(20)])
+    assert result.history.final["loss"] < 1e-6
+    assert not result.trust.trusted and any(r.startswith("data") for r in result.trust.reasons)
+    assert warned and "cannot be trusted" in str(warned[0].message)
+
+
+def test_a_residual_that_holds_only_at_the_training_points_is_flagged():
+    """y'' + 100 y = 0 with 12 collocation points over five wavelengths: one exact least-squares
+    solve satisfies the equation at the points and nowhere between them; the fresh grid sees it."""
+    problem = gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, d2y: d2y + 100.0 * y),
+                         [gn.Data(gn.points([0.0]), [1.0]), gn.Residual(gn.linspace(0.0, 3.0, 12))], (0.0, 3.0))
+    result, warned = _quiet_fit(problem, trainer=LSTSQ)
+    assert result.history.final["residual"] < 1e-12       # the training residual is perfect
+    check = {c.name: c for c in result.trust.checks}["residual"]
+    assert not check.passed and check.value > 0.1 and warned
+
+
+def _waves(frequency: float) -> gn.Problem:
+    """y'' + 4y = 0, y = cos 2x, with a plateau declared for the wave's coefficients (as a weak gauge).
+    With the right frequency they are the exact constants; with a wrong one (2.2) they must vary to
+    make up y: a coefficient that should be constant and is not."""
+    wave = gn.Term("wave", lambda x, c: c[0] * jnp.cos(frequency * x) + c[1] * jnp.sin(frequency * x),
+                   coefficients=("a", "b"))
+    return gn.Problem([wave], gn.Equation(lambda x, y, dy, d2y: d2y + 4.0 * y),
+                      [gn.Data(gn.linspace(0.0, 0.5, 10), lambda x: np.cos(2 * x)),
+                       gn.Residual(gn.linspace(0.0, 6.0, 120)),
+                       gn.Plateau(gn.linspace(0.0, 6.0, 60), terms="wave", weight=1e-6)], (0.0, 6.0))
+
+
+@pytest.mark.parametrize("frequency, flat", [(2.0, True), (2.2, False)])
+def test_plateau_flatness_is_checked(frequency, flat):
+    result, _ = _quiet_fit(_waves(frequency), trainer=LSTSQ)
+    check = {c.name: c for c in result.trust.checks}["plateau"]
+    assert check.passed == flat, check
+    if flat:
+        ev = result.solution.evaluate(np.linspace(0.0, 6.0, 7))
+        np.testing.assert_allclose(ev.coefficients["wave.a"], 1.0, atol=1e-6)
+
+
+def test_an_interrupted_or_non_finite_stop_is_not_trusted(decay_problem):
+    result, _ = _quiet_fit(decay_problem, trainer=LSTSQ)
+    bad = gn.glue.diagnose(result.problem, result.ansatz, stop_ok=False)
+    assert not bad.trusted and bad.reasons[0].startswith("training")
