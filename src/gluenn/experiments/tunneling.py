@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import gluenn as gn
-from gluenn.systems.waves import fit_cos_sin, plane_amplitudes, scattering
+from gluenn.systems.waves import fit_cos_sin, plane_amplitudes, scattering, wkb_envelope
 
 PARAMETERS = {
     "V0": gn.Param(4.1, "barrier height V₀ (must exceed E = k²/2m)"),
@@ -22,11 +22,12 @@ PARAMETERS = {
     "points_per_wavelength": gn.Param(62, "sample density per wavelength 2π/k (paper: ≈ 62)", minimum=8),
     "lambda_data": gn.Param(1.0, "data weight λ_a (paper: 1)", "training"),
     "lambda_residual": gn.Param(30.0, "residual weight λ_b (paper: 3, with normalisation)", "training"),
-    "lambda_suppress": gn.Param(0.025, "suppression weights λ_c = λ_d (paper: 0.25)", "training"),
+    "lambda_suppress": gn.Param(0.25, "suppression weights λ_c = λ_d (paper: 0.25)", "training"),
     "lambda_plateau": gn.Param(1.0, "weight of the plane-wave plateau sets (0: off)", "training"),
     "lambda_barrier": gn.Param(1.0, "weight of the plateau of C, D where V = V0 to 1e-3 (0: off)", "training", minimum=0),
     "lambda_magnitude": gn.Param(1e-6, "weak penalty on |C e^{κ(x−d/2)}|² + |D e^{−κ(x+d/2)}|² everywhere", "training"),
     "strict_suppression": gn.Param(True, "suppress the plane coefficients (not just their sum) inside and C, D separately outside (paper: sums)", "training"),
+    "envelope": gn.Param(True, "measure every row against the WKB size of ψ, exp(∫ κ(x) dx) from the right end", "training"),
     "normalise": gn.Param(False, "divide the residual by |ψ| + 1 as the paper does (nonlinear rows)", "training"),
     "trainer": gn.Param("auto", "optimiser phases (auto: lstsq here, gauss-newton if normalise=true)", "training", choices=gn.TRAINERS),
     "steps": gn.Param(0, "Adam steps (gradient trainers; lstsq needs none)", "training"),
@@ -50,19 +51,18 @@ def build(p: gn.Params) -> gn.Setup:
                f"{1 / per_unit:.3g}); use sigma >= {0.5 / per_unit:.3g} or more points_per_wavelength")
     n = lambda lo, hi: max(8, int(round(per_unit * (hi - lo))))  # noqa: E731
     V = lambda x: p.V0 * (1 / (jnp.exp(-(x + h) / p.sigma) + 1) + 1 / (jnp.exp((x - h) / p.sigma) + 1) - 1)  # noqa: E731
+    env = wkb_envelope(V, E, p.mass, (-L, L)) if p.envelope else (lambda x: 1.0)
     equation = gn.Equation(lambda x, y, dy, d2y: -d2y / (2 * p.mass) + (V(x) - E) * y,
-                           normalisation=(lambda x, y: jnp.abs(y) + 1.0) if p.normalise else None)
+                           normalisation=(lambda x, y: jnp.abs(y) + 1.0) if p.normalise else lambda x, y: env(x))
     plane = lambda x, c: c[0] * jnp.cos(k * x) + c[1] * jnp.sin(k * x)  # noqa: E731
-    grow = lambda x, c: c[0] * jnp.exp(kappa * (x - h))  # noqa: E731
-    decay = lambda x, c: c[0] * jnp.exp(-kappa * (x + h))  # noqa: E731
+    grow, decay = (lambda x, c: c[0] * jnp.exp(kappa * (x - h))), (lambda x, c: c[0] * jnp.exp(-kappa * (x + h)))
     gn.require(edge < margin - math.pi / k, "margin", p.margin, f"use margin > {edge + math.pi / k:.3g} or 'auto'")
     inside, outside_l, outside_r = (-h + 2 * p.sigma, h - 2 * p.sigma), (-L, -h - edge), (h + edge, L)
     flat = h - p.sigma * math.log(1e3)  # |V − V0| ≤ 1e-3 V0 inside ±flat: C, D are exact constants there
-
     components = {}
     for part, (f, df) in {"re": (np.cos, lambda x: -k * np.sin(k * x)),
                           "im": (np.sin, lambda x: k * np.cos(k * x))}.items():
-        samples = _samples(p, lambda x, f=f: f(k * x), n, inside, outside_l, outside_r, flat)
+        samples = _samples(p, lambda x, f=f: f(k * x), n, inside, outside_l, outside_r, flat, env)
         ref = gn.reference.solve_equation(equation, L, [f(k * L), df(L)], -L, method="DOP853",
                                           rtol=1e-12, atol=1e-12)
         problem = gn.Problem(
@@ -90,7 +90,7 @@ def build(p: gn.Params) -> gn.Setup:
     )
 
 
-def _samples(p, incident, n, inside, outside_l, outside_r, flat) -> list:
+def _samples(p, incident, n, inside, outside_l, outside_r, flat, env) -> list:
     """Data (the transmitted wave right of the barrier), the residual everywhere, and the gauge:
     no plane waves inside, no evanescent terms outside, flat plane-wave coefficients outside."""
     L, k = outside_r[1], p.k
@@ -99,17 +99,17 @@ def _samples(p, incident, n, inside, outside_l, outside_r, flat) -> list:
         gn.Data(gn.linspace(*outside_r, n(*outside_r)), incident, weight=p.lambda_data),
         gn.Residual(gn.linspace(-L, L, n(-L, L)), weight=p.lambda_residual),
         gn.Suppress(gn.linspace(*inside, n(*inside)), terms="plane", weight=p.lambda_suppress,
-                    coefficients=p.strict_suppression),
-        gn.Suppress(free, terms=("grow", "decay"), weight=p.lambda_suppress, separately=p.strict_suppression),
+                    coefficients=p.strict_suppression, scale=env),
+        gn.Suppress(free, terms=("grow", "decay"), weight=p.lambda_suppress, separately=p.strict_suppression, scale=env),
     ]
     if p.lambda_magnitude > 0:
         samples.append(gn.Suppress(gn.linspace(-L, L, n(-L, L)), terms=("grow", "decay"), separately=True,
-                                   weight=p.lambda_magnitude, name="magnitude", priority=2))
+                                   weight=p.lambda_magnitude, name="magnitude", priority=2, scale=env))
     if p.lambda_plateau > 0:
-        samples.append(gn.Plateau(free, terms="plane", weight=p.lambda_plateau, scale=1.0 / k))
+        samples.append(gn.Plateau(free, terms="plane", weight=p.lambda_plateau, scale=lambda x: 1.0 / (k * env(x))))
     if p.lambda_barrier > 0 and flat > 0:
         samples.append(gn.Plateau(gn.linspace(-flat, flat, n(-flat, flat)), terms=("grow", "decay"),
-                                  weight=p.lambda_barrier, scale=1.0 / k, name="plateau_barrier"))
+                                  weight=p.lambda_barrier, scale=lambda x: 1.0 / (k * env(x)), name="plateau_barrier"))
     return samples
 
 
@@ -145,6 +145,6 @@ def _contributions(part, ev):
 
 EXPERIMENT = gn.Experiment(
     "tunneling", "reflection and transmission through a smooth barrier (GlueNN §IV.C)", PARAMETERS, build,
-    presets={"paper": {"free_tol": 0.0, "strict_suppression": False, "lambda_residual": 3.0, "lambda_suppress": 0.25, "lambda_plateau": 0.0,
+    presets={"paper": {"envelope": False, "free_tol": 0.0, "strict_suppression": False, "lambda_residual": 3.0, "lambda_suppress": 0.25, "lambda_plateau": 0.0,
                        "lambda_magnitude": 0.0, "normalise": True, "trainer": "adam", "steps": 20000}}, ablation=(),
 )

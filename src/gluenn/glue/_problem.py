@@ -254,6 +254,8 @@ class Suppress(SampleSet):
     terms that cancel each other are then penalised too. With ``coefficients=True`` the named
     terms' coefficients themselves are pushed to zero (``Σ |c|²``): a term's coefficients cannot
     then cancel each other either (e.g. ``c₁ cos kx + c₂ sin kx`` with huge c₁, c₂).
+    `scale` (a number, or a function of ``x`` only, e.g. the expected size of ``y`` there) divides
+    the residual, so that the suppression is relative where ``y`` spans decades.
     """
 
     points: Points
@@ -263,18 +265,20 @@ class Suppress(SampleSet):
     name: str = ""
     separately: bool = False
     coefficients: bool = False
+    scale: float | Callable = 1.0
 
     def __post_init__(self) -> None:
         self._init_term_set("suppress_")
 
     def residual(self, ansatz, equation, x, target):
+        scale = self.scale(x) if callable(self.scale) else self.scale
         if self.coefficients:
             cs = ansatz.coefficient_vectors(x)
-            return jnp.concatenate([cs[t] for t in self.terms])
+            return jnp.concatenate([cs[t] for t in self.terms]) / scale
         values = ansatz.term_values(x)
         if self.separately:
-            return jnp.stack([values[t] for t in self.terms])
-        return sum(values[t] for t in self.terms)
+            return jnp.stack([values[t] for t in self.terms]) / scale
+        return sum(values[t] for t in self.terms) / scale
 
 
 @dataclasses.dataclass(frozen=True, eq=False)

@@ -86,13 +86,39 @@ class Trust:
 
 
 def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits = TrustLimits()) -> Trust:
-    """The :class:`Trust` of a trained `ansatz` (cost: one evaluation of ``y`` and its derivatives on
-    about three times the residual points, compiled once)."""
+    """The :class:`Trust` of a trained `ansatz` (cost: ``y`` and its derivatives on about three times
+    the residual points, and ``y`` and the coefficients on the data and plateau points: two compilations)."""
     checks = [Check("training", 0.0 if stop_ok else 1.0, 0.0, "" if stop_ok else "the optimiser did not finish")]
     residual = _residual_check(problem, ansatz, limits.residual)
-    data = _data_check(problem, ansatz, limits.data)
-    plateau = _plateau_check(problem, ansatz, limits.plateau)
+    data_sets = [s for s in problem.samples if isinstance(s, Data)]
+    pieces = [(s, x) for s in problem.samples if isinstance(s, Plateau) for x in _pieces(s.points) if len(x) > 1]
+    xs = [s.points.values() for s in data_sets] + [x for _, x in pieces]
+    values = _split(_at(ansatz, jnp.asarray(np.concatenate(xs))), [len(x) for x in xs]) if xs else []
+    data = _data_check(data_sets, values[:len(data_sets)], limits.data)
+    plateau = _plateau_check(problem, pieces, values[len(data_sets):], limits.plateau)
     return Trust(tuple(checks + [c for c in (residual, data, plateau) if c is not None]))
+
+
+@eqx.filter_jit
+def _at(ansatz, x):
+    """``(y, {term: c}, {term: ∂f/∂c})`` at the points `x`, shapes ``(N,)``, ``(N, n)``, ``(N, n)``."""
+    def one(xi):
+        cs = ansatz.coefficient_vectors(xi)
+        basis = {t.name: jax.jacfwd(lambda c, t=t: jnp.reshape(t.fn(xi, c), ()))(cs[t.name]) for t in ansatz.terms}
+        return ansatz.y(xi), cs, basis
+    return jax.vmap(one)(x)
+
+
+def _split(values, sizes: list[int]) -> list:
+    """The pytree of arrays `values` cut along its first axis into consecutive pieces of `sizes`."""
+    edges = np.cumsum([0] + sizes)
+    return [jax.tree_util.tree_map(lambda v, a=a, b=b: np.asarray(v)[a:b], values) for a, b in zip(edges[:-1], edges[1:])]
+
+
+def _pieces(points) -> list[np.ndarray]:
+    """Each interval of a point set on its own (a plateau may hold a different constant on each), the
+    explicit points together."""
+    return [iv.values() for iv in points.intervals] + ([np.asarray(points.explicit)] if points.explicit else [])
 
 
 def _fresh(x: np.ndarray) -> np.ndarray:
@@ -129,12 +155,10 @@ def _residual_check(problem: Problem, ansatz, limit: float) -> Check | None:
     return Check("residual", worst, limit, where) if where else None
 
 
-def _data_check(problem: Problem, ansatz, limit: float) -> Check | None:
+def _data_check(sets, values, limit: float) -> Check | None:
     worst, where = 0.0, ""
-    for s in (s for s in problem.samples if isinstance(s, Data)):
-        x = s.points.values()
-        h = s.targets(x)
-        y = np.asarray(jax.vmap(ansatz.y)(jnp.asarray(x)))
+    for s, (y, _, _) in zip(sets, values):
+        h = s.targets(s.points.values())
         size = np.sqrt(np.mean(h**2))
         miss = np.sqrt(np.mean((y - h) ** 2)) / (size if size > 0 else max(np.max(np.abs(y)), 1e-300))
         if not np.isfinite(miss) or miss >= worst:
@@ -142,28 +166,15 @@ def _data_check(problem: Problem, ansatz, limit: float) -> Check | None:
     return Check("data", worst, limit, where) if where else None
 
 
-def _plateau_check(problem: Problem, ansatz, limit: float) -> Check | None:
+def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | None:
     worst, where = 0.0, ""
-    for s in (s for s in problem.samples if isinstance(s, Plateau)):
-        # constant on each piece of the set: a union of intervals may hold a different constant on each
-        pieces = [iv.values() for iv in s.points.intervals] + ([np.asarray(s.points.explicit)] if s.points.explicit else [])
-        for x in (jnp.asarray(x) for x in pieces if len(x) > 1):
-            for name, variation in _variations(problem, ansatz, s.terms, x).items():
-                if not np.isfinite(variation) or variation >= worst:
-                    worst, where = variation, f"{name} on {s.name}, x in [{float(x[0]):.4g}, {float(x[-1]):.4g}]"
+    for (s, x), (y, coeffs, basis) in zip(pieces, values):
+        for t in (t for t in problem.terms if t.name in s.terms):
+            c = coeffs[t.name]  # (N, n)
+            # the coefficient whose term would be as large as y: the scale of a coefficient that is ~0
+            size = np.max(np.abs(y)) / np.maximum(np.max(np.abs(basis[t.name]), axis=0), 1e-300)
+            variation = np.ptp(c, axis=0) / np.maximum(np.abs(np.mean(c, axis=0)), size)
+            k = int(np.argmax(np.where(np.isfinite(variation), variation, np.inf)))
+            if not np.isfinite(variation[k]) or variation[k] >= worst:
+                worst, where = float(variation[k]), f"{t.name}.{t.coefficients[k]} on {s.name}, x in [{x[0]:.4g}, {x[-1]:.4g}]"
     return Check("plateau", worst, limit, where) if where else None
-
-
-def _variations(problem: Problem, ansatz, terms, x) -> dict:
-    """``{"term.coef": (max − min) / max(|mean|, c*)}`` over the points `x`."""
-    y = np.asarray(jax.vmap(ansatz.y)(x))
-    coeffs = jax.vmap(ansatz.coefficient_vectors)(x)
-    out = {}
-    for t in (t for t in problem.terms if t.name in terms):
-        c = np.asarray(coeffs[t.name])  # (N, n)
-        basis = np.asarray(jax.vmap(lambda xi, ci, t=t: jax.jacfwd(lambda cc: jnp.reshape(t.fn(xi, cc), ()))(ci))(
-            x, coeffs[t.name]))
-        size = np.max(np.abs(y)) / np.maximum(np.max(np.abs(basis), axis=0), 1e-300)
-        variation = np.ptp(c, axis=0) / np.maximum(np.abs(np.mean(c, axis=0)), size)
-        out.update({f"{t.name}.{n}": float(v) for n, v in zip(t.coefficients, variation)})
-    return out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax.numpy as jnp
 import numpy as np
 
 
@@ -23,3 +24,16 @@ def scattering(A, B, F) -> dict:
     transmitted ``F`` amplitudes (the same wave number on both sides)."""
     R2, T2 = abs(B / A) ** 2, abs(F / A) ** 2
     return {"R2": R2, "T2": T2, "R2_plus_T2": R2 + T2}
+
+
+def wkb_envelope(V, E: float, mass: float, domain: tuple[float, float], n: int = 4001):
+    """The WKB size of a wave of amplitude 1 that leaves through the right end of `domain` (ħ = 1):
+    ``x ↦ exp(∫_x^hi κ(s) ds)``, ``κ = √(2m max(V − E, 0))`` — 1 right of a barrier, ~e^{κd} left of it.
+
+    A function of ``x`` only (jax-traceable), so rows divided by it stay linear in the coefficients;
+    `V` must accept a NumPy array. The integral is a trapezoid rule on `n` points of `domain`.
+    """
+    xs = np.linspace(*domain, n)
+    kap = np.sqrt(2 * mass * np.maximum(np.asarray(V(xs)) - E, 0.0))
+    log_env = np.concatenate([np.cumsum(((kap[1:] + kap[:-1]) / 2 * np.diff(xs))[::-1])[::-1], [0.0]])
+    return lambda x: jnp.exp(jnp.interp(x, xs, log_env))
