@@ -67,3 +67,15 @@ def test_presets_are_typed_values_checked_when_declared():
     exp = gn.Experiment("x", "", p, build=lambda v: None, presets={"paper": {"lam": 0.0}, "pinn": {"model": "pinn"}},
                         ablation=("pinn",))
     assert exp.params(preset="paper").lam == 0.0 and exp.ablation_rows() == ("pinn",)
+
+
+def test_a_number_where_auto_is_the_default_is_accepted_and_checked():
+    """``margin`` is "auto" or a length: the Python API may pass a float (as an old metrics.json
+    holds), the CLI passes text; both mean the same, and a non-positive length is refused."""
+    from gluenn.pipeline import get
+    e = get("tunneling")
+    assert e.params({"margin": 10.0}).number("margin", auto=1.0) == 10.0
+    assert e.params(["margin=10"]).number("margin", auto=1.0) == 10.0
+    assert e.params().number("margin", auto=1.0) == 1.0
+    with pytest.raises(gn.ConfigError, match="margin=.* is invalid: give a positive finite number or 'auto'"):
+        e.params({"margin": -1.0}).number("margin", auto=1.0)

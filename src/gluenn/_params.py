@@ -38,6 +38,8 @@ class Param:
         elif isinstance(default, float):
             ok = isinstance(value, (int, float)) and math.isfinite(value)
             value = float(value) if ok else value
+        elif default == "auto" and isinstance(value, (int, float)) and math.isfinite(value):
+            ok, value = True, repr(float(value))  # a number where "auto" is the default (margin=10.0)
         else:
             ok = isinstance(value, type(default))
         if not ok:

@@ -179,6 +179,8 @@ def _cmd_run(args) -> None:
     else:
         for k, v in m["readouts"].items():
             print(f"{k:22s} {_fmt(v)}")
+        if "trust" in m:
+            _print_trust(m["trust"])
     print(f"outputs: {res.out}/")
     early = _stopped_early(t["stop_reason"])
     if early:
@@ -230,7 +232,7 @@ def _print_glue(m: dict) -> None:
 def _print_trust(trust: dict) -> None:
     """The self-checks (no reference needed): one line; a warning on stderr if they fail."""
     checks = ", ".join(f"{k} {v['value']:.1g} {'<=' if v['passed'] else '>'} {v['limit']:g}"
-                       for k, v in trust["checks"].items() if k != "training")
+                       for k, v in trust["checks"].items() if k != "training") or "training"
     print(f"trusted: {'yes' if trust['trusted'] else 'NO'} (self-checks, no reference used: {checks})")
     if not trust["trusted"]:
         print(f"gluenn: warning: this result cannot be trusted: {'; '.join(trust['reasons'])}", file=sys.stderr)

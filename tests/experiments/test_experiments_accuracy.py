@@ -65,4 +65,7 @@ def test_hh_run_writes_the_output_contract(tmp_path):
               "rmse_n", "rmse_m", "rmse_h", "n_spikes_pred", "n_spikes_true", "spike_tolerance_ms"):
         assert k in r
     assert r["n_spikes_true"] == 6
+    trust = m["trust"]  # what a trajectory fit can check without the truth
+    assert set(trust["checks"]) == {"training", "forecast"}
+    assert trust["trusted"] == (m["prediction"]["diverged_at_ms"] is None and trust["checks"]["training"]["passed"])
     assert m["train"]["stop_reason"]

@@ -14,6 +14,7 @@ import numpy as np
 from .._errors import Interrupted
 from .._io import write_csv, write_jsonl
 from ..engine import StopReason, weights_name
+from ..glue import Check, Trust
 from ..metrics import rmse, spike_metrics
 from ..node import Stage, StagedFit, fit_stages, save
 from ._experiment import CustomSetup
@@ -70,7 +71,8 @@ class NODESetup(CustomSetup):
         first = None if finite.all() else float(t_ref[np.argmin(finite)])
         z_pred = np.where(finite[:, None], z_pred, np.nan)
         metrics = {"readouts": self._score(t_ref, z_pred, z_ref), "train": self._train_block(fit, weights, eval_s),
-                   "prediction": {"diverged_at_ms": first}, **dict(self.info)}
+                   "prediction": {"diverged_at_ms": first}, "trust": _trust(fit, t_ref, first).to_dict(),
+                   **dict(self.info)}
         if out_dir is not None:
             self._write(out_dir, model, fit.rows, t_ref, z_pred, z_ref, metrics, seed)
         return metrics, {"model": model}
@@ -111,6 +113,15 @@ class NODESetup(CustomSetup):
         plot_node(out_dir / "solution.png", t, z_pred, z_ref, self.names, self.units, self.spike_channel,
                   self.data, self.train_window, self.windows[self.spike_window], self.spike_tolerance,
                   title=f"seed={seed}  F1={_score(metrics['readouts']['spike_f1'])}")
+
+
+def _trust(fit: StagedFit, t, diverged_at) -> Trust:
+    """The checks a trajectory fit can make without the truth: every stage ran to its end, and the
+    forecast stays finite over the whole evaluation horizon (its own grid; the truth is not read)."""
+    ok = fit.stopped is None and all(h.stop_reason.ok for _, h in fit.parts)
+    where = "" if diverged_at is None else f"non-finite from t = {diverged_at:g} of [{t[0]:g}, {t[-1]:g}]"
+    return Trust((Check("training", 0.0 if ok else 1.0, 0.0, "" if ok else fit.stop),
+                  Check("forecast", 0.0 if diverged_at is None else 1.0, 0.0, where)))
 
 
 def _score(value) -> str:
