@@ -116,6 +116,7 @@ def api_cases() -> list:
         ("a term that is NaN at some sample points (x ** -0.25 through x ≤ 0)", lambda: fit(gn.Problem(
             [gn.Term("root", lambda x, c: c[0] * x ** -0.25)], gn.Equation(lambda x, y, dy: dy + 0.25 * y / x),
             [gn.Residual(gn.linspace(-1, 3, 41))], (-1.0, 3.0)))),
+        ("a negative derivative order for data", lambda: gn.Data(gn.points([0.0]), [1.0], derivative=-1)),
         ("an equation that divides by zero at a sample point", lambda: fit(gn.Problem(
             [term], gn.Equation(lambda x, y, dy: dy + y / x), [gn.Residual(gn.linspace(0, 3, 10))], (0.0, 3.0)))),
     ]

@@ -74,3 +74,37 @@ def test_an_interrupted_or_non_finite_stop_is_not_trusted(decay_problem):
     result, _ = _quiet_fit(decay_problem, trainer=LSTSQ)
     bad = gn.glue.diagnose(result.problem, result.ansatz, stop_ok=False)
     assert not bad.trusted and bad.reasons[0].startswith("training")
+
+
+def test_a_linear_problem_is_invariant_to_the_units_of_y():
+    """The same wave problem with its data in units 1e4 times larger: the least-squares default
+    gives the same coefficients (divided by 1e4) to 1e-6, and the same trust verdict — nothing in
+    the loss or the checks has an absolute scale of y."""
+    def problem(unit):
+        wave = gn.Term("wave", lambda x, c: c[0] * jnp.cos(2 * x) + c[1] * jnp.sin(2 * x), coefficients=("a", "b"))
+        return gn.Problem([wave], gn.Equation(lambda x, y, dy, d2y: d2y + 4.0 * y),
+                          [gn.Data(gn.linspace(0.0, 0.5, 10), lambda x: unit * (np.cos(2 * x) + 0.3 * np.sin(2 * x))),
+                           gn.Residual(gn.linspace(0.0, 6.0, 120)),
+                           gn.Plateau(gn.linspace(0.0, 6.0, 60), terms="wave", weight=1e-6)], (0.0, 6.0))
+    x = np.linspace(0.0, 6.0, 7)
+    fits = [_quiet_fit(problem(unit), trainer=LSTSQ)[0] for unit in (1.0, 1e-4)]
+    one, small = (f.solution.evaluate(x).coefficients for f in fits)
+    for k in ("wave.a", "wave.b"):
+        np.testing.assert_allclose(small[k] / 1e-4, one[k], rtol=1e-6)
+    np.testing.assert_allclose(one["wave.b"], 0.3, rtol=1e-6)
+    assert fits[0].trust.trusted and fits[1].trust.trusted
+
+
+def test_initial_value_and_slope_data_solve_an_oscillator():
+    """y'' + y = 0 with y(0) = 0 and y'(0) = 2 given as data (`derivative=1`): y = 2 sin x exactly,
+    and a zero-valued datum is judged against the size of y, not its own (zero) size."""
+    wave = gn.Term("w", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))
+    problem = gn.Problem([wave], gn.Equation(lambda x, y, dy, d2y: d2y + y),
+                         [gn.Data(gn.points([0.0]), [0.0]), gn.Data(gn.points([0.0]), [2.0], derivative=1, name="slope"),
+                          gn.Residual(gn.linspace(0.0, 6.0, 100)),
+                          gn.Plateau(gn.linspace(0.0, 6.0, 50), terms="w", weight=1e-6)], (0.0, 6.0))
+    result, warned = _quiet_fit(problem, trainer=LSTSQ)
+    ev = result.solution.evaluate(np.linspace(0.0, 6.0, 13))
+    np.testing.assert_allclose(ev.y, 2 * np.sin(ev.x), atol=1e-9)
+    np.testing.assert_allclose(ev.coefficients["w.b"], 2.0, atol=1e-9)
+    assert result.trust.trusted and not warned, result.trust.to_dict()

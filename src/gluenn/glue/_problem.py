@@ -194,6 +194,7 @@ class Data(SampleSet):
     """Known values ``h(x)`` (the initial/boundary patch): ``|y(x) - h(x)|²`` (paper eq. 6).
 
     `target` is a callable ``h(x)`` on a NumPy array or an array of shape ``(N,)``.
+    `derivative` = k makes them known values of ``y⁽ᵏ⁾`` instead (an initial slope: ``derivative=1``).
     """
 
     points: Points
@@ -201,9 +202,12 @@ class Data(SampleSet):
     weight: float = 1.0
     priority: int = 0
     name: str = "data"
+    derivative: int = 0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", as_points(self.points))
+        require(isinstance(self.derivative, int) and not isinstance(self.derivative, bool) and self.derivative >= 0,
+                f"{self.name}.derivative", self.derivative, "use 0 (values of y), 1 (of y') or a higher order")
         self._check()
 
     def targets(self, x: np.ndarray) -> np.ndarray:
@@ -216,6 +220,8 @@ class Data(SampleSet):
         return h
 
     def residual(self, ansatz, equation, x, target):
+        if self.derivative:
+            return ansatz.derivatives(x, self.derivative)[self.derivative] - target
         return ansatz.y(x) - target
 
 

@@ -94,7 +94,8 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
     pieces = [(s, x) for s in problem.samples if isinstance(s, Plateau) for x in _pieces(s.points) if len(x) > 1]
     xs = [s.points.values() for s in data_sets] + [x for _, x in pieces]
     values = _split(_at(ansatz, jnp.asarray(np.concatenate(xs))), [len(x) for x in xs]) if xs else []
-    data = _data_check(data_sets, values[:len(data_sets)], limits.data)
+    data = _data_check(problem, ansatz, data_sets, [_data_values(ansatz, s, v[0]) for s, v in zip(data_sets, values)],
+                       limits.data)
     plateau = _plateau_check(problem, pieces, values[len(data_sets):], limits.plateau)
     return Trust(tuple(checks + [c for c in (residual, data, plateau) if c is not None]))
 
@@ -155,12 +156,23 @@ def _residual_check(problem: Problem, ansatz, limit: float) -> Check | None:
     return Check("residual", worst, limit, where) if where else None
 
 
-def _data_check(sets, values, limit: float) -> Check | None:
+def _data_values(ansatz, s: Data, y: np.ndarray, x=None) -> np.ndarray:
+    """What a data set constrains at its points (or at `x`): ``y`` itself, or ``y⁽ᵏ⁾`` for ``derivative=k``."""
+    if not s.derivative:
+        return y
+    x = jnp.asarray(s.points.values()) if x is None else x
+    return np.asarray(jax.vmap(lambda xi: ansatz.derivatives(xi, s.derivative)[s.derivative])(x))
+
+
+def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check | None:
     worst, where = 0.0, ""
-    for s, (y, _, _) in zip(sets, values):
+    for s, y in zip(sets, values):
         h = s.targets(s.points.values())
         size = np.sqrt(np.mean(h**2))
-        miss = np.sqrt(np.mean((y - h) ** 2)) / (size if size > 0 else max(np.max(np.abs(y)), 1e-300))
+        if not size > 0:  # y(0) = 0: judged against the size of y (or y^(k)) over the domain
+            grid = jnp.linspace(*problem.domain, 256)
+            size = max(float(np.max(np.abs(_data_values(ansatz, s, np.asarray(jax.vmap(ansatz.y)(grid)), grid)))), 1e-300)
+        miss = np.sqrt(np.mean((y - h) ** 2)) / size
         if not np.isfinite(miss) or miss >= worst:
             worst, where = float(miss), s.name
     return Check("data", worst, limit, where) if where else None
