@@ -108,3 +108,13 @@ def test_initial_value_and_slope_data_solve_an_oscillator():
     np.testing.assert_allclose(ev.y, 2 * np.sin(ev.x), atol=1e-9)
     np.testing.assert_allclose(ev.coefficients["w.b"], 2.0, atol=1e-9)
     assert result.trust.trusted and not warned, result.trust.to_dict()
+
+
+def test_the_default_trainer_solves_a_linear_problem_exactly(decay_problem):
+    """No trainer given: the linear rows are found and solved in one least-squares step (the
+    coefficient is the exact constant 2), where Adam + L-BFGS would only approach it."""
+    result, warned = _quiet_fit(decay_problem)
+    assert result.history.structure == "linear" and result.history.phases[0]["name"] == "gauss-newton"
+    ev = result.solution.evaluate(np.linspace(0.0, 3.0, 31))
+    np.testing.assert_allclose(ev.coefficients["decay.c"], 2.0, atol=1e-8)
+    assert result.trust.trusted and not warned

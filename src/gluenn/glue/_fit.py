@@ -59,6 +59,13 @@ class Fit:
         return {k: float(v) for k, v in terms.items()}
 
 
+#: The default trainer: one exact least-squares solve when the loss rows are linear in the output
+#: layers (a linear equation with linear terms; invariant to the units of y), else Adam then L-BFGS.
+#: Measured on Bessel's equation through the API (defaults otherwise): max|y − J0| 0.22 in 2.7 s
+#: against 27.6 in 63 s with Adam + L-BFGS for every problem; nonlinear problems train as before.
+DEFAULT_TRAINER = Auto((GaussNewton(1),), (Adam(2000), LBFGS(500)))
+
+
 def init_ansatz(problem: Problem, network: Network, seed: int) -> Ansatz:
     """The untrained ansatz for ``problem`` (deterministic in ``seed``)."""
     require(isinstance(seed, int) and 0 <= seed < 2**32, "seed", seed, "use an integer in [0, 2**32)")
@@ -71,7 +78,7 @@ def fit(
     problem: Problem,
     *,
     network: Network = Network(),
-    trainer: "Sequence[Phase] | Auto" = (Adam(2000), LBFGS(500)),
+    trainer: "Sequence[Phase] | Auto" = DEFAULT_TRAINER,
     seed: int = 0,
     log_every: int = 100,
     tol: float | None = None,
@@ -88,7 +95,8 @@ def fit(
     - `problem`: the :class:`~gluenn.Problem`.
     - `network`: the :class:`~gluenn.Network` architecture.
     - `trainer`: optimiser phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``, or an
-      :class:`~gluenn.engine.Auto` that picks them from the problem's structure.
+      :class:`~gluenn.engine.Auto` that picks them from the problem's structure (the default,
+      :data:`DEFAULT_TRAINER`: one exact least-squares solve for linear rows, else Adam + L-BFGS).
     - `seed`: initialisation seed; the same seed gives the same numbers on the same machine.
 
     **Other arguments:** `log_every` (steps per compiled chunk and log row), `tol` (stop once
@@ -119,7 +127,7 @@ def fit_ensemble(
     *,
     seeds: Sequence[int],
     network: Network = Network(),
-    trainer: "Sequence[Phase] | Auto" = (Adam(2000), LBFGS(500)),
+    trainer: "Sequence[Phase] | Auto" = DEFAULT_TRAINER,
     log_every: int = 100,
     tol: float | None = None,
     progress: bool | None = None,
