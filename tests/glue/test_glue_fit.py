@@ -174,6 +174,7 @@ def test_structure_is_detected_and_auto_picks_the_trainer():
         gn.fit(nonlin, network=SMALL, trainer=gn.trainer_phases("lstsq", steps=0), seed=0, progress=False)
 
 
+@pytest.mark.slow  # four members and a single run each (~9 s)
 def test_an_ensemble_trains_each_member_as_a_single_run_would():
     """fit_ensemble (jax.vmap over seeds) gives every member the numbers of its own fit."""
     exact = lambda x: 1.5 * jnp.cos(x) - 0.5 * jnp.sin(x)  # noqa: E731

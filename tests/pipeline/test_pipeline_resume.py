@@ -30,6 +30,7 @@ def _log(path) -> list:
             for line in (pathlib.Path(path) / "log.jsonl").read_text().splitlines()]
 
 
+@pytest.mark.slow  # three runs of a real experiment (~17 s): the default set stays under 3 min on 2 cores
 def test_interrupt_saves_progress_and_resume_gives_the_same_result(tmp_path, monkeypatch, capsys):
     """Ctrl-C after the second chunk: a partial metrics.json and resume/ are written; `gluenn run
     --resume` continues to metrics bit-identical to an uninterrupted run's (determinism of a seed

@@ -86,28 +86,44 @@ class Trust:
 
 
 def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits = TrustLimits()) -> Trust:
-    """The :class:`Trust` of a trained `ansatz` (cost: ``y`` and its derivatives on about three times
-    the residual points, and ``y`` and the coefficients on the data and plateau points: two compilations)."""
+    """The :class:`Trust` of a trained `ansatz` (cost: one compiled evaluation of ``y`` and its
+    derivatives on about three times the residual points, and of ``y`` and the coefficients on the
+    data and plateau points)."""
     checks = [Check("training", 0.0 if stop_ok else 1.0, 0.0, "" if stop_ok else "the optimiser did not finish")]
-    residual = _residual_check(problem, ansatz, limits.residual)
+    residual_sets = [(s, _fresh(s.points.values())) for s in problem.samples if isinstance(s, Residual)]
+    residual_sets = [(s, x) for s, x in residual_sets if x.size >= 2]
     data_sets = [s for s in problem.samples if isinstance(s, Data)]
     pieces = [(s, x) for s in problem.samples if isinstance(s, Plateau) for x in _pieces(s.points) if len(x) > 1]
-    xs = [s.points.values() for s in data_sets] + [x for _, x in pieces]
-    values = _split(_at(ansatz, jnp.asarray(np.concatenate(xs))), [len(x) for x in xs]) if xs else []
+    x_res = [x for _, x in residual_sets]
+    x_at = [s.points.values() for s in data_sets] + [x for _, x in pieces]
+    res, at = _evaluate(ansatz, problem.equation, _joined(x_res), _joined(x_at))
+    res, values = _split(res, [len(x) for x in x_res]), _split(at, [len(x) for x in x_at])
+    residual = _residual_check(residual_sets, res, limits.residual)
     data = _data_check(problem, ansatz, data_sets, [_data_values(ansatz, s, v[0]) for s, v in zip(data_sets, values)],
                        limits.data)
     plateau = _plateau_check(problem, pieces, values[len(data_sets):], limits.plateau)
     return Trust(tuple(checks + [c for c in (residual, data, plateau) if c is not None]))
 
 
+def _joined(xs: list) -> jnp.ndarray:
+    """The point sets end to end (one point when there are none: the evaluation is compiled once)."""
+    return jnp.asarray(np.concatenate(xs) if xs else np.zeros(1))
+
+
 @eqx.filter_jit
-def _at(ansatz, x):
-    """``(y, {term: c}, {term: ∂f/∂c})`` at the points `x`, shapes ``(N,)``, ``(N, n)``, ``(N, n)``."""
-    def one(xi):
+def _evaluate(ansatz, equation, x_res, x_at):
+    """``(D, Σ_k |∂D/∂y⁽ᵏ⁾ · y⁽ᵏ⁾|)`` at `x_res` and ``(y, {term: c}, {term: ∂f/∂c})`` at `x_at`."""
+    def residual(xi):
+        derivs = ansatz.derivatives(xi, equation.order)
+        res = lambda *d: jnp.reshape(equation.residual(xi, *d), ())  # noqa: E731
+        r, grads = jax.value_and_grad(res, argnums=tuple(range(len(derivs))))(*derivs)
+        return r, sum(jnp.abs(g * d) for g, d in zip(grads, derivs))
+
+    def at(xi):
         cs = ansatz.coefficient_vectors(xi)
         basis = {t.name: jax.jacfwd(lambda c, t=t: jnp.reshape(t.fn(xi, c), ()))(cs[t.name]) for t in ansatz.terms}
         return ansatz.y(xi), cs, basis
-    return jax.vmap(one)(x)
+    return jax.vmap(residual)(x_res), jax.vmap(at)(x_at)
 
 
 def _split(values, sizes: list[int]) -> list:
@@ -129,23 +145,9 @@ def _fresh(x: np.ndarray) -> np.ndarray:
     return (x[:-1, None] + frac[None, :] * np.diff(x)[:, None]).ravel()
 
 
-@eqx.filter_jit
-def _relative_residual(ansatz, equation, x):
-    def one(xi):
-        derivs = ansatz.derivatives(xi, equation.order)
-        res = lambda *d: jnp.reshape(equation.residual(xi, *d), ())  # noqa: E731
-        r, grads = jax.value_and_grad(res, argnums=tuple(range(len(derivs))))(*derivs)
-        return r, sum(jnp.abs(g * d) for g, d in zip(grads, derivs))
-    return jax.vmap(one)(x)
-
-
-def _residual_check(problem: Problem, ansatz, limit: float) -> Check | None:
+def _residual_check(residual_sets, values, limit: float) -> Check | None:
     worst, where = 0.0, ""
-    for s in (s for s in problem.samples if isinstance(s, Residual)):
-        x = _fresh(s.points.values())
-        if x.size < 2:
-            continue
-        r, scale = (np.asarray(v) for v in _relative_residual(ansatz, problem.equation, jnp.asarray(x)))
+    for (s, x), (r, scale) in zip(residual_sets, values):
         for idx in np.array_split(np.arange(x.size), max(1, min(16, x.size // 8))):
             num, den = np.sqrt(np.mean(r[idx] ** 2)), np.sqrt(np.mean(scale[idx] ** 2))
             ratio = num / den if den > 0 else (0.0 if num == 0 else np.inf)
@@ -153,7 +155,7 @@ def _residual_check(problem: Problem, ansatz, limit: float) -> Check | None:
                 worst, where = ratio, f"x in [{x[idx[0]]:.4g}, {x[idx[-1]]:.4g}]"
                 if not np.isfinite(ratio):
                     return Check("residual", float("inf"), limit, where)
-    return Check("residual", worst, limit, where) if where else None
+    return Check("residual", float(worst), limit, where) if where else None
 
 
 def _data_values(ansatz, s: Data, y: np.ndarray, x=None) -> np.ndarray:
