@@ -118,3 +118,25 @@ def test_the_default_trainer_solves_a_linear_problem_exactly(decay_problem):
     ev = result.solution.evaluate(np.linspace(0.0, 3.0, 31))
     np.testing.assert_allclose(ev.coefficients["decay.c"], 2.0, atol=1e-8)
     assert result.trust.trusted and not warned
+
+
+def test_a_linear_problem_is_invariant_to_the_units_and_origin_of_x():
+    """The wave problem written in x' = 10 x + 3 (the equation, terms, sets and domain transformed
+    with it): the least-squares default gives the same coefficients at the same physical points to
+    1e-6, and the same verdict — the network sees the domain, not the units."""
+    def problem(scale, shift):
+        w = 2.0 / scale  # the wave number in the new units
+        wave = gn.Term("wave", lambda x, c: c[0] * jnp.cos(w * (x - shift)) + c[1] * jnp.sin(w * (x - shift)),
+                       coefficients=("a", "b"))
+        at = lambda lo, hi, n: gn.linspace(scale * lo + shift, scale * hi + shift, n)  # noqa: E731
+        return gn.Problem([wave], gn.Equation(lambda x, y, dy, d2y: d2y + w**2 * y),
+                          [gn.Data(at(0.0, 0.5, 10), lambda x: np.cos(w * (x - shift)) + 0.3 * np.sin(w * (x - shift))),
+                           gn.Residual(at(0.0, 6.0, 120)),
+                           gn.Plateau(at(0.0, 6.0, 60), terms="wave", weight=1e-6, scale=scale)],
+                          (shift, scale * 6.0 + shift))
+    x = np.linspace(0.0, 6.0, 7)
+    fits = [_quiet_fit(problem(s, b), trainer=LSTSQ)[0] for s, b in ((1.0, 0.0), (10.0, 3.0))]
+    one, moved = (f.solution.evaluate(s * x + b).coefficients for f, (s, b) in zip(fits, ((1.0, 0.0), (10.0, 3.0))))
+    for k in ("wave.a", "wave.b"):
+        np.testing.assert_allclose(moved[k], one[k], rtol=1e-6, atol=1e-9)
+    assert fits[0].trust.trusted and fits[1].trust.trusted
