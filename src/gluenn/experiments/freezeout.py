@@ -39,18 +39,6 @@ def freezeout_point(eta: float, g: float) -> float:
     return float(scipy.optimize.brentq(h, 1.6, 200.0))
 
 
-def _auto(p, name: str, auto: float) -> float:
-    v = p[name]
-    if isinstance(v, str) and v == "auto":
-        return auto
-    try:
-        x = float(v)
-    except ValueError:
-        x = float("nan")
-    gn.require(0 < x < float("inf"), name, v, "give a positive finite number or 'auto'")
-    return x
-
-
 def build(p: gn.Params) -> gn.Setup:
     gn.require(0 < p.x_start < p.data_hi < p.x_end, "x_start, data_hi, x_end",
                (p.x_start, p.data_hi, p.x_end), "need 0 < x_start < data_hi < x_end")
@@ -60,8 +48,8 @@ def build(p: gn.Params) -> gn.Setup:
     except ValueError:
         raise gn.ConfigError(f"eta={eta}, prefactor={g} is invalid: no freeze-out in x ∈ (1.6, 200); "
                              "choose η g of order 10 or more") from None
-    x_res = _auto(p, "residual_lo", 7.8 * x_f / freezeout_point(1e4, 0.145))
-    x_m = _auto(p, "x_match", x_res)
+    x_res = p.number("residual_lo", auto=7.8 * x_f / freezeout_point(1e4, 0.145))
+    x_m = p.number("x_match", auto=x_res)
     gn.require(p.data_hi < x_m < p.x_end, "x_match", x_m, f"match inside ({p.data_hi}, {p.x_end}), past the data")
     gn.require(p.data_hi < x_res < p.x_end, "residual_lo", x_res,
                f"the residual set must start inside ({p.data_hi}, {p.x_end})")

@@ -1,7 +1,8 @@
 """Can a fit be trusted? Checks that need no true solution, run after every fit.
 
-- **residual**: the equation on a fresh grid, three points between every two training points of
-  each :class:`~gluenn.Residual` set (never the training points), relative to the equation's own
+- **residual**: the equation on a fresh grid — three points between every two training points of
+  each :class:`~gluenn.Residual` set (never the training points), and a grid over the parts of the
+  domain that no residual set spans (``y`` claims to solve the equation there too) — relative to the equation's own
   scale ``Σ_k |∂D/∂y⁽ᵏ⁾ · y⁽ᵏ⁾|`` — the size of the terms that must cancel — window by window
   (16 windows per set), so that a small region that is wrong is not averaged away by a large one
   that is right, and the user's normalisation (a training choice) does not enter.
@@ -92,6 +93,9 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
     checks = [Check("training", 0.0 if stop_ok else 1.0, 0.0, "" if stop_ok else "the optimiser did not finish")]
     residual_sets = [(s, _fresh(s.points.values())) for s in problem.samples if isinstance(s, Residual)]
     residual_sets = [(s, x) for s, x in residual_sets if x.size >= 2]
+    uncovered = _uncovered(problem)
+    if residual_sets and uncovered.size >= 8:
+        residual_sets.append((None, uncovered))
     data_sets = [s for s in problem.samples if isinstance(s, Data)]
     pieces = [(s, x) for s in problem.samples if isinstance(s, Plateau) for x in _pieces(s.points) if len(x) > 1]
     x_res = [x for _, x in residual_sets]
@@ -103,6 +107,18 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
                        limits.data)
     plateau = _plateau_check(problem, pieces, values[len(data_sets):], limits.plateau)
     return Trust(tuple(checks + [c for c in (residual, data, plateau) if c is not None]))
+
+
+def _uncovered(problem: Problem, n: int = 512) -> np.ndarray:
+    """Points of the domain outside every residual set's span: ``y`` claims to solve the equation
+    there too, but no residual point ever asked it to (a data patch, a gap between sets)."""
+    lo, hi = problem.domain
+    x = np.geomspace(lo, hi, n) if lo > 0 and hi / lo >= 100 else np.linspace(lo, hi, n)
+    inside = np.zeros(n, dtype=bool)
+    for s in (s for s in problem.samples if isinstance(s, Residual)):
+        pts = s.points.values()
+        inside |= (x >= pts.min()) & (x <= pts.max())
+    return x[~inside]
 
 
 def _joined(xs: list) -> jnp.ndarray:
@@ -152,7 +168,7 @@ def _residual_check(residual_sets, values, limit: float) -> Check | None:
             num, den = np.sqrt(np.mean(r[idx] ** 2)), np.sqrt(np.mean(scale[idx] ** 2))
             ratio = num / den if den > 0 else (0.0 if num == 0 else np.inf)
             if not np.isfinite(ratio) or ratio > worst:
-                worst, where = ratio, f"x in [{x[idx[0]]:.4g}, {x[idx[-1]]:.4g}]"
+                worst, where = ratio, f"x in [{x[idx[0]]:.4g}, {x[idx[-1]]:.4g}]" + (" (no residual points there)" if s is None else "")
                 if not np.isfinite(ratio):
                     return Check("residual", float("inf"), limit, where)
     return Check("residual", float(worst), limit, where) if where else None
