@@ -140,3 +140,14 @@ def test_a_linear_problem_is_invariant_to_the_units_and_origin_of_x():
     for k in ("wave.a", "wave.b"):
         np.testing.assert_allclose(moved[k], one[k], rtol=1e-6, atol=1e-9)
     assert fits[0].trust.trusted and fits[1].trust.trusted
+
+
+def test_a_region_that_no_residual_set_reaches_is_checked_too():
+    """Data on [0, 0.3] and the equation asked only on [2, 3]: nothing made y solve the equation
+    in between, and the check (which looks at the whole domain) says where."""
+    problem = gn.Problem([gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x))], gn.Equation(lambda x, y, dy: dy + y),
+                         [gn.Data(gn.linspace(0.0, 0.3, 8), lambda x: 2.0 * np.exp(-x) + 0.3 * x**2),
+                          gn.Residual(gn.linspace(2.0, 3.0, 20))], (0.0, 3.0))
+    result, warned = _quiet_fit(problem, trainer=LSTSQ)
+    check = {c.name: c for c in result.trust.checks}["residual"]
+    assert not check.passed and "no residual points there" in check.where and warned, check
