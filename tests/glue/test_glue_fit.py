@@ -49,6 +49,7 @@ def test_two_terms_with_suppression_plateau():
     np.testing.assert_allclose(ev.coefficients["grow.c"][late], 3.0, rtol=3e-3)
 
 
+@pytest.mark.slow  # three fits (~10 s): the default set stays under 3 min on 2 cores; CI runs the slow set too
 def test_same_seed_same_numbers(decay_problem):
     runs = [gn.fit(decay_problem, network=SMALL, trainer=[gn.Adam(50), gn.LBFGS(20)], seed=7,
                    progress=False) for _ in range(2)]
@@ -67,6 +68,7 @@ def test_tolerance_stops_early(decay_problem):
     assert result.history.final["loss"] < 1e-2
 
 
+@pytest.mark.slow  # ~8 s: the default set stays under 3 min on 2 cores; CI runs the slow set too
 def test_rows_reproduce_loss_and_gradient():
     """|rows|² is the loss, and 2 Jᵀ r is jax.grad of the loss (at a random point)."""
     problem = gn.Problem(
