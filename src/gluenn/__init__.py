@@ -31,7 +31,7 @@ from .engine import (  # noqa: E402
 from .glue import (  # noqa: E402
     Ansatz, CoefficientNet, Data, Equation, Evaluation, Fit, Interval, Loss, Network, Plateau, Points, Problem,
     Residual, SampleSet, Solution, Suppress, Term, Trust, fit, fit_ensemble, linspace, load, logspace, points, save)
-from .pipeline import Component, CustomSetup, Experiment, RunResult, Setup, run_experiment  # noqa: E402
+from .pipeline import Component, CustomSetup, Experiment, RunResult, Setup, run_experiment, sweep  # noqa: E402
 
 __all__ = [
     "Adam", "Ansatz", "Auto", "CoefficientNet", "Component", "ConfigError", "CustomSetup", "Data", "Equation",
@@ -39,6 +39,6 @@ __all__ = [
     "Interval", "LBFGS", "Limits", "Loss", "Network", "Objective", "Param", "Params", "Phase", "Plateau", "Points", "Problem",
     "Residual", "RunResult", "SampleSet", "Setup", "Solution", "StopReason", "Suppress", "TRAINERS", "Term",
     "TrainingError", "Trust", "TrustWarning", "baselines", "check_memory", "check_points", "check_steps", "check_width", "engine", "fit", "fit_ensemble", "glue", "limits", "linspace", "load", "logspace", "metrics",
-    "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save", "systems",
+    "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save", "sweep", "systems",
     "trainer_phases",
 ]

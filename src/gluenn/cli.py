@@ -38,6 +38,23 @@ _EPILOG = textwrap.dedent("""\
     experiments are written with exactly the same public API.
     """)
 
+_SWEEP_EPILOG = textwrap.dedent("""\
+    examples:
+      gluenn sweep freezeout --vary eta=1e3:1e6:log --points 12      12 Latin-hypercube points
+      gluenn sweep tunneling --grid V0=4.1,4.3,4.5 --grid d=6,8        the 3 x 2 grid
+      gluenn sweep hodgkin-huxley --seeds 0-9                          10 seeds, one table
+      gluenn sweep freezeout --grid eta=1e4,1e5 --seeds 0-2 --workers 2
+      gluenn sweep freezeout --vary eta=1e3:1e6:log --points 40 --scheduler tcp://head:8786
+
+    every point is an ordinary `gluenn run` into OUT/points/HASH/ (HASH: its configuration);
+    OUT/sweep.csv and OUT/sweep.json hold one row per point (parameters, seed, read-outs with
+    true value and rel_err, solution error, trusted, stop reason, timings, folder, error) and are
+    rewritten as points finish; OUT/sweep-READOUT.png draws each read-out and its error against
+    the swept parameters. Run the same command again to finish an interrupted sweep: complete
+    points are reused, not retrained. A point whose configuration is invalid is recorded as
+    failed and the others run; the exit status is then 1.
+    """)
+
 #: CLI shortcuts for an experiment parameter: option -> parameter name
 _SHORTCUTS = {"steps": "steps", "trainer": "trainer"}
 
@@ -63,12 +80,46 @@ def _parser() -> argparse.ArgumentParser:
                         epilog="writes ablation.md and ablation.json (plus one run folder per row) into --out")
     ab.add_argument("experiment", help="name from `gluenn list` (its ablation presets are the rows)")
     ab.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT-ablation)")
-    ab.add_argument("--seeds", default="0", help="comma-separated seeds (default 0)")
+    ab.add_argument("--seeds", default="0", help="seeds: a list and/or ranges, e.g. 0,1,2 or 0-9 (default 0)")
     ab.add_argument("--quick", action="store_true", help="few training steps per row (a smoke run, not results)")
     ab.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                     help="override applied to every row (repeatable)")
     ab.add_argument("--overwrite", action="store_true", help="replace the rows' runs of another configuration")
+    _worker_options(ab)
+    _sweep_parser(sub)
     return p
+
+
+def _worker_options(p) -> None:
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="worker processes of the embedded Dask cluster (default: one per core, each given "
+                        "cores/N threads); 0: no Dask, one point after another in this process")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run the points on a running Dask cluster (tcp://host:8786) instead; see docs/sweeps.md")
+
+
+def _sweep_parser(sub) -> None:
+    sw = sub.add_parser("sweep", help="run an experiment over parameter ranges, grids and seeds (on Dask)",
+                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_SWEEP_EPILOG)
+    sw.add_argument("experiment", help="name from `gluenn list`, or package.module:EXPERIMENT")
+    sw.add_argument("--vary", action="append", default=[], metavar="NAME=LO:HI[:log]",
+                    help="sample a parameter on [LO, HI] by a Latin hypercube of --points points (repeatable)")
+    sw.add_argument("--points", type=int, default=None, metavar="N", help="Latin-hypercube points (with --vary)")
+    sw.add_argument("--sample-seed", type=int, default=0, metavar="S", help="seed of the Latin hypercube (default 0)")
+    sw.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2,...",
+                    help="every listed value of a parameter (repeatable; the Cartesian product)")
+    sw.add_argument("--seeds", default="0", help="initialisation seeds of every point: 0-9, 0,2,5 (default 0)")
+    sw.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                    help="a parameter fixed for every point (repeatable)")
+    sw.add_argument("--steps", type=int, default=None, help="shortcut for --set steps=N")
+    sw.add_argument("--trainer", default=None, metavar="NAME", help="shortcut for --set trainer=NAME")
+    sw.add_argument("--preset", default=None, help="a named configuration applied to every point")
+    sw.add_argument("--weights", default="fixed", metavar="{fixed,auto,gradnorm}", help="as for `gluenn run`")
+    sw.add_argument("--out", default=None, help="the sweep's folder (default: runs/EXPERIMENT-sweep-HASH)")
+    sw.add_argument("--overwrite", action="store_true",
+                    help="replace another sweep in --out (its points this sweep does not have are deleted)")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _worker_options(sw)
 
 
 def _run_parser(sub) -> None:
@@ -197,14 +248,11 @@ def _stopped_early(stop) -> str | None:
 def _default_out(e, overrides, seed, preset, weights) -> str:
     """``runs/EXPERIMENT`` for the default configuration; another configuration gets a folder of its
     own, ``runs/EXPERIMENT-<8 hex digits of its configuration>``, so that runs never meet in one."""
-    import hashlib
-    import json
+    from .pipeline import config_hash
     params = e.params(overrides, preset)
     if params == e.params() and seed == 0 and preset is None and weights == "fixed":
         return f"runs/{e.name}"
-    key = json.dumps({"params": dict(params), "seed": seed, "preset": preset, "weights": weights}, sort_keys=True,
-                     default=str)
-    return f"runs/{e.name}-{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+    return f"runs/{e.name}-{config_hash({'params': dict(params), 'seed': seed, 'preset': preset, 'weights': weights}, 8)}"
 
 
 def _print_glue(m: dict) -> None:
@@ -239,18 +287,59 @@ def _print_trust(trust: dict) -> None:
 
 
 def _cmd_ablate(args) -> None:
-    from .pipeline import ablate, get
+    from .pipeline import ablate, get, parse_seeds
     e = get(args.experiment)
-    try:
-        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
-    except ValueError:
-        raise ConfigError(f"--seeds {args.seeds!r} is invalid: give comma-separated integers, e.g. 0,1,2") from None
+    seeds = parse_seeds(args.seeds)
     out = args.out or f"runs/{e.name}-ablation"
-    print(ablate(e, seeds=seeds, out=out, quick=args.quick, overrides=args.overrides, overwrite=args.overwrite))
-    print(f"outputs: {out}/ablation.md, {out}/ablation.json")
+    print(ablate(e, seeds=seeds, out=out, quick=args.quick, overrides=args.overrides, overwrite=args.overwrite,
+                 workers=_workers(args)))
+    print(f"outputs: {out}/ablation.md, {out}/ablation.json, {out}/sweep.csv")
 
 
-_COMMANDS = {"list": _cmd_list, "show": _cmd_show, "run": _cmd_run, "ablate": _cmd_ablate}
+def _workers(args):
+    from .pipeline import Workers
+    return Workers(n=args.workers, scheduler=args.scheduler)
+
+
+def _cmd_sweep(args) -> int:
+    from .pipeline import get, sweep
+    e = get(args.experiment)
+    overrides = _overrides(e, args)
+    out = args.out or _default_sweep_out(e, args, overrides)
+    table = sweep(e, out=out, vary=args.vary, grid=args.grid, points=args.points, seeds=args.seeds,
+                  sample_seed=args.sample_seed, overrides=overrides, preset=args.preset, weights=args.weights,
+                  workers=_workers(args), progress=not args.no_progress, overwrite=args.overwrite,
+                  announce=lambda: print(f"gluenn sweep {e.name} -> {out}", file=sys.stderr))
+    _print_sweep(table)
+    print(f"outputs: {out}/sweep.csv, {out}/sweep.json, {out}/sweep-*.png, {out}/points/")
+    failed = table[table["status"] == "failed"]
+    for _, r in failed.head(5).iterrows():
+        print(f"gluenn: warning: point {r['point']} (seed {r['seed']}) failed: {r['error']}", file=sys.stderr)
+    if len(failed):
+        print(f"gluenn: warning: {len(failed)} of {len(table)} points failed (see sweep.csv)", file=sys.stderr)
+    return 1 if len(failed) else 0
+
+
+def _default_sweep_out(e, args, overrides) -> str:
+    """``runs/EXPERIMENT-sweep-<8 hex digits of the sweep's specification>``."""
+    from .pipeline import config_hash
+    spec = {"vary": args.vary, "grid": args.grid, "points": args.points, "seeds": args.seeds, "overrides": overrides,
+            "sample_seed": args.sample_seed, "preset": args.preset, "weights": args.weights}
+    return f"runs/{e.name}-sweep-{config_hash(spec, 8)}"
+
+
+def _print_sweep(table, limit: int = 30) -> None:
+    """The table's essentials: swept values, seed, each read-out's error (or value), trusted."""
+    skip = {"point", "folder", "error", "trust_reasons", "stop_reason", "train_seconds", "total_seconds", "reused"}
+    cols = [c for c in table.columns if c not in skip and not c.endswith(("_true", "_std"))
+            and not (f"{c}_rel_err" in table.columns)]
+    shown = table[cols].head(limit)
+    print(shown.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if len(table) > limit:
+        print(f"... {len(table) - limit} more rows in sweep.csv")
+
+
+_COMMANDS = {"list": _cmd_list, "show": _cmd_show, "run": _cmd_run, "ablate": _cmd_ablate, "sweep": _cmd_sweep}
 
 
 def main(argv=None) -> int:
@@ -260,7 +349,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
-        _COMMANDS[args.command](args)
+        status = _COMMANDS[args.command](args)
     except Interrupted as exc:
         print(f"gluenn: {exc}", file=sys.stderr)
         return 130
@@ -270,7 +359,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("gluenn: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@ from ._registry import GROUP, experiments, get
 from ._report import versions
 from ._resume import ResumeStore, read_state
 from ._run import RunConfig, run_experiment
+from ._sweep import Workers, run_points, sweep
+from ._sweep_plan import Point, Vary, config_hash, parse_seeds, plan
 
 __all__ = ["Component", "Constant", "CustomSetup", "Experiment", "GROUP", "NODESetup", "ResumeStore", "RunConfig", "RunResult",
-           "Setup", "ablate", "experiments", "get", "read_state", "run_experiment", "versions"]
+           "Point", "Setup", "Vary", "Workers", "ablate", "config_hash", "experiments", "get", "parse_seeds", "plan", "read_state",
+           "run_experiment", "run_points", "sweep", "versions"]

@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import pathlib
-import sys
+import tempfile
 from collections.abc import Sequence
 
 import numpy as np
 
 from .._errors import require
-from .._io import atomic_write_text, prepare_out_dir, write_json
+from .._io import atomic_write_text, write_json
 from ._experiment import Experiment
-from ._run import RunConfig, run_experiment
+from ._run import RunConfig
+from ._sweep import Workers, run_points
+from ._sweep_plan import Point
 
 #: training parameters shrunk by ``--quick`` (a smoke run of the whole table, not results)
 QUICK = {"steps": 5, "physics_steps": 20, "forecast_steps": 2, "cg_steps": 10, "gn_steps": 2, "lbfgs_steps": 5}
 
 
 def ablate(experiment: Experiment, *, seeds: Sequence[int] = (0,), out=None, quick: bool = False,
-           overrides: Sequence[str] = (), progress: bool = True, overwrite: bool = False) -> str:
+           overrides: Sequence[str] = (), progress: bool = True, overwrite: bool = False,
+           workers: Workers | int | None = None) -> str:
     """Run the default configuration and every ablation row (:meth:`Experiment.ablation_rows`) for each seed.
 
-    Writes one run folder per row and seed under `out`, then ``ablation.json`` (every row's
-    read-outs per seed and their mean) and ``ablation.md`` (the Markdown table, returned).
+    The rows × seeds are the points of a sweep (:func:`run_points`: Dask workers, reuse of
+    finished points, ``sweep.csv``), one run folder ``ROW-seedS`` each under `out`; then
+    ``ablation.json`` (every row's read-outs per seed and their mean) and ``ablation.md`` (the
+    Markdown table, returned). Without `out` the runs go to a temporary folder.
     """
     require(len(seeds) >= 1, "--seeds", seeds, "give at least one seed")
     for seed in seeds:  # every seed checked before any folder is made
@@ -33,29 +40,36 @@ def ablate(experiment: Experiment, *, seeds: Sequence[int] = (0,), out=None, qui
         extra += [f"{k}={v}" for k, v in QUICK.items() if k in experiment.parameters]
     for preset in rows.values():  # every row's parameters checked before any folder is made
         experiment.params(extra, preset)
-    out_dir = prepare_out_dir(out) if out is not None else None
-    results = {}
-    total = len(rows) * len(seeds)
-    done = 0
-    for row, preset in rows.items():
+    points = [Point({"row": row}, tuple(extra), seed, preset, name=f"{row}-seed{seed}")
+              for row, preset in rows.items() for seed in seeds]
+    spec = {"experiment": experiment.name, "ablation": list(rows), "seeds": list(seeds), "overrides": extra}
+    with tempfile.TemporaryDirectory() if out is None else contextlib.nullcontext(out) as where:
+        done = run_points(experiment, points, where, spec, workers=workers, progress=progress, overwrite=overwrite,
+                          subdir=".")
+        results = _results(rows, seeds, done)
+        table = _markdown(experiment.name, results, seeds, quick)
+        if out is not None:
+            write_json(pathlib.Path(out) / "ablation.json", {"experiment": experiment.name, "seeds": list(seeds),
+                                                             "quick": quick, "overrides": extra, "rows": results})
+            atomic_write_text(pathlib.Path(out) / "ablation.md", table)
+    return table
+
+
+def _results(rows: dict, seeds: Sequence[int], done: Sequence[dict]) -> dict:
+    """``{row: {"seeds": {seed: read-outs}, "mean": ...}}`` from the points' ``metrics.json``."""
+    results, it = {}, iter(done)
+    for row in rows:
         per_seed = {}
         for seed in seeds:
-            done += 1
-            if progress:
-                print(f"[{done}/{total}] {experiment.name} {row} seed {seed}", file=sys.stderr, flush=True)
-            sub = (out_dir / f"{row}-seed{seed}") if out_dir is not None else None
-            # preset values first, then the user's and --quick's overrides
-            res = run_experiment(experiment, overrides=extra, seed=seed, out=sub, progress=False, preset=preset,
-                                 overwrite=overwrite)
-            per_seed[seed] = _plain(res.metrics["readouts"])
-            per_seed[seed]["train_seconds"] = res.metrics["train"]["seconds"]
-        results[row] = {"seeds": per_seed, "mean": _mean(per_seed.values())}
-    table = _markdown(experiment.name, results, seeds, quick)
-    if out_dir is not None:
-        write_json(out_dir / "ablation.json", {"experiment": experiment.name, "seeds": list(seeds), "quick": quick,
-                                               "overrides": extra, "rows": results})
-        atomic_write_text(pathlib.Path(out_dir) / "ablation.md", table)
-    return table
+            r = next(it)
+            if r["status"] != "done":
+                per_seed[seed] = {"error": r.get("error")}
+                continue
+            metrics = json.loads((pathlib.Path(r["folder"]) / "metrics.json").read_text())
+            per_seed[seed] = {**_plain(metrics["readouts"]), "train_seconds": metrics["train"]["seconds"]}
+        ok = [v for v in per_seed.values() if "error" not in v]
+        results[row] = {"seeds": per_seed, "mean": _mean(ok) if ok else {}}
+    return results
 
 
 def _plain(readouts: dict) -> dict:
@@ -81,12 +95,14 @@ def _mean(rows) -> dict:
 
 
 def _markdown(name, results, seeds, quick) -> str:
-    keys = [k for k in next(iter(results.values()))["mean"] if k not in ("spike_tolerance_ms",)]
+    keys = [k for k in dict.fromkeys(k for r in results.values() for k in r["mean"]) if k != "spike_tolerance_ms"]
     head = f"# {name}: ablation (seeds {', '.join(map(str, seeds))}; mean over seeds; – = undefined)"
     if quick:
         head += "\n\n**--quick: a few training steps per row — a smoke test, not results.**"
     lines = [head, "", "| row | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     for row, r in results.items():
         cells = ["–" if r["mean"].get(k) is None else f"{r['mean'][k]:.4g}" for k in keys]
-        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+        failed = [s for s, v in r["seeds"].items() if "error" in v]
+        note = f" (failed: seed {', '.join(map(str, failed))}; see sweep.csv)" if failed else ""
+        lines.append(f"| {row}{note} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

@@ -59,26 +59,12 @@ class RunFolder:
         return folder
 
     def _lock(self, field: str) -> None:
-        lock = self.path / LOCK
-        for _ in range(2):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                pid = _read_pid(lock)
-                if pid is not None and _alive(pid):
-                    raise ConfigError(f"{field} is invalid: another gluenn run (pid {pid}) is writing into it; "
-                                      "wait for it to finish or choose another folder") from None
-                lock.unlink(missing_ok=True)  # a killed run's lock
-                continue
-            except OSError as exc:
-                self._remove_if_created()
-                raise ConfigError(f"{field} is invalid: cannot write into it ({exc.strerror}); "
-                                  "choose a writable folder") from None
-            with os.fdopen(fd, "w") as fh:
-                fh.write(str(os.getpid()))
-            self.locked = True
-            return
-        raise ConfigError(f"{field} is invalid: its lock {lock} keeps reappearing; remove it by hand")
+        try:
+            take_lock(self.path / LOCK, field, "another gluenn run")
+        except ConfigError:
+            self._remove_if_created()
+            raise
+        self.locked = True
 
     def begin(self, *, resume: bool = False) -> None:
         """Remove the previous run's outputs and completion markers (``resume/`` too, unless resuming)."""
@@ -110,6 +96,47 @@ class RunFolder:
     def _remove_if_created(self) -> None:
         if self.created and self.path.is_dir() and not any(self.path.iterdir()):
             self.path.rmdir()
+
+
+def take_lock(lock: pathlib.Path, field: str, who: str) -> None:
+    """Create `lock` holding this process's pid, taking over the lock of a process that died; a
+    :class:`ConfigError` if a live process (`who`) holds it or the folder is not writable."""
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            pid = _read_pid(lock)
+            if pid is not None and _alive(pid):
+                raise ConfigError(f"{field} is invalid: {who} (pid {pid}) is writing into it; "
+                                  "wait for it to finish or choose another folder") from None
+            lock.unlink(missing_ok=True)  # a killed process's lock
+            continue
+        except OSError as exc:
+            raise ConfigError(f"{field} is invalid: cannot write into it ({exc.strerror}); "
+                              "choose a writable folder") from exc
+        with os.fdopen(fd, "w") as fh:
+            fh.write(str(os.getpid()))
+        return
+    raise ConfigError(f"{field} is invalid: its lock {lock} keeps reappearing; remove it by hand")
+
+
+def read_complete(path: pathlib.Path, fingerprint: dict) -> dict | None:
+    """The ``metrics.json`` of the complete run of configuration `fingerprint` in `path`, or ``None``
+    (no manifest, another configuration, or a ``metrics.json`` that is not the one the manifest lists)."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text())
+        data = (path / "metrics.json").read_bytes()
+    except (OSError, ValueError):
+        return None
+    mine = json.loads(json.dumps(jsonable(fingerprint)))
+    listed = manifest.get("files", {}).get("metrics.json", {}) if isinstance(manifest, dict) else {}
+    if not (manifest.get("complete") is True and all(manifest.get(k) == v for k, v in mine.items())
+            and listed.get("sha256") == hashlib.sha256(data).hexdigest()):
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return None
 
 
 def _refuse_foreign(path: pathlib.Path, fingerprint: dict, field: str) -> None:
