@@ -1,5 +1,5 @@
 """The ``gluenn`` command line: run the papers' experiments (or your own), list them, show their
-parameters, tabulate ablations."""
+parameters, tabulate ablations, sweep parameters and seeds."""
 
 from __future__ import annotations
 
@@ -26,6 +26,9 @@ _EPILOG = textwrap.dedent("""\
       gluenn run hodgkin-huxley                    PI-NODE-SR: spike F1, drift, RMSEs over 1000 ms
       gluenn run hodgkin-huxley --preset pinn      a baseline or ablation row (see `gluenn show`)
       gluenn ablate hodgkin-huxley --quick         the paper's Tables 2-3 as Markdown + JSON
+      gluenn sweep freezeout --vary eta=1e3:1e6:log --points 12
+                                                   12 runs on a Dask cluster, one table + figures
+      gluenn sweep hodgkin-huxley --seeds 0-9      10 seeds (see `gluenn sweep --help`)
       gluenn run mypackage.mymodule:EXPERIMENT     your own gluenn.Experiment, same outputs
       gluenn run freezeout --resume runs/freezeout continue a run stopped with Ctrl-C (the first
                                                    Ctrl-C finishes the running chunk and saves)
@@ -330,7 +333,8 @@ def _default_sweep_out(e, args, overrides) -> str:
 
 def _print_sweep(table, limit: int = 30) -> None:
     """The table's essentials: swept values, seed, each read-out's error (or value), trusted."""
-    skip = {"point", "folder", "error", "trust_reasons", "stop_reason", "train_seconds", "total_seconds", "reused"}
+    skip = {"point", "folder", "error", "trust_reasons", "stop_reason", "train_seconds", "compile_seconds",
+            "total_seconds", "reused"}
     cols = [c for c in table.columns if c not in skip and not c.endswith(("_true", "_std"))
             and not (f"{c}_rel_err" in table.columns)]
     shown = table[cols].head(limit)

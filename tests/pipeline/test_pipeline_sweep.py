@@ -100,7 +100,7 @@ def test_sweep_table_reuse_and_failed_points(counting, tmp_path):
     out = tmp_path / "sw"
     kw = dict(out=out, grid={"a": ["1", "2", "-1"]}, seeds="0-1", overrides=[f"calls={calls}"], workers=0,
               progress=False)
-    t = gn.sweep(exp, **kw)
+    t = gn.sweep(exp, **{**kw, "progress": True})
     assert list(t["status"]) == ["done"] * 4 + ["failed"] * 2
     assert "a=-1.0 is invalid" in t["error"].iloc[-1]
     assert np.allclose(t["a2_rel_err"].iloc[:4], [0, 1e-3, 0, 1e-3])

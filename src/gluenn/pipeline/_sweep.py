@@ -196,13 +196,14 @@ class _Progress:
         self.workers = workers
         self.bar = tqdm(total=self.total, initial=self.already, unit="point", file=sys.stderr, dynamic_ncols=True,
                         desc=f"sweep ({workers} worker{'s' if workers != 1 else ''})")
+        self.bar.set_postfix(running=min(workers, self.total - self.already))
 
     def update(self, rows) -> None:
         if self.bar is None:
             return
         c = counts(rows)
-        self.bar.set_postfix(done=c[DONE], failed=c[FAILED], untrusted=c["untrusted"], left=c[PENDING],
-                             refresh=False)
+        self.bar.set_postfix(done=c[DONE], running=min(self.workers, c[PENDING]), failed=c[FAILED],
+                             untrusted=c["untrusted"], left=c[PENDING], refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:

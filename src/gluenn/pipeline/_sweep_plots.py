@@ -14,7 +14,7 @@ from ._plots import _save, plt
 
 #: columns of the table that are not read-outs
 META = {"point", "status", "seed", "folder", "error", "trusted", "trust_reasons", "stop_reason", "train_seconds",
-        "total_seconds", "wall_seconds", "reused"}
+        "compile_seconds", "total_seconds", "wall_seconds", "reused"}
 #: at most this many read-out figures per sweep
 MAX_FIGURES = 16
 

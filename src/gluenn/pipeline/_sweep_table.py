@@ -48,6 +48,7 @@ def metrics_row(point, folder: pathlib.Path, metrics: Mapping, wall: float | Non
     stop = train.get("stop_reason")
     row["stop_reason"] = "; ".join(f"{k}: {v}" for k, v in stop.items()) if isinstance(stop, Mapping) else stop
     row["train_seconds"] = train.get("seconds")
+    row["compile_seconds"] = train.get("compile_seconds")
     row["total_seconds"] = metrics.get("seconds_total")
     row["wall_seconds"] = None if wall is None else round(wall, 3)
     row["reused"] = reused
