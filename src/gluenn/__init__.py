@@ -12,12 +12,18 @@ the compiled loop) ← :mod:`gluenn.glue` and :mod:`gluenn.node` (the two method
 **Global state.** Importing gluenn turns on JAX's 64-bit mode (``jax_enable_x64``) for the whole
 process: the methods need float64 (least-squares solves at condition numbers ~1e12, stiff
 reference comparisons), and JAX fixes the mode before the first array is made. Code in the same
-process that wants float32 must then ask for it explicitly (``dtype=jnp.float32``).
+process that wants float32 must then ask for it explicitly (``dtype=jnp.float32``). It also turns
+on JAX's persistent compilation cache (``~/.cache/gluenn``, at most 2 GB; ``GLUENN_CACHE=off``
+opts out, and a cache directory you set for JAX yourself is kept): see :mod:`gluenn._cache`.
 """
 
 import jax as _jax
 
 _jax.config.update("jax_enable_x64", True)
+
+from ._cache import enable as _enable_compilation_cache  # noqa: E402
+
+_enable_compilation_cache()
 
 __version__ = "0.1.0"
 
