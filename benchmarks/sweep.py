@@ -10,7 +10,11 @@ Configurations, each a fresh process with an empty output folder (nothing reused
 - ``workers 2``: ``--workers 2`` (the default on 2 cores: each worker process with one BLAS thread
   and XLA's Eigen pool off);
 - ``workers 2, threads not limited``: the same LocalCluster without those limits (each worker's
-  XLA and BLAS see every core), to measure what the limit buys.
+  XLA and BLAS see every core), to measure what the limit buys;
+- ``--workers 2, warm``: ``--workers 2`` again into a new folder (nothing reused) with the
+  persistent compilation cache that its first run filled.
+
+Every other configuration starts with an empty compilation cache of its own (``GLUENN_CACHE_DIR``).
 
 For each: the command's wall time, the cluster's start-up (wall minus the points' own time divided
 by the workers), the compilation and training time summed over points, and the largest difference
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -44,9 +49,10 @@ def _cli(out: pathlib.Path, points: int, sets: list[str], workers: str) -> list[
             "--no-progress"]
 
 
-def _timed(cmd: list[str]) -> float:
+def _timed(cmd: list[str], cache: pathlib.Path) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "GLUENN_CACHE_DIR": str(cache)})
     return time.perf_counter() - t0
 
 
@@ -55,14 +61,15 @@ def main() -> None:
     ap.add_argument("--points", type=int, default=12)
     ap.add_argument("--set", dest="sets", action="append", default=[])
     args = ap.parse_args()
-    configs = {"serial (--workers 0)": ("0", 1), "--workers 2": ("2", 2), "workers 2, threads not limited": (None, 2)}
+    configs = {"serial (--workers 0)": ("0", 1, "c0"), "--workers 2": ("2", 2, "c1"),
+               "workers 2, threads not limited": (None, 2, "c2"), "--workers 2, warm cache": ("2", 2, "c1")}
     rows, ref = [], None
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (workers, n) in configs.items():
+        for name, (workers, n, cache) in configs.items():
             out = pathlib.Path(tmp) / f"s{len(rows)}"
             cmd = _cli(out, args.points, args.sets, workers) if workers is not None else \
                 [sys.executable, "-c", UNLIMITED, str(out), str(args.points), *args.sets]
-            wall = _timed(cmd)
+            wall = _timed(cmd, pathlib.Path(tmp) / cache)
             table = json.loads((out / "sweep.json").read_text())["rows"]
             own = sum(r["total_seconds"] for r in table)
             values = [(r["Y_end"], r["Y_inf"]) for r in table]
@@ -72,7 +79,8 @@ def main() -> None:
                          sum(r["train_seconds"] for r in table), own, diff))
             print(f"{name}: {wall:.1f} s", file=sys.stderr, flush=True)
     print(f"# freeze-out sweep, {args.points} Latin-hypercube points of eta in [1e3, 1e6] (sample seed 0), "
-          f"seed 0{', ' + ' '.join(args.sets) if args.sets else ''}; one run, 2-core CPU\n")
+          f"seed 0{', ' + ' '.join(args.sets) if args.sets else ''}; one run, 2-core CPU; compilation cache empty "
+          "(cold) unless marked warm\n")
     print("| configuration | wall (s) | vs serial | start-up and overhead (s) | compile, summed (s) | "
           "training, summed (s) | points' own time, summed (s) | largest read-out difference vs serial |")
     print("|---|---|---|---|---|---|---|---|")
