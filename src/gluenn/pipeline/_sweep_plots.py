@@ -77,6 +77,8 @@ def _by_parameter(path, done, name: str, swept: list[str], failed: int, log: set
             axe.set(xlabel=p, ylabel=f"|rel. error of {name}|", xscale=_scale(x, p in log),
                     yscale="log" if positive else "linear")
     axes[0, 0].legend(fontsize=7)
+    for ax in axes.flat:
+        _plain_log_ticks(ax)
     if ncols > len(swept):
         _error_map(fig, axes[:, -1], mean, swept, name, log)
     fig.suptitle(f"{name}: {len(done)} runs{f', {failed} failed (see sweep.csv)' if failed else ''}", fontsize=10)
@@ -94,6 +96,7 @@ def _error_map(fig, axes, mean, swept: list[str], name: str, log: set) -> None:
     fig.colorbar(sc, ax=ax, label=f"|rel. error of {name}|")
     ax.set(xlabel=swept[0], ylabel=swept[1], xscale=_scale(x, swept[0] in log), yscale=_scale(y, swept[1] in log),
            title="error map")
+    _plain_log_ticks(ax)
     axes[1].axis("off")
 
 
@@ -116,6 +119,16 @@ def _by_seed(path, done, name: str) -> None:
         axes[0, 1].set(xlabel="seed", ylabel=f"|rel. error of {name}|", yscale="log" if positive else "linear")
     fig.tight_layout()
     _save(fig, path)
+
+
+def _plain_log_ticks(ax) -> None:
+    """Ticks at 1, 2, 5 × 10^k written plainly on a log axis (the default sub-decade labels overlap)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+        if scale == "log":
+            axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+            axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(NullFormatter())
 
 
 def _scale(values, log: bool = False) -> str:
