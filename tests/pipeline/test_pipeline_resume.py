@@ -30,8 +30,18 @@ def _log(path) -> list:
             for line in (pathlib.Path(path) / "log.jsonl").read_text().splitlines()]
 
 
+@pytest.fixture
+def interactive_ctrl_c():
+    """SIGINT as an interactive shell leaves it. A job a shell starts in the background (``cmd &``,
+    as a CI script may) inherits SIGINT *ignored*; Python then never sees a Ctrl-C at all."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
+
+
 @pytest.mark.slow  # three runs of a real experiment (~17 s): the default set stays under 3 min on 2 cores
-def test_interrupt_saves_progress_and_resume_gives_the_same_result(tmp_path, monkeypatch, capsys):
+def test_interrupt_saves_progress_and_resume_gives_the_same_result(tmp_path, monkeypatch, capsys,
+                                                                   interactive_ctrl_c):
     """Ctrl-C after the second chunk: a partial metrics.json and resume/ are written; `gluenn run
     --resume` continues to metrics bit-identical to an uninterrupted run's (determinism of a seed
     is tested on fits in tests/glue)."""
