@@ -27,6 +27,7 @@ def _python(code: str, **env) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # three fresh interpreters (~9 s): the default set stays under 3 min on 2 cores
 def test_the_cache_folder_is_per_machine_and_can_be_turned_off_or_kept(tmp_path):
     on = _python(WHERE, GLUENN_CACHE_DIR=str(tmp_path))
     assert on["dir"].startswith(str(tmp_path) + os.sep + "jax-") and os.path.isdir(on["dir"])
