@@ -130,6 +130,9 @@ def api_cases() -> list:
         ("a negative derivative order for data", lambda: gn.Data(gn.points([0.0]), [1.0], derivative=-1)),
         ("an equation that divides by zero at a sample point", lambda: fit(gn.Problem(
             [term], gn.Equation(lambda x, y, dy: dy + y / x), [gn.Residual(gn.linspace(0, 3, 10))], (0.0, 3.0)))),
+        ("a data scale of zero", lambda: gn.Data(gn.points([0.0]), [1.0], scale=0.0)),
+        ("a normalisation that is a string", lambda: gn.Equation(lambda x, y, dy: dy + y, normalisation="auto")),
+        ("a lexicographic tolerance of zero", lambda: gn.engine.Lexicographic(tol=0.0)),
     ]
 
 

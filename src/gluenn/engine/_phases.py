@@ -16,6 +16,7 @@ from collections.abc import Callable
 import equinox as eqx
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
@@ -31,7 +32,8 @@ class Objective:
     - `value`: ``value(params) -> (total, {term: value})``: the weighted total that the phases
       minimise and the *unweighted* terms ``L_k`` (``total = Σ_k λ_k L_k``), which are what every
       log row and ``metrics.json`` ``loss_terms`` report, for any model.
-    - `rows`: optional ``rows(params) -> (M,)`` with ``total = |rows|²`` (least-squares phases).
+    - `rows`: optional ``rows(params) -> (M,)`` with ``total = |rows|²`` (least-squares phases);
+      with `residuals` also given, the rows are theirs, set after set in the dict's order.
     - `linear`: optional boolean pytree (same structure as ``params``) marking the leaves a
       least-squares phase solves for — for a GlueNN ansatz, the trunks' output layers.
     - `terms`: optional ``terms(params) -> {term: unweighted value}`` — what automatic loss
@@ -39,6 +41,10 @@ class Objective:
     - `residuals`: optional ``residuals(params) -> {term: r}`` with ``r`` of shape ``(N,)`` or
       ``(N, m)`` and ``terms[k] == sum(r**2) / N`` (NTK weights need them); `priorities`:
       optional ``{term: int}`` (0: fit, 1: gauge, 2: tie-breaker; see :class:`~gluenn.engine.NTKBalance`).
+    - `rows_at`: optional ``rows_at(params, reference) -> (M,)``: the rows with the scales they take
+      from the solution (e.g. the equation's own size) computed at `reference` instead (``None``:
+      without them); ``rows(p)`` is ``rows_at(p, stop_gradient(p))``. Least-squares phases solve
+      first without them, then re-solve with the scales refreshed.
     """
 
     value: Callable
@@ -47,9 +53,18 @@ class Objective:
     terms: Callable | None = None
     residuals: Callable | None = None
     priorities: dict | None = None
+    rows_at: Callable | None = None
 
     def scalar(self, params):
         return self.value(params)[0]
+
+    def rows_with_scales_from(self, reference):
+        """``params -> rows`` with every scale the rows take from the solution held at `reference`
+        (``rows_at``; ``None``: no such scales, the rows in their own units); the plain `rows` when
+        they take none. Linear leaves enter such rows linearly when the problem is linear."""
+        if self.rows_at is None:
+            return self.rows
+        return lambda p: self.rows_at(p, reference)
 
     def weighted(self, w: dict) -> "Objective":
         """The objective ``Σ_i w_i L_i`` of the unweighted `terms` (``w``: term → weight,
@@ -62,7 +77,8 @@ class Objective:
             return sum(w[k] * v for k, v in t.items()), t
 
         rows = None if self.residuals is None else (lambda p: weighted_rows(self.residuals(p), w))
-        return Objective(value=value, rows=rows, linear=self.linear)
+        return Objective(value=value, rows=rows, linear=self.linear, terms=self.terms, residuals=self.residuals,
+                         priorities=self.priorities)  # its rows take their scales from the current point
 
 
 class Phase(abc.ABC):
@@ -227,34 +243,14 @@ class GaussNewton(Phase):
         return dataclasses.replace(self, steps=steps, damping=max(10 * self.damping, 1e-3))
 
     def step(self, objective, params, state):
-        if objective.rows is None or objective.linear is None:
-            raise ConfigError("trainer=gauss-newton is invalid here: the objective has no least-squares "
-                              "rows; use Adam/LBFGS")
-        lin, rest = eqx.partition(params, objective.linear)
-        flat, unravel = ravel_pytree(lin)
-        rows = lambda v: objective.rows(eqx.combine(unravel(v), rest))  # noqa: E731
-        # linearize once, then push the P basis vectors through the (cheap) tangent map
-        r, lin_rows = jax.linearize(rows, flat)
-        J = jax.vmap(lin_rows, out_axes=1)(jnp.eye(flat.size, dtype=flat.dtype))
+        flat, unravel, rest, rows, r, J = _output_jacobian(objective, params)
         if self.damping > 0:
             d = jnp.sqrt(jnp.maximum(jnp.sum(J * J, axis=0), 1e-300))
             A = jnp.concatenate([J, jnp.sqrt(state["mu"]) * jnp.diag(d)])
             b = jnp.concatenate([-r, jnp.zeros_like(flat)])
         else:
             A, b = J, -r
-        # Subnormal entries (e.g. e^c of a coefficient driven to zero) make LAPACK's SVD
-        # 10-40x slower (measured: dark photon step time grew 6 s -> 40 s per 100 steps); they
-        # carry no information at float64 precision, so flush them to zero.
-        tiny = jnp.finfo(A.dtype).tiny
-        A = jnp.where(jnp.abs(A) < tiny, 0.0, A)
-        b = jnp.where(jnp.abs(b) < tiny, 0.0, b)
-        # one SVD serves both the solve (as jnp.linalg.lstsq: cut-off rcond·s_max) and the
-        # logged condition number (of J itself when undamped, of the damped system otherwise)
-        U, sv, Vt = jnp.linalg.svd(A, full_matrices=False)
-        rcond = jnp.finfo(A.dtype).eps * max(A.shape) if self.rcond is None else self.rcond
-        keep = sv > rcond * sv[0]
-        delta = Vt.T @ jnp.where(keep, (U.T @ b) / jnp.where(keep, sv, 1.0), 0.0)
-        cond = sv[0] / sv[-1]
+        delta, cond = _svd_solve(A, b, self.rcond)
         cand = flat + delta
         old, new = jnp.sum(r**2), jnp.sum(rows(cand) ** 2)
         ok = jnp.isfinite(new) & (new <= old)
@@ -265,6 +261,96 @@ class GaussNewton(Phase):
 
     def diagnostics(self, state) -> dict:
         return {"cond": state["cond"], "lm_mu": state["mu"]}
+
+
+@dataclasses.dataclass(frozen=True)
+class Lexicographic(Phase):
+    """One exact least-squares solve of the output layers that puts the fit before the gauge.
+
+    The rows of priority 0 (data, the equation: they fix ``y``) come first; rows of higher
+    priority (suppression, plateaus: they only choose how ``y`` is split among the coefficients)
+    are weighted by the largest ``ε ∈ [ε_min, 1]`` whose solution fits no worse than
+    ``L_fit ≤ L_fit,min + tol² · L_fit(0)``: the best fit plus ``tol²`` of the loss of the zero
+    solution (``y ≡ 0`` for linear terms: the data's own scale). So the fit rows are honoured to a
+    relative ``tol`` whatever the units of ``y`` or the user's weights, and the gauge is as strong as
+    that allows (with ``ε = 1`` — the weights as given — whenever they already fit that well; then
+    the step is exactly :class:`GaussNewton` ``(1)``). ``ε`` is found by bisection in ``log ε``
+    (`bisections` SVD solves); this is the method of weighting for lexicographic least squares
+    (Van Loan, *SIAM J. Numer. Anal.* 22 (1985) 851) with the weight chosen by a tolerance.
+    Priority ``p > 1`` rows get ``ε · 1e-3^(p-1)``.
+
+    Rows that take a scale from the solution (``Objective.rows_at``, e.g. the residual measured
+    against the equation's own size) are linear at a fixed scale: the first solve uses none of
+    those scales (no solution is known yet; the user's initial coefficients may be far off), then
+    the solve is repeated `refreshes` times with the scales taken from the previous solution
+    (iteratively reweighted least squares).
+
+    Only for rows linear in the output layers (``Auto`` picks it then). Cost per solve: one
+    Jacobian (``P`` forward passes) and ``bisections + 3`` SVDs of the ``M × P`` system. Logged:
+    ``cond`` and ``gauge`` (the ``ε`` chosen; 1: the weights as given).
+    """
+
+    steps: int = 1
+    tol: float = 1e-4
+    eps_min: float = 1e-14
+    bisections: int = 24
+    refreshes: int = 2
+    name: str = "lexicographic"
+    linear_only = True
+    converges = True
+
+    def __post_init__(self):
+        self._check()
+        require(math.isfinite(self.tol) and self.tol > 0, "lexicographic.tol", self.tol, "use a small positive number")
+        require(0 < self.eps_min < 1, "lexicographic.eps_min", self.eps_min, "use a value in (0, 1)")
+        require(isinstance(self.refreshes, int) and self.refreshes >= 0, "lexicographic.refreshes", self.refreshes,
+                "use a non-negative integer")
+
+    def init(self, params):
+        return {"cond": jnp.asarray(jnp.nan), "gauge": jnp.asarray(jnp.nan)}
+
+    def step(self, objective, params, state):
+        levels = row_priorities(objective, params)
+        if objective.rows_at is None:
+            params, cond, gauge = self._solve(objective, params, levels, objective.rows)
+            return params, {"cond": cond, "gauge": gauge}
+        # a start that depends on no solution, then the scales taken from the last one (looped: compiled once)
+        params, cond, gauge = self._solve(objective, params, levels, objective.rows_with_scales_from(None))
+        params, cond, gauge = jax.lax.fori_loop(0, self.refreshes, lambda _, c: self._solve(
+            objective, c[0], levels, objective.rows_with_scales_from(c[0])), (params, cond, gauge))
+        return params, {"cond": cond, "gauge": gauge}
+
+    def _solve(self, objective, params, levels, rows_fn):
+        """One lexicographic solve of the rows `rows_fn` (linear in the output layers)."""
+        flat, unravel, rest, rows, r, J = _output_jacobian(objective, params, rows_fn)
+        levels = np.zeros(r.shape[0], int) if levels is None else levels
+        fit = levels == levels.min()
+        scale = jnp.asarray(np.where(fit, 1.0, 1e-3 ** np.maximum(levels - levels.min() - 1, 0)))
+        zero = r - J @ flat  # the rows at zero output layers
+
+        def solve(log_eps):
+            w = jnp.where(fit, 1.0, scale * jnp.exp(0.5 * log_eps))
+            delta, cond = _svd_solve(w[:, None] * J, -w * r)
+            res = (r + J @ delta)[fit]
+            return delta, cond, jnp.sum(res**2)
+
+        target = solve(-jnp.inf)[2] + self.tol**2 * jnp.sum(zero[fit] ** 2)
+        lo, hi = jnp.log(self.eps_min), 0.0
+        lo, hi = jax.lax.fori_loop(0, self.bisections, lambda _, b: _bisect(b, solve, target), (lo, hi))
+        best = jnp.where(solve(0.0)[2] <= target, 0.0, lo)
+        delta, cond, _ = solve(best)
+        return eqx.combine(unravel(flat + delta), rest), cond, jnp.exp(best)
+
+    def diagnostics(self, state) -> dict:
+        return {"cond": state["cond"], "gauge": state["gauge"]}
+
+
+def _bisect(bounds, solve, target):
+    """One bisection step in ``log ε``: the fit at the midpoint within `target` moves ``lo`` up."""
+    lo, hi = bounds
+    mid = 0.5 * (lo + hi)
+    ok = solve(mid)[2] <= target
+    return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -348,3 +434,50 @@ class Auto:
     def to_dict(self) -> dict:
         return {"name": "auto", "linear": [p.to_dict() for p in self.linear],
                 "nonlinear": [p.to_dict() for p in self.nonlinear]}
+
+
+def _output_jacobian(objective: Objective, params, rows_fn=None):
+    """``(flat, unravel, rest, rows, r, J)``: the objective's linear leaves flattened, its rows
+    ``r`` at them (`rows_fn`, default ``objective.rows``) and their Jacobian ``J`` (``M × P``,
+    forward mode: one linearisation, then the ``P`` basis vectors through the cheap tangent map)."""
+    if objective.rows is None or objective.linear is None:
+        raise ConfigError("a least-squares phase (lstsq, gauss-newton, lexicographic) is invalid here: the "
+                          "objective has no least-squares rows; use Adam/LBFGS")
+    lin, rest = eqx.partition(params, objective.linear)
+    flat, unravel = ravel_pytree(lin)
+    rows_fn = objective.rows if rows_fn is None else rows_fn
+    rows = lambda v: rows_fn(eqx.combine(unravel(v), rest))  # noqa: E731
+    r, lin_rows = jax.linearize(rows, flat)
+    J = jax.vmap(lin_rows, out_axes=1)(jnp.eye(flat.size, dtype=flat.dtype))
+    return flat, unravel, rest, rows, r, J
+
+
+def _svd_solve(A, b, rcond=None):
+    """``(x, cond)``: the minimum-norm least-squares solution of ``A x ≈ b`` (as ``jnp.linalg.lstsq``,
+    singular values below ``rcond · s_max`` cut) and the condition number ``s_max / s_min`` of ``A``."""
+    # Subnormal entries (e.g. e^c of a coefficient driven to zero) make LAPACK's SVD
+    # 10-40x slower (measured: dark photon step time grew 6 s -> 40 s per 100 steps); they
+    # carry no information at float64 precision, so flush them to zero.
+    tiny = jnp.finfo(A.dtype).tiny
+    A = jnp.where(jnp.abs(A) < tiny, 0.0, A)
+    b = jnp.where(jnp.abs(b) < tiny, 0.0, b)
+    U, sv, Vt = jnp.linalg.svd(A, full_matrices=False)
+    rcond = jnp.finfo(A.dtype).eps * max(A.shape) if rcond is None else rcond
+    keep = sv > rcond * sv[0]
+    return Vt.T @ jnp.where(keep, (U.T @ b) / jnp.where(keep, sv, 1.0), 0.0), sv[0] / sv[-1]
+
+
+def row_priorities(objective: Objective, params):
+    """The priority of every least-squares row (NumPy ``(M,)``), from the objective's `residuals`
+    (whose sets the rows follow, in order) and `priorities`; ``None`` if it has neither."""
+    if objective.residuals is None or not objective.priorities:
+        return None
+    names: list[str] = []
+
+    def in_order(p):  # a dict leaving a JAX transformation has its keys sorted; the rows do not
+        r = objective.residuals(p)
+        names[:] = list(r)
+        return [r[k] for k in names]
+    shapes = jax.eval_shape(in_order, params)
+    return np.concatenate([np.full(int(np.prod(v.shape)), int(objective.priorities.get(k, 0)))
+                           for k, v in zip(names, shapes)])

@@ -64,11 +64,11 @@ def build(p: gn.Params) -> gn.Setup:
         ],
         equation=equation,
         samples=[
-            gn.Data(spacing(a_s, 10 * a_s, p.data_points), lambda a: a / a_s, weight=p.lambda_data),
+            gn.Data(spacing(a_s, 10 * a_s, p.data_points), lambda a: a / a_s, weight=p.lambda_data, scale=1.0),
             gn.Residual(gn.logspace(p.residual_lo * a_s, min(p.residual_hi * km, a_end), p.residual_points),
                         weight=p.lambda_residual),
             gn.Suppress(gn.logspace(1.15 * km, a_end, p.suppress_points), terms="growing",
-                        weight=p.lambda_suppress * (400.0 / amp) ** 2),
+                        weight=p.lambda_suppress * (400.0 / amp) ** 2, scale=1.0),
         ] + ([gn.Plateau(gn.logspace(p.plateau_lo * km, a_end, 100), terms=("constant", "decaying"),
                          weight=p.lambda_plateau, scale=lambda a: a / amp)]
              if p.lambda_plateau > 0 else []),

@@ -62,7 +62,7 @@ def build(p: gn.Params) -> gn.Setup:
     reference = gn.reference.solve_equation(equation, p.x_start, [float(y_eq(p.x_start))], p.x_end,
                                             rtol=1e-11, atol=1e-16)
     samples = [
-        gn.Data(gn.logspace(p.x_start, p.data_hi, p.data_points), reference.y, weight=p.lambda_data),
+        gn.Data(gn.logspace(p.x_start, p.data_hi, p.data_points), reference.y, weight=p.lambda_data, scale=1.0),
         gn.Residual(gn.logspace(x_res, p.x_end, p.residual_points), weight=p.lambda_residual),
     ]
     if p.gap_points > 0:

@@ -96,7 +96,7 @@ def _samples(p, incident, n, inside, outside_l, outside_r, flat, env) -> list:
     L, k = outside_r[1], p.k
     free = gn.linspace(*outside_l, n(*outside_l)) | gn.linspace(*outside_r, n(*outside_r))
     samples = [
-        gn.Data(gn.linspace(*outside_r, n(*outside_r)), incident, weight=p.lambda_data),
+        gn.Data(gn.linspace(*outside_r, n(*outside_r)), incident, weight=p.lambda_data, scale=1.0),
         gn.Residual(gn.linspace(-L, L, n(-L, L)), weight=p.lambda_residual),
         gn.Suppress(gn.linspace(*inside, n(*inside)), terms="plane", weight=p.lambda_suppress,
                     coefficients=p.strict_suppression, scale=env),

@@ -9,13 +9,13 @@ coefficients, terms and ``y`` on any grid; :func:`save` / :func:`load` write and
 from ._ansatz import Ansatz, CoefficientNet, Network, derivatives
 from ._checkpoint import load, save
 from ._fit import Fit, fit, fit_ensemble, init_ansatz, least_squares_structure
-from ._loss import Loss, check_user_functions
+from ._loss import UNSCALED, Loss, check_user_functions
 from ._points import Interval, Points, linspace, logspace, points
-from ._problem import Data, Equation, Plateau, Problem, Residual, SampleSet, Suppress, Term
+from ._problem import Data, Equation, EquationScale, Plateau, Problem, Residual, SampleSet, Suppress, Term
 from ._solution import Evaluation, Solution, SolutionLike, mean_evaluation
 from ._trust import Check, Trust, TrustLimits, diagnose
 
-__all__ = ["Ansatz", "Check", "CoefficientNet", "Data", "Equation", "Evaluation", "Fit", "Interval", "Loss", "Network",
-           "Plateau", "Points", "Problem", "Residual", "SampleSet", "Solution", "SolutionLike", "Suppress", "Term", "Trust", "TrustLimits",
+__all__ = ["Ansatz", "Check", "CoefficientNet", "Data", "Equation", "EquationScale", "Evaluation", "Fit", "Interval", "Loss", "Network",
+           "Plateau", "Points", "Problem", "Residual", "SampleSet", "Solution", "SolutionLike", "Suppress", "Term", "Trust", "TrustLimits", "UNSCALED",
            "check_user_functions", "derivatives", "diagnose", "fit", "fit_ensemble", "init_ansatz", "least_squares_structure",
            "linspace", "load", "logspace", "mean_evaluation", "points", "save"]

@@ -51,6 +51,8 @@ def _culprit(problem: Problem, ansatz, s, x: float) -> tuple[str, str]:
     shown = ", ".join(f"{n}={float(v):.4g}" for n, v in zip(["y", "dy", "d2y", "d3y", "d4y"], y))
     if not np.isfinite(r):
         return "Equation.residual", f"it is {r!r} at x={x!r} ({shown})"
-    norm = s.normalisation if s.normalisation is not None else problem.equation.normalisation
-    n = float(norm(xj, y[0])) if norm is not None else 1.0
+    norm = s.norm(problem.equation)
+    if not callable(norm):
+        return "Equation.normalisation", f"the equation's own scale is not finite near x={x!r} ({shown})"
+    n = float(norm(xj, y[0]))
     return "Equation.normalisation", f"N(x, y) is {n!r} at x={x!r} ({shown}) and the residual divides by it"

@@ -7,7 +7,11 @@ import jax.numpy as jnp
 
 from .._errors import ConfigError
 from ..engine import mean_square, weighted_rows
-from ._problem import Problem
+from ._problem import Data, Problem
+
+
+#: ``reference=UNSCALED``: rows that take a scale from a solution use none (their own units)
+UNSCALED = type("Unscaled", (), {"__repr__": lambda self: "UNSCALED"})()
 
 
 class Loss:
@@ -16,6 +20,12 @@ class Loss:
     ``loss.terms(ansatz)`` returns the *unweighted* mean of every sample set (a dict keyed by
     set name); ``loss(ansatz)`` returns ``(total, terms)``: the total weighted by the problem's
     ``λ`` (or the ``weights`` given, e.g. by a balancing strategy) and the same unweighted terms.
+
+    Every method takes an optional `reference`: the solution that scales are taken from
+    (:class:`~gluenn.EquationScale`, :class:`~gluenn.Suppress` relative to ``y``), with no gradient
+    through it; by default the ansatz itself; :data:`UNSCALED` for none (those rows in their own
+    units: a start that depends on no solution). :class:`~gluenn.Data` misfits are divided by
+    their `scale` (by default the targets' own size).
     """
 
     def __init__(self, problem: Problem):
@@ -27,29 +37,39 @@ class Loss:
         for s, x in zip(problem.samples, self.points):
             t = s.targets(x)
             self._arrays.append((jnp.asarray(x), None if t is None else jnp.asarray(t)))
+        self.data_scales = data_scales(problem)
 
-    def residuals(self, ansatz) -> dict:
+    def residuals(self, ansatz, reference=None) -> dict:
         """``{set name: r}`` with ``r`` of shape ``(N,)`` or ``(N, m)``: unsquared, unweighted."""
         eq = self.problem.equation
+        reference = None if reference is UNSCALED else jax.lax.stop_gradient(ansatz if reference is None else reference)
         out = {}
         for s, (x, t) in zip(self.problem.samples, self._arrays):
-            if t is None:
-                out[s.name] = jax.vmap(lambda xi, s=s: s.residual(ansatz, eq, xi, None))(x)
-            else:
-                out[s.name] = jax.vmap(lambda xi, ti, s=s: s.residual(ansatz, eq, xi, ti))(x, t)
+            r = s.residuals(ansatz, eq, x, t, reference)
+            out[s.name] = r / self.data_scales[s.name] if s.name in self.data_scales else r
         return out
 
-    def terms(self, ansatz) -> dict:
-        return {k: mean_square(r) for k, r in self.residuals(ansatz).items()}
+    def terms(self, ansatz, reference=None) -> dict:
+        return {k: mean_square(r) for k, r in self.residuals(ansatz, reference).items()}
 
-    def rows(self, ansatz, weights: dict | None = None):
+    def rows(self, ansatz, weights: dict | None = None, reference=None):
         """All residuals as one vector ``sqrt(λ_s / N_s) · r_s`` so that ``loss = |rows|²``."""
-        return weighted_rows(self.residuals(ansatz), self.weights if weights is None else weights)
+        return weighted_rows(self.residuals(ansatz, reference), self.weights if weights is None else weights)
 
-    def __call__(self, ansatz, weights: dict | None = None):
+    def __call__(self, ansatz, weights: dict | None = None, reference=None):
         w = self.weights if weights is None else weights
-        raw = self.terms(ansatz)
+        raw = self.terms(ansatz, reference)
         return sum(w[k] * v for k, v in raw.items()), raw
+
+
+def data_scales(problem: Problem) -> dict[str, float]:
+    """``{data set name: scale}``: each :class:`~gluenn.Data` set's `scale`, or its targets' own
+    root-mean-square; all-zero targets take the largest other data set's, or 1."""
+    sets = [s for s in problem.samples if isinstance(s, Data)]
+    own = {s.name: s.own_scale() for s in sets if s.scale is None}
+    fallback = max([v for v in own.values() if v > 0], default=1.0)
+    return {s.name: float(s.scale) if s.scale is not None else (own[s.name] if own[s.name] > 0 else fallback)
+            for s in sets}
 
 
 def check_user_functions(problem: Problem, ansatz) -> None:

@@ -106,6 +106,28 @@ class Term:
         return vals
 
 
+@dataclasses.dataclass(frozen=True)
+class EquationScale:
+    """The equation's own scale, the default normalisation of the residual: ``D / S`` with
+
+        S(x) = Σ_k |∂D/∂y⁽ᵏ⁾ · y⁽ᵏ⁾| + |D(x, 0, …, 0)|,
+
+    the size of the terms that must cancel (the same scale the trust check uses), taken from the
+    current solution with no gradient through it and smoothed as a moving root-mean-square over
+    `window` sample points on each side (so that it does not vanish at the nodes of an oscillating
+    ``y``); at most ``1e6`` times smaller than its largest value on the set. Every residual row is
+    then relative, whatever the units of ``x`` and ``y`` and however ``y`` grows or decays, and for
+    a linear equation the rows stay linear in the coefficients at a fixed scale: least-squares
+    trainers re-solve with the scale refreshed (:class:`~gluenn.engine.Lexicographic`).
+    """
+
+    window: int = 8
+
+    def __post_init__(self) -> None:
+        require(isinstance(self.window, int) and not isinstance(self.window, bool) and self.window >= 0,
+                "EquationScale.window", self.window, "use a number of points >= 0, e.g. 8")
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Equation:
     """An ordinary differential equation ``D[y](x) = 0`` of order ``n``.
@@ -114,15 +136,17 @@ class Equation:
 
     - `residual`: ``residual(x, y, dy, ..., d^n y) -> D`` for scalar arguments, written with
       ``jax.numpy``. The order is the number of arguments minus two unless given.
-    - `normalisation`: optional ``N(x, y)``; the residual loss uses ``(D / N)^2`` (paper eq. 7),
-      e.g. ``lambda x, y: y`` for a relative residual. Default: no normalisation.
+    - `normalisation`: the residual loss uses ``(D / N)^2`` (paper eq. 7). Default:
+      :class:`EquationScale` ``()``, the size of the equation's own terms at the current solution
+      (no units, no weight to choose). Or your own ``N(x, y)``, e.g. ``lambda x, y: y`` for a
+      relative residual; ``None`` for none (``D`` in the units of the equation).
     - `order`: the order ``n`` if the signature cannot tell (``*args`` functions).
 
     Derivatives of the ansatz with respect to ``x`` are taken by forward-mode autodiff.
     """
 
     residual: Callable[..., Any]
-    normalisation: Callable[[Any, Any], Any] | None = None
+    normalisation: "Callable[[Any, Any], Any] | EquationScale | None" = EquationScale()
     order: int | None = None
 
     def __post_init__(self) -> None:
@@ -141,6 +165,9 @@ class Equation:
         require(isinstance(order, int) and order >= 1, "Equation.order", order,
                 "the residual takes (x, y, dy, ...) with at least one derivative")
         object.__setattr__(self, "order", order)
+        require(self.normalisation is None or callable(self.normalisation) or isinstance(self.normalisation, EquationScale),
+                "Equation.normalisation", self.normalisation,
+                "pass a function N(x, y), gluenn.EquationScale() (the default) or None")
 
 
 class SampleSet(abc.ABC):
@@ -188,6 +215,14 @@ class SampleSet(abc.ABC):
     def residual(self, ansatz, equation: Equation, x, target) -> Any:
         """The (unsquared) residual at one scalar point ``x``: a scalar or a small vector."""
 
+    def residuals(self, ansatz, equation: Equation, x, targets, reference):
+        """The residual at all the set's points ``x`` (shape ``(N,)``), ``(N,)`` or ``(N, m)``.
+        `reference` is the ansatz a set may take scales from (no gradient flows through it), or
+        ``None``: then it uses none. By default :meth:`residual` at every point."""
+        if targets is None:
+            return jax.vmap(lambda xi: self.residual(ansatz, equation, xi, None))(x)
+        return jax.vmap(lambda xi, ti: self.residual(ansatz, equation, xi, ti))(x, targets)
+
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Data(SampleSet):
@@ -195,6 +230,9 @@ class Data(SampleSet):
 
     `target` is a callable ``h(x)`` on a NumPy array or an array of shape ``(N,)``.
     `derivative` = k makes them known values of ``y⁽ᵏ⁾`` instead (an initial slope: ``derivative=1``).
+    `scale` divides the misfit: ``None`` (default) the targets' own root-mean-square, so that the
+    term is relative whatever the units of ``y`` (targets that are all zero, e.g. ``y(0) = 0``, take
+    the largest scale among the problem's other data sets, or 1); or a number (1: absolute).
     """
 
     points: Points
@@ -203,9 +241,13 @@ class Data(SampleSet):
     priority: int = 0
     name: str = "data"
     derivative: int = 0
+    scale: float | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", as_points(self.points))
+        require(self.scale is None or (isinstance(self.scale, (int, float)) and math.isfinite(self.scale)
+                                       and self.scale > 0), f"{self.name}.scale", self.scale,
+                "use None (the data's own size) or a positive number")
         require(isinstance(self.derivative, int) and not isinstance(self.derivative, bool) and self.derivative >= 0,
                 f"{self.name}.derivative", self.derivative, "use 0 (values of y), 1 (of y') or a higher order")
         self._check()
@@ -219,6 +261,10 @@ class Data(SampleSet):
                 "the data contain NaN or inf; clean or drop those points")
         return h
 
+    def own_scale(self) -> float:
+        """The targets' root-mean-square (0 if they are all zero)."""
+        return float(np.sqrt(np.mean(self.targets(self.points.values()) ** 2)))
+
     def residual(self, ansatz, equation, x, target):
         if self.derivative:
             return ansatz.derivatives(x, self.derivative)[self.derivative] - target
@@ -229,8 +275,8 @@ class Data(SampleSet):
 class Residual(SampleSet):
     """Collocation points where the equation must hold: ``|D[y]/N[y]|²`` (paper eq. 7).
 
-    `normalisation` overrides the equation's ``N(x, y)`` on this set only (e.g. a stiffness
-    scale in a region where the plain relative residual is badly conditioned).
+    `normalisation` overrides the equation's ``N(x, y)`` (or :class:`EquationScale`) on this set
+    only (e.g. a stiffness scale in a region where the plain relative residual is badly conditioned).
     """
 
     points: Points
@@ -241,15 +287,29 @@ class Residual(SampleSet):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", as_points(self.points))
+        require(self.normalisation is None or callable(self.normalisation) or isinstance(self.normalisation, EquationScale),
+                f"{self.name}.normalisation", self.normalisation,
+                "pass a function N(x, y), gluenn.EquationScale() or None (the equation's)")
         self._check()
+
+    def norm(self, equation: Equation):
+        """The normalisation in force on this set (its own, else the equation's)."""
+        return self.normalisation if self.normalisation is not None else equation.normalisation
 
     def residual(self, ansatz, equation, x, target):
         derivs = ansatz.derivatives(x, equation.order)
         r = equation.residual(x, *derivs)
-        norm = self.normalisation if self.normalisation is not None else equation.normalisation
-        if norm is not None:
+        norm = self.norm(equation)
+        if callable(norm):
             r = r / norm(x, derivs[0])
         return r
+
+    def residuals(self, ansatz, equation, x, targets, reference):
+        norm = self.norm(equation)
+        if not isinstance(norm, EquationScale):
+            return super().residuals(ansatz, equation, x, targets, reference)
+        raw = jax.vmap(lambda xi: equation.residual(xi, *ansatz.derivatives(xi, equation.order)))(x)
+        return raw if reference is None else raw / equation_scale(reference, equation, x, norm.window)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -260,8 +320,10 @@ class Suppress(SampleSet):
     terms that cancel each other are then penalised too. With ``coefficients=True`` the named
     terms' coefficients themselves are pushed to zero (``Σ |c|²``): a term's coefficients cannot
     then cancel each other either (e.g. ``c₁ cos kx + c₂ sin kx`` with huge c₁, c₂).
-    `scale` (a number, or a function of ``x`` only, e.g. the expected size of ``y`` there) divides
-    the residual, so that the suppression is relative where ``y`` spans decades.
+    `scale` divides the residual: ``None`` (default) the size of the current ``y`` there (a moving
+    root-mean-square over ±8 points, no gradient through it), so that the suppression is relative
+    whatever the units of ``y`` and however it grows or decays; or a number, or a function of ``x``
+    only (e.g. the expected size of ``y`` there).
     """
 
     points: Points
@@ -271,13 +333,20 @@ class Suppress(SampleSet):
     name: str = ""
     separately: bool = False
     coefficients: bool = False
-    scale: float | Callable = 1.0
+    scale: float | Callable | None = None
 
     def __post_init__(self) -> None:
         self._init_term_set("suppress_")
 
+    def residuals(self, ansatz, equation, x, targets, reference):
+        r = super().residuals(ansatz, equation, x, targets, reference)
+        if self.scale is not None or reference is None:
+            return r
+        size = moving_rms(jax.vmap(reference.y)(x), x, 8)
+        return r / (size if r.ndim == 1 else size[:, None])
+
     def residual(self, ansatz, equation, x, target):
-        scale = self.scale(x) if callable(self.scale) else self.scale
+        scale = 1.0 if self.scale is None else self.scale(x) if callable(self.scale) else self.scale
         if self.coefficients:
             cs = ansatz.coefficient_vectors(x)
             return jnp.concatenate([cs[t] for t in self.terms]) / scale
@@ -382,3 +451,33 @@ class Problem:
                 d["terms"] = list(s.terms)
             out[s.name] = d
         return out
+
+
+def pointwise_scale(ansatz, equation: Equation, x):
+    """``(D, Σ_k |∂D/∂y⁽ᵏ⁾ · y⁽ᵏ⁾| + |D(x, 0, …, 0)|)`` of `ansatz` at one scalar ``x``."""
+    derivs = ansatz.derivatives(x, equation.order)
+    res = lambda *d: jnp.reshape(equation.residual(x, *d), ())  # noqa: E731
+    r, grads = jax.value_and_grad(res, argnums=tuple(range(len(derivs))))(*derivs)
+    source = jnp.abs(res(*(jnp.zeros_like(d) for d in derivs)))
+    return r, sum(jnp.abs(g * d) for g, d in zip(grads, derivs)) + source
+
+
+def equation_scale(ansatz, equation: Equation, x, window: int):
+    """:class:`EquationScale` at the points ``x`` (shape ``(N,)``): the pointwise scale of `ansatz`,
+    smoothed by :func:`moving_rms`."""
+    return moving_rms(jax.vmap(lambda xi: pointwise_scale(ansatz, equation, xi)[1])(x), x, window)
+
+
+def moving_rms(s, x, window: int):
+    """The root-mean-square of `s` over ``±window`` neighbours in ``x`` (shape ``(N,)``), floored at
+    1e-6 of its largest value (1 where `s` is zero everywhere): a local size that does not vanish at
+    the nodes of an oscillating function."""
+    order = jnp.argsort(x)
+    s2 = jnp.concatenate([jnp.zeros(1), jnp.cumsum(s[order] ** 2)])
+    n = x.shape[0]
+    i = jnp.arange(n)
+    lo, hi = jnp.maximum(i - window, 0), jnp.minimum(i + window + 1, n)
+    smooth = jnp.sqrt((s2[hi] - s2[lo]) / (hi - lo))
+    top = jnp.max(smooth)
+    smooth = jnp.where(top > 0, jnp.maximum(smooth, 1e-6 * top), 1.0)
+    return jnp.zeros(n).at[order].set(smooth)
