@@ -136,7 +136,7 @@ def _run_parser(sub) -> None:
     run.add_argument("--steps", type=int, default=None,
                      help="shortcut for --set steps=N (experiments with a steps parameter)")
     run.add_argument("--trainer", default=None, metavar="NAME",
-                     help="auto | adam | adam+lbfgs | lstsq | gauss-newton: shortcut for --set trainer=NAME "
+                     help="auto | adam | adam+lbfgs | lstsq | lexicographic | gauss-newton: shortcut for --set trainer=NAME "
                           "(GlueNN experiments)")
     run.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                      help="override a physical or training parameter (repeatable)")

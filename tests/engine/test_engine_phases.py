@@ -55,3 +55,38 @@ def test_a_trainer_is_a_list_of_phases_or_an_auto(decay_problem):
             gn.fit(decay_problem, network=small, trainer=bad, progress=False)
     fit = gn.fit(decay_problem, network=small, trainer=gn.trainer_phases("auto", steps=0, gn_steps=2), progress=False)
     assert fit.history.structure == "linear" and [p["name"] for p in fit.history.phases] == ["gauss-newton"]
+
+
+def _two_level(a, b, gauge_target):
+    """Rows ``a·w − b`` (priority 0, the fit) and ``w − gauge_target`` (priority 1, a gauge)."""
+    a, gauge_target = jnp.asarray(a), jnp.asarray(gauge_target)
+    residuals = lambda p: {"fit": jnp.atleast_1d(a @ p["w"] - b), "gauge": p["w"] - gauge_target}  # noqa: E731
+    rows = lambda p: gn.engine.weighted_rows(residuals(p))  # noqa: E731
+    return gn.Objective(value=lambda p: (jnp.sum(rows(p) ** 2), {k: jnp.mean(r**2) for k, r in residuals(p).items()}),
+                        rows=rows, linear={"w": True}, residuals=residuals, priorities={"fit": 0, "gauge": 1})
+
+
+def test_lexicographic_puts_the_fit_before_the_gauge():
+    """One fit row a·w = b for two unknowns, and a gauge that wants w = 0: with equal weights a
+    least-squares solve misses the fit by 2 %; the lexicographic solve honours it to the
+    relative tolerance and picks, among the w that fit, the one the gauge prefers: w = a b / |a|²."""
+    a, b = jnp.array([3.0, 4.0]), 5.0
+    objective = _two_level(a, b, [0.0, 0.0])
+    start = {"w": jnp.array([1.0, -1.0])}
+    plain, _ = gn.optimise(objective, start, [gn.GaussNewton(1)], log_every=1, progress=False)
+    lex, history = gn.optimise(objective, start, [gn.Lexicographic(tol=1e-6)], log_every=1, progress=False)
+    assert abs(float(a @ plain["w"]) - b) > 0.05         # equal weights trade the fit for the gauge
+    assert abs(float(a @ lex["w"]) - b) <= 1e-6 * b       # the fit holds to tol × the size of its data
+    assert jnp.allclose(lex["w"], a * b / (a @ a), atol=1e-5)
+    assert 0 < history.final["gauge"] < 1
+
+
+def test_lexicographic_is_one_plain_solve_when_the_weights_already_fit():
+    """A gauge that agrees with the fit (w = (1, 0.5) satisfies both): the weights as given (ε = 1)
+    already fit to the tolerance, and the step is exactly GaussNewton(1)'s."""
+    objective = _two_level([3.0, 4.0], 5.0, [1.0, 0.5])
+    start = {"w": jnp.array([0.2, 0.1])}
+    plain, _ = gn.optimise(objective, start, [gn.GaussNewton(1)], log_every=1, progress=False)
+    lex, history = gn.optimise(objective, start, [gn.Lexicographic()], log_every=1, progress=False)
+    assert history.final["gauge"] == 1.0
+    assert jnp.array_equal(plain["w"], lex["w"])

@@ -85,3 +85,17 @@ def test_positive_terms_start_at_their_init():
                          gn.Equation(lambda x, y, dy: dy), [gn.Residual(gn.linspace(1, 2, 3))], (1.0, 2.0))
     ansatz = gn.glue.init_ansatz(problem, gn.Network(output_scale=1e-6), seed=0)
     assert float(ansatz.coefficient_vectors(jnp.asarray(1.5))["a"][0]) == pytest.approx(0.145, rel=1e-4)
+
+
+def test_data_terms_are_measured_against_their_own_size():
+    """A data set's misfit is divided by its targets' rms; all-zero targets (y(0) = 0) borrow the
+    largest other data set's scale; a number given is used as it is."""
+    eq = gn.Equation(lambda x, y, dy, d2y: d2y + y)
+    term = gn.Term("w", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))
+    problem = gn.Problem([term], eq, [
+        gn.Data(gn.points([0.0]), [0.0], name="zero"),
+        gn.Data(gn.points([0.0, 1.0]), [3.0, 4.0], name="values"),
+        gn.Data(gn.points([0.0]), [1e-6], scale=1.0, name="absolute"),
+        gn.Residual(gn.linspace(0.0, 3.0, 10))], (0.0, 3.0))
+    scales = gn.Loss(problem).data_scales
+    assert scales == {"zero": pytest.approx(12.5**0.5), "values": pytest.approx(12.5**0.5), "absolute": 1.0}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .._errors import ConfigError
-from ._phases import LBFGS, Adam, Auto, GaussNewton, Phase
+from ._phases import LBFGS, Adam, Auto, GaussNewton, Lexicographic, Phase
 
-TRAINERS = ("auto", "adam", "adam+lbfgs", "lstsq", "gauss-newton")
+TRAINERS = ("auto", "adam", "adam+lbfgs", "lstsq", "lexicographic", "gauss-newton")
 
 
 def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int = 0,
@@ -17,6 +17,8 @@ def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int 
     - ``lstsq``: one exact linear least-squares solve of the output layers — the global
       minimum over them when the loss rows are linear in them (a linear ODE with a linear
       ansatz); on a nonlinear problem it is a single Gauss–Newton step (:func:`fit` warns).
+    - ``lexicographic``: one exact least-squares solve with the fit rows before the gauge rows
+      (:class:`~gluenn.engine.Lexicographic`; linear rows only).
     - ``gauss-newton``: Levenberg–Marquardt on the output layers for `gn_steps` (nonlinear
       residuals), after Adam for `steps` if `steps` > 0 to shape the hidden layers.
     - ``auto``: ``lstsq`` if the loss rows are linear in the output layers (detected before
@@ -31,6 +33,8 @@ def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int 
         return [Adam(steps, lr=lr), LBFGS(lbfgs_steps)]
     if name == "lstsq":
         return [GaussNewton(1)]
+    if name == "lexicographic":
+        return [Lexicographic()]
     if name == "gauss-newton":
         return ([Adam(steps, lr=lr)] if steps > 0 else []) + [GaussNewton(gn_steps, damping=1e-3)]
     raise ConfigError(f"--trainer {name!r} is invalid: choose one of {', '.join(TRAINERS)}")

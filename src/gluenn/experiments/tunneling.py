@@ -86,7 +86,7 @@ def build(p: gn.Params) -> gn.Setup:
         network=gn.Network(head=(100, 100, 100), head_out=100, trunk=(100,), input_range=(-10.0, 10.0)),
         trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
         **_readouts(L, k), contributions=_contributions,
-        xlabel="x", score_floor=1.0, log_every=1 if p.trainer in ("auto", "lstsq", "gauss-newton") else 100,
+        xlabel="x", score_floor=1.0, log_every=1 if p.trainer in ("auto", "lstsq", "lexicographic", "gauss-newton") else 100,
     )
 
 

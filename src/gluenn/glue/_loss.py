@@ -42,6 +42,8 @@ class Loss:
     def residuals(self, ansatz, reference=None) -> dict:
         """``{set name: r}`` with ``r`` of shape ``(N,)`` or ``(N, m)``: unsquared, unweighted."""
         eq = self.problem.equation
+        # no gradient through the scales (measured: differentiating them made the p-wave example's
+        # gradients non-finite where a moving rms is zero, and the fit 17 % off instead of 0.17 %)
         reference = None if reference is UNSCALED else jax.lax.stop_gradient(ansatz if reference is None else reference)
         out = {}
         for s, (x, t) in zip(self.problem.samples, self._arrays):

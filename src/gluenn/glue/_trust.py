@@ -3,7 +3,9 @@
 - **residual**: the equation on a fresh grid — three points between every two training points of
   each :class:`~gluenn.Residual` set (never the training points), and a grid over the parts of the
   domain that no residual set spans (``y`` claims to solve the equation there too) — relative to the equation's own
-  scale ``Σ_k |∂D/∂y⁽ᵏ⁾ · y⁽ᵏ⁾|`` — the size of the terms that must cancel — window by window
+  scale ``Σ_k |∂D/∂y⁽ᵏ⁾| · max(|y⁽ᵏ⁾|, rms(y)/ℓᵏ)`` — the size of the terms that must cancel, a
+  derivative counting at least as much as ``y`` changing by its size over the window's length ℓ —
+  window by window
   (16 windows per set), so that a small region that is wrong is not averaged away by a large one
   that is right, and the user's normalisation (a training choice) does not enter.
 - **data**: the misfit ``rms(y − h) / rms(h)`` of every :class:`~gluenn.Data` set: a fit that
@@ -138,12 +140,12 @@ def _joined(xs: list) -> jnp.ndarray:
 
 @eqx.filter_jit
 def _evaluate(ansatz, equation, x_res, x_at):
-    """``(D, Σ_k |∂D/∂y⁽ᵏ⁾ · y⁽ᵏ⁾|)`` at `x_res` and ``(y, {term: c}, {term: ∂f/∂c})`` at `x_at`."""
+    """``(D, (y, y', …), (∂D/∂y, ∂D/∂y', …))`` at `x_res` and ``(y, {term: c}, {term: ∂f/∂c})`` at `x_at`."""
     def residual(xi):
         derivs = ansatz.derivatives(xi, equation.order)
         res = lambda *d: jnp.reshape(equation.residual(xi, *d), ())  # noqa: E731
         r, grads = jax.value_and_grad(res, argnums=tuple(range(len(derivs))))(*derivs)
-        return r, sum(jnp.abs(g * d) for g, d in zip(grads, derivs))
+        return r, jnp.stack(derivs), jnp.stack(grads)
 
     def at(xi):
         cs = ansatz.coefficient_vectors(xi)
@@ -173,15 +175,27 @@ def _fresh(x: np.ndarray) -> np.ndarray:
 
 def _residual_check(residual_sets, values, limit: float) -> Check | None:
     worst, where = 0.0, ""
-    for (s, x), (r, scale) in zip(residual_sets, values):
+    for (s, x), (r, derivs, grads) in zip(residual_sets, values):
         for idx in np.array_split(np.arange(x.size), max(1, min(16, x.size // 8))):
-            num, den = np.sqrt(np.mean(r[idx] ** 2)), np.sqrt(np.mean(scale[idx] ** 2))
+            scale = _window_scale(x[idx], derivs[idx], grads[idx])
+            num, den = np.sqrt(np.mean(r[idx] ** 2)), np.sqrt(np.mean(scale ** 2))
             ratio = num / den if den > 0 else (0.0 if num == 0 else np.inf)
             if not np.isfinite(ratio) or ratio > worst:
                 worst, where = ratio, f"x in [{x[idx[0]]:.4g}, {x[idx[-1]]:.4g}]" + (" (no residual points there)" if s is None else "")
                 if not np.isfinite(ratio):
                     return Check("residual", float("inf"), limit, where)
     return Check("residual", float(worst), limit, where) if where else None
+
+
+def _window_scale(x, derivs, grads) -> np.ndarray:
+    """``Σ_k |∂D/∂y⁽ᵏ⁾| · max(|y⁽ᵏ⁾|, rms(y) / ℓᵏ)`` at each point of a window of length ℓ: the size of
+    the equation's terms, where a derivative counts at least as much as ``y`` changing by its own
+    size across the window (a frozen-out ``y`` with ``y' ≈ 0`` is judged by how the residual moves
+    ``y`` there, not by the relative error of a negligible slope)."""
+    span = max(float(np.ptp(x)), 1e-300)
+    y_size = np.sqrt(np.mean(derivs[:, 0] ** 2))
+    floor = y_size / span ** np.arange(derivs.shape[1])
+    return np.sum(np.abs(grads) * np.maximum(np.abs(derivs), floor[None, :]), axis=1)
 
 
 def _data_values(ansatz, s: Data, y: np.ndarray, x=None) -> np.ndarray:
