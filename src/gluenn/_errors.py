@@ -35,6 +35,10 @@ class TrustWarning(UserWarning):
     """A fit finished but its self-checks (``Fit.trust``) say its answer cannot be trusted."""
 
 
+class SamplingWarning(UserWarning):
+    """A sample set is too coarse for what the equation does there (checked before training)."""
+
+
 class Interrupted(GluennError):
     """Training was stopped with Ctrl-C; the message says where the progress was saved and how
     to continue (``gluenn run ... --resume OUT``)."""

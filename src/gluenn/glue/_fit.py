@@ -14,8 +14,9 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
-from .._errors import TrustWarning, require
+from .._errors import SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory
+from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
 from ._problem import Problem
@@ -113,6 +114,7 @@ def fit(
     or user function (found before compiling).
     """
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
+    _warn_coarse(problem)
     params, static = eqx.partition(ansatz, eqx.is_inexact_array)
     objective = _objective(problem, params, static)
     structure = _checked_structure(problem, ansatz, objective, params)
@@ -147,6 +149,7 @@ def fit_ensemble(
     require(len(seeds) >= 1 and len(set(seeds)) == len(seeds), "seeds", seeds, "give distinct seeds")
     check_members("seeds", len(seeds))
     parts = [eqx.partition(init_ansatz(problem, network, s), eqx.is_inexact_array) for s in seeds]
+    _warn_coarse(problem)
     static = parts[0][1]
     params = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *[p for p, _ in parts])
     objective = _objective(problem, parts[0][0], static)
@@ -160,6 +163,12 @@ def fit_ensemble(
     history.phases = [p.to_dict() for p in phases]
     return [_warned(Fit(problem, network, s, eqx.combine(jax.tree_util.tree_map(lambda x, i=i: x[i], params), static),
                         history)) for i, s in enumerate(seeds)]
+
+
+def _warn_coarse(problem: Problem) -> None:
+    """A :class:`~gluenn.SamplingWarning` per residual set too coarse for the equation's local waves."""
+    for message in coarse_sets(problem):
+        warnings.warn(f"sample set {message}", SamplingWarning, stacklevel=3)
 
 
 def _warned(result: Fit) -> Fit:
