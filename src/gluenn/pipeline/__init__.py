@@ -13,7 +13,9 @@ from ._resume import ResumeStore, read_state
 from ._run import RunConfig, run_experiment
 from ._sweep import Workers, run_points, sweep
 from ._sweep_plan import Point, Vary, config_hash, parse_seeds, plan
+from ._sweep_plots import sweep_figures
+from ._sweep_table import frame as sweep_frame
 
 __all__ = ["Component", "Constant", "CustomSetup", "Experiment", "GROUP", "NODESetup", "ResumeStore", "RunConfig", "RunResult",
            "Point", "Setup", "Vary", "Workers", "ablate", "config_hash", "experiments", "get", "parse_seeds", "plan", "read_state",
-           "run_experiment", "run_points", "sweep", "versions"]
+           "run_experiment", "run_points", "sweep", "sweep_figures", "sweep_frame", "versions"]
