@@ -27,6 +27,7 @@ def _check(out: dict) -> None:
     assert out["trust"].trusted, out["trust"].reasons
 
 
+@pytest.mark.slow  # 12 s, mostly compilation; the default set's own default-path tests are the invariance ones
 def test_bessel_j0_with_default_settings_at_half_size():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no TrustWarning, nothing else
