@@ -41,10 +41,10 @@ class Objective:
     - `residuals`: optional ``residuals(params) -> {term: r}`` with ``r`` of shape ``(N,)`` or
       ``(N, m)`` and ``terms[k] == sum(r**2) / N`` (NTK weights need them); `priorities`:
       optional ``{term: int}`` (0: fit, 1: gauge, 2: tie-breaker; see :class:`~gluenn.engine.NTKBalance`).
-    - `rows_at`: optional ``rows_at(params, reference) -> (M,)``: the rows with the scales they take
-      from the solution (e.g. the equation's own size) computed at `reference` instead (``None``:
-      without them); ``rows(p)`` is ``rows_at(p, stop_gradient(p))``. Least-squares phases solve
-      first without them, then re-solve with the scales refreshed.
+    - `unscaled_rows`, `row_scales`: optional, for rows that divide by scales taken from the
+      solution (e.g. the equation's own size): ``rows(p) = unscaled_rows(p) / row_scales(p)``, no
+      gradient through ``row_scales``. Least-squares phases solve the unscaled rows first, then
+      re-solve with the scales refreshed.
     """
 
     value: Callable
@@ -53,18 +53,11 @@ class Objective:
     terms: Callable | None = None
     residuals: Callable | None = None
     priorities: dict | None = None
-    rows_at: Callable | None = None
+    unscaled_rows: Callable | None = None
+    row_scales: Callable | None = None
 
     def scalar(self, params):
         return self.value(params)[0]
-
-    def rows_with_scales_from(self, reference):
-        """``params -> rows`` with every scale the rows take from the solution held at `reference`
-        (``rows_at``; ``None``: no such scales, the rows in their own units); the plain `rows` when
-        they take none. Linear leaves enter such rows linearly when the problem is linear."""
-        if self.rows_at is None:
-            return self.rows
-        return lambda p: self.rows_at(p, reference)
 
     def weighted(self, w: dict) -> "Objective":
         """The objective ``Σ_i w_i L_i`` of the unweighted `terms` (``w``: term → weight,
@@ -279,14 +272,14 @@ class Lexicographic(Phase):
     (Van Loan, *SIAM J. Numer. Anal.* 22 (1985) 851) with the weight chosen by a tolerance.
     Priority ``p > 1`` rows get ``ε · 1e-3^(p-1)``.
 
-    Rows that take a scale from the solution (``Objective.rows_at``, e.g. the residual measured
-    against the equation's own size) are linear at a fixed scale: the first solve uses none of
-    those scales (no solution is known yet; the user's initial coefficients may be far off), then
-    the solve is repeated `refreshes` times with the scales taken from the previous solution
-    (iteratively reweighted least squares).
+    Rows that divide by a scale taken from the solution (``Objective.row_scales``, e.g. the
+    residual measured against the equation's own size) are linear at a fixed scale: the first solve
+    uses none of those scales (no solution is known yet; the user's initial coefficients may be far
+    off), then the solve is repeated `refreshes` times with the scales taken from the previous
+    solution (iteratively reweighted least squares; the rows are linearised once and rescaled).
 
-    Only for rows linear in the output layers (``Auto`` picks it then). Cost per solve: one
-    Jacobian (``P`` forward passes) and ``bisections + 3`` SVDs of the ``M × P`` system. Logged:
+    Only for rows linear in the output layers (``Auto`` picks it then). Cost: one Jacobian (``P``
+    forward passes) and ``bisections + 3`` SVDs of the ``M × P`` system per solve. Logged:
     ``cond`` and ``gauge`` (the ``ε`` chosen; 1: the weights as given).
     """
 
@@ -311,19 +304,21 @@ class Lexicographic(Phase):
 
     def step(self, objective, params, state):
         levels = row_priorities(objective, params)
-        if objective.rows_at is None:
-            params, cond, gauge = self._solve(objective, params, levels, objective.rows)
-            return params, {"cond": cond, "gauge": gauge}
-        # a start that depends on no solution, then the scales taken from the last one (looped: compiled once)
-        params, cond, gauge = self._solve(objective, params, levels, objective.rows_with_scales_from(None))
-        params, cond, gauge = jax.lax.fori_loop(0, self.refreshes, lambda _, c: self._solve(
-            objective, c[0], levels, objective.rows_with_scales_from(c[0])), (params, cond, gauge))
-        return params, {"cond": cond, "gauge": gauge}
-
-    def _solve(self, objective, params, levels, rows_fn):
-        """One lexicographic solve of the rows `rows_fn` (linear in the output layers)."""
-        flat, unravel, rest, rows, r, J = _output_jacobian(objective, params, rows_fn)
+        scaled = objective.row_scales is not None and objective.unscaled_rows is not None
+        # one linearisation: the rows are affine in the output layers, a scale only divides them
+        flat, unravel, rest, _, r, J = _output_jacobian(objective, params, objective.unscaled_rows if scaled else None)
         levels = np.zeros(r.shape[0], int) if levels is None else levels
+        delta, cond, gauge = self._solve(r, J, flat, levels, jnp.ones_like(r))
+        if scaled:  # then with the scales taken from the last solution (looped: compiled once)
+            def refresh(_, carry):
+                scale = objective.row_scales(eqx.combine(unravel(flat + carry[0]), rest))
+                return self._solve(r, J, flat, levels, scale)
+            delta, cond, gauge = jax.lax.fori_loop(0, self.refreshes, refresh, (delta, cond, gauge))
+        return eqx.combine(unravel(flat + delta), rest), {"cond": cond, "gauge": gauge}
+
+    def _solve(self, r, J, flat, levels, row_scale):
+        """``(δ, cond, ε)``: one lexicographic solve of the rows ``(r + J δ) / row_scale``."""
+        r, J = r / row_scale, J / row_scale[:, None]
         fit = levels == levels.min()
         scale = jnp.asarray(np.where(fit, 1.0, 1e-3 ** np.maximum(levels - levels.min() - 1, 0)))
         zero = r - J @ flat  # the rows at zero output layers
@@ -339,7 +334,7 @@ class Lexicographic(Phase):
         lo, hi = jax.lax.fori_loop(0, self.bisections, lambda _, b: _bisect(b, solve, target), (lo, hi))
         best = jnp.where(solve(0.0)[2] <= target, 0.0, lo)
         delta, cond, _ = solve(best)
-        return eqx.combine(unravel(flat + delta), rest), cond, jnp.exp(best)
+        return delta, cond, jnp.exp(best)
 
     def diagnostics(self, state) -> dict:
         return {"cond": state["cond"], "gauge": state["gauge"]}

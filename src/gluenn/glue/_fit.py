@@ -185,8 +185,8 @@ def _objective(problem: Problem, params, static) -> Objective:
     linear = eqx.tree_at(lambda a: (a.net.out_w, a.net.out_b), linear, replace=(True, True))
     return Objective(value=lambda p: loss(eqx.combine(p, static)),
                      rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear,
-                     rows_at=lambda p, ref: loss.rows(eqx.combine(p, static),
-                                                      reference=UNSCALED if ref is None else eqx.combine(ref, static)),
+                     unscaled_rows=lambda p: loss.rows(eqx.combine(p, static), reference=UNSCALED),
+                     row_scales=lambda p: loss.row_scales(eqx.combine(p, static)),
                      terms=lambda p: loss.terms(eqx.combine(p, static)),
                      residuals=lambda p: loss.residuals(eqx.combine(p, static)),
                      priorities={s.name: s.priority for s in problem.samples})
@@ -243,7 +243,7 @@ def _probe_rows(objective: Objective, params, seed: int = 0) -> tuple:
 
     @jax.jit
     def rows(v):  # no scale taken from the solution: linear rows stay linear
-        return objective.rows_at(eqx.combine(unravel(v), rest), None)
+        return (objective.unscaled_rows or objective.rows)(eqx.combine(unravel(v), rest))
 
     d = jax.random.normal(jax.random.PRNGKey(seed), flat.shape, flat.dtype)
     d = d * (1e-1 * (jnp.linalg.norm(flat) / np.sqrt(flat.size) + 1e-2))

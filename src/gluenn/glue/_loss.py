@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._errors import ConfigError
 from ..engine import mean_square, weighted_rows
@@ -41,15 +42,41 @@ class Loss:
 
     def residuals(self, ansatz, reference=None) -> dict:
         """``{set name: r}`` with ``r`` of shape ``(N,)`` or ``(N, m)``: unsquared, unweighted."""
-        eq = self.problem.equation
-        # no gradient through the scales (measured: differentiating them made the p-wave example's
-        # gradients non-finite where a moving rms is zero, and the fit 17 % off instead of 0.17 %)
-        reference = None if reference is UNSCALED else jax.lax.stop_gradient(ansatz if reference is None else reference)
+        scales = self.scales(ansatz if reference is None else reference) if reference is not UNSCALED else {}
         out = {}
         for s, (x, t) in zip(self.problem.samples, self._arrays):
-            r = s.residuals(ansatz, eq, x, t, reference)
-            out[s.name] = r / self.data_scales[s.name] if s.name in self.data_scales else r
+            r = s.residuals(ansatz, self.problem.equation, x, t)
+            if s.name in self.data_scales:
+                r = r / self.data_scales[s.name]
+            if s.name in scales:
+                r = r / (scales[s.name] if r.ndim == 1 else scales[s.name][:, None])
+            out[s.name] = r
         return out
+
+    def scales(self, reference) -> dict:
+        """``{set name: (N,)}``: the scales the sets take from the solution `reference` (no gradient
+        flows through them); sets that take none are absent."""
+        reference = jax.lax.stop_gradient(reference)
+        out = {}
+        for s, (x, _) in zip(self.problem.samples, self._arrays):
+            scale = s.solution_scale(self.problem.equation, x, reference)
+            if scale is not None:
+                out[s.name] = scale
+        return out
+
+    def row_scales(self, reference):
+        """The divisor of every least-squares row (``(M,)``, in :meth:`rows` order): the sets'
+        :meth:`scales` at `reference`, 1 for rows that take none. ``rows(a, reference=ref)`` equals
+        ``rows(a, reference=UNSCALED) / row_scales(ref)``."""
+        scales = self.scales(reference)
+        shapes = [jax.eval_shape(lambda s=s, x=x, t=t: s.residuals(reference, self.problem.equation, x, t))
+                  for s, (x, t) in zip(self.problem.samples, self._arrays)]
+        parts = []
+        for s, shape in zip(self.problem.samples, shapes):
+            per_point = int(np.prod(shape.shape[1:])) if len(shape.shape) > 1 else 1
+            scale = scales.get(s.name, jnp.ones(shape.shape[0]))
+            parts.append(jnp.repeat(scale, per_point))
+        return jnp.concatenate(parts)
 
     def terms(self, ansatz, reference=None) -> dict:
         return {k: mean_square(r) for k, r in self.residuals(ansatz, reference).items()}

@@ -215,13 +215,17 @@ class SampleSet(abc.ABC):
     def residual(self, ansatz, equation: Equation, x, target) -> Any:
         """The (unsquared) residual at one scalar point ``x``: a scalar or a small vector."""
 
-    def residuals(self, ansatz, equation: Equation, x, targets, reference):
-        """The residual at all the set's points ``x`` (shape ``(N,)``), ``(N,)`` or ``(N, m)``.
-        `reference` is the ansatz a set may take scales from (no gradient flows through it), or
-        ``None``: then it uses none. By default :meth:`residual` at every point."""
+    def residuals(self, ansatz, equation: Equation, x, targets):
+        """The residual at all the set's points ``x`` (shape ``(N,)``), ``(N,)`` or ``(N, m)``, before
+        any scale taken from a solution (:meth:`solution_scale`); by default :meth:`residual` at every point."""
         if targets is None:
             return jax.vmap(lambda xi: self.residual(ansatz, equation, xi, None))(x)
         return jax.vmap(lambda xi, ti: self.residual(ansatz, equation, xi, ti))(x, targets)
+
+    def solution_scale(self, equation: Equation, x, reference):
+        """What the residuals are divided by, taken from the solution `reference` (shape ``(N,)``), or
+        ``None`` if this set takes no scale from a solution (the default)."""
+        return None
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -304,12 +308,16 @@ class Residual(SampleSet):
             r = r / norm(x, derivs[0])
         return r
 
-    def residuals(self, ansatz, equation, x, targets, reference):
+    def solution_scale(self, equation, x, reference):
         norm = self.norm(equation)
         if not isinstance(norm, EquationScale):
-            return super().residuals(ansatz, equation, x, targets, reference)
-        raw = jax.vmap(lambda xi: equation.residual(xi, *ansatz.derivatives(xi, equation.order)))(x)
-        return raw if reference is None else raw / equation_scale(reference, equation, x, norm.window)
+            return None
+        return equation_scale(reference, equation, x, norm.window)
+
+    def residuals(self, ansatz, equation, x, targets):
+        if not isinstance(self.norm(equation), EquationScale):
+            return super().residuals(ansatz, equation, x, targets)
+        return jax.vmap(lambda xi: equation.residual(xi, *ansatz.derivatives(xi, equation.order)))(x)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -338,12 +346,8 @@ class Suppress(SampleSet):
     def __post_init__(self) -> None:
         self._init_term_set("suppress_")
 
-    def residuals(self, ansatz, equation, x, targets, reference):
-        r = super().residuals(ansatz, equation, x, targets, reference)
-        if self.scale is not None or reference is None:
-            return r
-        size = moving_rms(jax.vmap(reference.y)(x), x, 8)
-        return r / (size if r.ndim == 1 else size[:, None])
+    def solution_scale(self, equation, x, reference):
+        return None if self.scale is not None else moving_rms(jax.vmap(reference.y)(x), x, 8)
 
     def residual(self, ansatz, equation, x, target):
         scale = 1.0 if self.scale is None else self.scale(x) if callable(self.scale) else self.scale
