@@ -133,6 +133,7 @@ def api_cases() -> list:
         ("a data scale of zero", lambda: gn.Data(gn.points([0.0]), [1.0], scale=0.0)),
         ("a normalisation that is a string", lambda: gn.Equation(lambda x, y, dy: dy + y, normalisation="auto")),
         ("a lexicographic tolerance of zero", lambda: gn.engine.Lexicographic(tol=0.0)),
+        ("a negative lexicographic slack", lambda: gn.engine.Lexicographic(slack=-1.0)),
     ]
 
 

@@ -81,6 +81,23 @@ def test_lexicographic_puts_the_fit_before_the_gauge():
     assert 0 < history.final["gauge"] < 1
 
 
+def test_lexicographic_slack_lets_a_gauge_cost_a_fraction_of_an_inexact_fit():
+    """Fit rows that cannot all hold (w₀ = 1 and w₀ = 1.2: floor 0.01) and a gauge that wants
+    w₀ = 1.12 (4 % above the floor there): with the default slack (10 % of the floor) the weights
+    as given are kept (ε = 1, exactly GaussNewton(1)); with no slack the gauge must yield (ε < 1)."""
+    residuals = lambda p: {"fit": jnp.stack([p["w"][0] - 1.0, p["w"][0] - 1.2]), "gauge": p["w"] - jnp.array([1.12, 0.0])}  # noqa: E731
+    rows = lambda p: gn.engine.weighted_rows(residuals(p))  # noqa: E731
+    objective = gn.Objective(value=lambda p: (jnp.sum(rows(p) ** 2), {k: jnp.mean(r**2) for k, r in residuals(p).items()}),
+                             rows=rows, linear={"w": True}, residuals=residuals, priorities={"fit": 0, "gauge": 1})
+    start = {"w": jnp.array([0.0, 3.0])}
+    plain, _ = gn.optimise(objective, start, [gn.GaussNewton(1)], log_every=1, progress=False)
+    slack, h_slack = gn.optimise(objective, start, [gn.Lexicographic()], log_every=1, progress=False)
+    strict, h_strict = gn.optimise(objective, start, [gn.Lexicographic(slack=0.0, tol=1e-6)], log_every=1, progress=False)
+    assert h_slack.final["gauge"] == 1.0 and jnp.array_equal(plain["w"], slack["w"])
+    assert h_strict.final["gauge"] < 1.0
+    assert abs(float(strict["w"][0]) - 1.1) < abs(float(slack["w"][0]) - 1.1)  # closer to the fit's own optimum
+
+
 def test_lexicographic_is_one_plain_solve_when_the_weights_already_fit():
     """A gauge that agrees with the fit (w = (1, 0.5) satisfies both): the weights as given (ε = 1)
     already fit to the tolerance, and the step is exactly GaussNewton(1)'s."""

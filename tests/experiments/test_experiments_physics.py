@@ -2,6 +2,7 @@
 
 import math
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -67,6 +68,28 @@ def test_darkphoton_reference_closed_form_without_hubble_terms():
     ref = gn.reference.solve_equation(eq, 0.1, [exact(0.1), d_exact(0.1)], 500.0)
     a = np.geomspace(0.1, 500, 40)
     np.testing.assert_allclose(ref.y(a), exact(a), rtol=1e-8)
+
+
+@pytest.mark.parametrize("H", [150.0, 8.0])
+def test_darkphoton_horizon_terms_solve_the_massless_early_equation(H):
+    """The default early terms with constant coefficients solve X'' + 2X'/a + (k²/(H²a⁴) − 2/a²) X = 0
+    (the equation at a ≪ k/m, m → 0) to rounding, inside (H = 8) and outside (H = 150) the horizon,
+    and reduce to a/a_* and (a_*/a)² outside it. Derivatives by JAX, not by the formulas' authors."""
+    import jax
+
+    k, a_s = 2.5, 0.1
+    terms = {t.name: t for t in get("darkphoton").build(get("darkphoton").params({"H": H, "k": k, "m": 0.01})).components["y"].problem.terms}
+    a = jnp.geomspace(0.1, 3.0, 50)
+    for name in ("growing", "early"):
+        f = lambda x, n=name: terms[n].fn(x, jnp.ones(1))  # noqa: E731
+        d1, d2 = jax.vmap(jax.grad(f)), jax.vmap(jax.grad(jax.grad(f)))
+        X = jax.vmap(f)(a)
+        terms_size = jnp.abs(d2(a)) + jnp.abs(2 / a * d1(a)) + jnp.abs((k**2 / (H**2 * a**4) + 2 / a**2) * X)
+        residual = d2(a) + 2 / a * d1(a) + (k**2 / (H**2 * a**4) - 2 / a**2) * X
+        assert float(jnp.max(jnp.abs(residual) / terms_size)) < 1e-9, name
+    if H == 150.0:  # t = k/(Ha) ≤ 0.17: the super-horizon modes to O(t²)
+        assert float(terms["growing"].fn(1.0, jnp.ones(1))) == pytest.approx(1.0 / a_s, rel=0.02)
+        assert float(terms["early"].fn(1.0, jnp.ones(1))) == pytest.approx(a_s**2, rel=0.02)
 
 
 def test_darkphoton_reference_and_matching_values():
