@@ -83,7 +83,7 @@ def test_lexicographic_puts_the_fit_before_the_gauge():
 
 def test_lexicographic_slack_lets_a_gauge_cost_a_fraction_of_an_inexact_fit():
     """Fit rows that cannot all hold (w₀ = 1 and w₀ = 1.2: floor 0.01) and a gauge that wants
-    w₀ = 1.12 (4 % above the floor there): with the default slack (10 % of the floor) the weights
+    w₀ = 1.12 (4 % above the floor there): with the default slack (up to the floor again) the weights
     as given are kept (ε = 1, exactly GaussNewton(1)); with no slack the gauge must yield (ε < 1)."""
     residuals = lambda p: {"fit": jnp.stack([p["w"][0] - 1.0, p["w"][0] - 1.2]), "gauge": p["w"] - jnp.array([1.12, 0.0])}  # noqa: E731
     rows = lambda p: gn.engine.weighted_rows(residuals(p))  # noqa: E731
