@@ -302,7 +302,8 @@ class Lexicographic(Phase):
     def __post_init__(self):
         self._check()
         require(math.isfinite(self.tol) and self.tol > 0, "lexicographic.tol", self.tol, "use a small positive number")
-        require(math.isfinite(self.slack) and self.slack >= 0, "lexicographic.slack", self.slack, "use a fraction >= 0, e.g. 0.1")
+        require(math.isfinite(self.slack) and self.slack >= 0, "lexicographic.slack", self.slack,
+                "use a number >= 0 (the default 1: the gauge may cost the fit its floor again)")
         require(0 < self.eps_min < 1, "lexicographic.eps_min", self.eps_min, "use a value in (0, 1)")
         require(isinstance(self.refreshes, int) and self.refreshes >= 0, "lexicographic.refreshes", self.refreshes,
                 "use a non-negative integer")
