@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,8 +13,15 @@ from ..engine import mean_square, weighted_rows
 from ._problem import Data, Problem
 
 
+class Reference(enum.Enum):
+    """Where rows that take a scale from a solution get it, besides a solution itself."""
+
+    #: none: those rows in their own units (the first solve of an IRLS loop)
+    UNSCALED = "unscaled"
+
+
 #: ``reference=UNSCALED``: rows that take a scale from a solution use none (their own units)
-UNSCALED = type("Unscaled", (), {"__repr__": lambda self: "UNSCALED"})()
+UNSCALED = Reference.UNSCALED
 
 
 class Loss:
