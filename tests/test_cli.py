@@ -36,8 +36,9 @@ def test_show_lists_the_allowed_values(capsys):
 
 
 def test_a_run_that_stops_on_a_non_finite_loss_says_so(tmp_path, monkeypatch, capsys):
-    """Adam at a learning rate that blows up: the retries run out, the outputs are written, and
-    the terminal says the numbers are not converged (never a silent success)."""
+    """Adam at a learning rate that blows up (1e300: the first step overflows y): the retries run
+    out, the outputs are written, and the terminal says the numbers are not converged (never a
+    silent success)."""
     (tmp_path / "blowup.py").write_text(textwrap.dedent('''
         import jax.numpy as jnp
         import numpy as np
@@ -46,11 +47,11 @@ def test_a_run_that_stops_on_a_non_finite_loss_says_so(tmp_path, monkeypatch, ca
         def build(p):
             eq = gn.Equation(lambda x, y, dy: dy + y)
             ref = gn.reference.solve_equation(eq, 0.0, [1.0], 2.0)
-            problem = gn.Problem([gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x), positive=True)], eq,
+            problem = gn.Problem([gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x))], eq,
                                  [gn.Data(gn.linspace(0, 0.2, 6), ref.y), gn.Residual(gn.linspace(0, 2.0, 30))],
                                  (0.0, 2.0))
             return gn.Setup({"y": gn.Component(problem, ref)}, gn.Network(head=(8,), head_out=8, trunk=(8,)),
-                            [gn.Adam(20, lr=1e6)], log_every=5,
+                            [gn.Adam(20, lr=1e300)], log_every=5,
                             readout=lambda s: {"y_end": float(s["y"].y(np.array([2.0]))[0])})
 
         EXPERIMENT = gn.Experiment("blowup", "", {"k": gn.Param(1.0, "unused")}, build)

@@ -42,12 +42,14 @@ def test_tunneling_accuracy_default():
 
 
 @pytest.mark.parametrize("overrides", [["sigma=0.3"], ["k=1.8"]])
-def test_tunneling_off_the_beaten_path_is_right_or_flagged(overrides):
-    """Barriers the defaults were not made for (sharper edges; |T|² = 3.7e-7): the answer is within
-    tolerance, or the run says it cannot be trusted — never a silent failure."""
+def test_tunneling_off_the_beaten_path(overrides):
+    """Barriers the defaults were not made for (sharper edges: the robust-by-default acceptance;
+    |T|² = 3.7e-7): T2 within 1 %, ψ within 1 % of max|ψ|, trusted. (With the usual random first
+    layer σ = 0.3 was +3.8 % and k = 1.8 −9.4 %, both flagged: ``docs/features.md``.)"""
     m = gn.run_experiment(get("tunneling"), overrides=overrides, seed=0, progress=False).metrics
-    within = abs(m["readouts"]["T2"]["rel_err"]) <= 2e-2
-    assert within or not m["trust"]["trusted"], (m["readouts"]["T2"], m["trust"])
+    assert abs(m["readouts"]["T2"]["rel_err"]) <= 1e-2, m["readouts"]["T2"]
+    assert m["solution"]["max_abs_err_over_max_norm"] <= 1e-2
+    assert m["trust"]["trusted"], m["trust"]
 
 
 @pytest.mark.parametrize("overrides", [[], ["eta=1e5"]])

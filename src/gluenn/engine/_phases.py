@@ -290,7 +290,7 @@ class Lexicographic(Phase):
     """
 
     steps: int = 1
-    tol: float = 1e-4
+    tol: float = 3e-5
     slack: float = 1.0
     eps_min: float = 1e-14
     bisections: int = 24

@@ -30,6 +30,8 @@ PARAMETERS = {
     "lr": gn.Param(1e-3, "Adam peak learning rate (cosine decay)", "training"),
     "lbfgs_steps": gn.Param(1500, "L-BFGS refinement steps after Adam", "training"),
     "gn_steps": gn.Param(50, "Gauss–Newton steps (gauss-newton trainer)", "training"),
+    "features": gn.Param("spread", "first layer: steps spread over the residual points, or random (paper)", "training",
+                         choices=("spread", "random")),
 }
 
 
@@ -88,7 +90,7 @@ def build(p: gn.Params) -> gn.Setup:
 
     return gn.Setup(
         components={"y": gn.Component(problem, reference, gn.baselines.matching_band(matched, [x_m]), "Y(x)")},
-        network=gn.Network(head=(100, 100), head_out=100, trunk=(100,), input="log"),
+        network=gn.Network(head=(100, 100), head_out=100, trunk=(100,), input="log", features=p.features),
         trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
         readout=readout,
         xscale="log", yscale="log", xlabel="x = m/T",
@@ -97,5 +99,5 @@ def build(p: gn.Params) -> gn.Setup:
 
 EXPERIMENT = gn.Experiment(
     "freezeout", "chemical freeze-out of a yield Y(x) (GlueNN §IV.A)", PARAMETERS, build,
-    presets={"paper": {"gap_points": 0}}, ablation=(),
+    presets={"paper": {"gap_points": 0, "features": "random"}}, ablation=(),
 )

@@ -441,6 +441,12 @@ class Problem:
                 "give a finite (lo, hi) with lo < hi")
         object.__setattr__(self, "domain", (lo, hi))
 
+    def collocation_points(self) -> np.ndarray:
+        """Where the equation is imposed: the points of every :class:`Residual` set (of every
+        set if there is none), shape ``(N,)``, unsorted. The network's first layer follows them."""
+        sets = [s for s in self.samples if isinstance(s, Residual)] or list(self.samples)
+        return np.concatenate([s.points.values() for s in sets])
+
     @property
     def coefficient_names(self) -> list[str]:
         """Flat names ``"term.coefficient"`` in network-output order."""
