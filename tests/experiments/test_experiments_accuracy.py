@@ -18,6 +18,10 @@ def test_darkphoton_accuracy_default():
     assert abs(m["readouts"]["X_inf"]["rel_err"]) <= 1e-2  # the coefficient e^{c2} plateaus
     assert m["solution"]["max_rel_err"] <= 2e-2
     assert m["matching"]["X_end"]["central"] > 1.5 * m["readouts"]["X_end"]["true"]  # C¹ matching: ~392
+    # issue 25: the early (growing, early) and late (constant, decaying) coefficients are the physics
+    assert {k.split("@")[1] for k in m["constants"]} == {"early", "late"}
+    for name, c in m["constants"].items():
+        assert abs(c["rel_err"]) <= 1e-2 and c["variation"] <= 1e-2, (name, c)
 
 
 def test_darkphoton_inside_the_horizon_default():

@@ -72,7 +72,8 @@ def build(p: gn.Params) -> gn.Setup:
                            input_range=(-p.input_scale, p.input_scale)),
         trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
         readout=readout, coefficient_readout=coefficient_readout,
-        constants=[gn.pipeline.Constant("y", ("constant", "decaying"), (p.plateau_lo * km, a_end), label="late")],
+        constants=[gn.pipeline.Constant("y", ("constant", "decaying"), (p.plateau_lo * km, a_end), label="late")] + ([gn.pipeline.Constant(
+            "y", ("growing", "early"), (a_s, 0.06 * km), 9e-3, "early")] if p.early == "horizon" and 0.06 * km >= 3 * a_s else []),
         xscale="log", yscale="log" if p.k / (p.H * a_s) < 1 else "linear", xlabel="scale factor a",  # X > 0 outside the horizon
     )
 
