@@ -76,7 +76,7 @@ class Network:
                 f"choose one of {sorted(_ACTIVATIONS)}")
         require(self.input in ("linear", "log"), "Network.input", self.input, "use 'linear' or 'log'")
         require(self.features in ("spread", "random"), "Network.features", self.features,
-                "use 'spread' (steps spread over the domain) or 'random' (the usual initialisation)")
+                "use 'spread' (steps spread over the collocation points) or 'random' (the usual initialisation)")
         require(math.isfinite(self.output_scale) and self.output_scale > 0, "Network.output_scale",
                 self.output_scale, "use a positive number such as 0.1")
 
@@ -98,9 +98,7 @@ def _spread(key, n: int, lo: float, hi: float, where: np.ndarray | None):
     apart, the narrowest width is twice the larger of ``h`` and the local spacing of the centres
     ``h · N / n`` (a narrower step would bend the solution between the points where the equation is
     imposed, unseen by the loss); widths are log-uniform from there up to the span of the domain.
-    Measured (tunneling at σ = 0.3, Airy's turning point): 1× the centre spacing let the Airy
-    residual between collocation points reach 2 % (flagged), 2× and 3× did not; 3× cost tunneling
-    nothing either."""
+    Why twice: ``docs/features.md`` (1× let Airy's residual between the points reach 2 %)."""
     t = np.array([lo, hi]) if where is None or len(where) < 2 else where
     N = len(t) - 1
     kc, kw = jax.random.split(key)
