@@ -28,11 +28,28 @@ def test_exact_constants_are_the_projection_of_the_reference():
     k = Constant("y", ("grow", "decay"), (-0.5, 0.5), label="all")
     ref = _Curve(lambda x: 3.0 * np.exp(x) - 2.0 * np.exp(-x))
     got = exact_constants(k, _problem(), ref, k.grid())
-    assert {k: v for k, (v, _) in got.items()} == pytest.approx({"grow.C": 3.0, "decay.D": -2.0}, rel=1e-12)
-    nonlinear = gn.Problem([gn.Term("grow", lambda x, c: c[0] ** 2 * jnp.exp(x))], gn.Equation(lambda x, y, dy: dy - y),
-                           [gn.Residual(gn.linspace(-1, 1, 9))], (-1.0, 1.0))
-    with pytest.raises(gn.ConfigError, match="linear in their coefficients"):
-        exact_constants(Constant("y", "grow", (-0.5, 0.5)), nonlinear, ref, k.grid())
+    assert {k: v for k, (v, _, _) in got.items()} == pytest.approx({"grow.C": 3.0, "decay.D": -2.0}, rel=1e-12)
+    assert all(m < 1e-12 for _, _, m in got.values())  # the reference *is* these terms here
+
+
+def test_exact_constants_of_a_nonlinear_term_and_how_exact_its_form_is():
+    """A Riccati late term Y∞/(1 − η Y∞/x) (freeze-out): Levenberg–Marquardt recovers Y∞ from the
+    term's init; a reference the term cannot be shows its misfit; a hopeless init, converging far
+    from the reference, is refused before any training."""
+    eta = 50.0
+    late = lambda x, c: c[0] / (1 - eta * c[0] / x)  # noqa: E731
+    problem = lambda init: gn.Problem(  # noqa: E731
+        [gn.Term("frozen", late, coefficients=("Y_inf",), init=init)], gn.Equation(lambda x, y, dy: dy + eta * y**2 / x**2),
+        [gn.Residual(gn.linspace(1, 10, 9))], (1.0, 10.0))
+    k = Constant("y", "frozen", (2.0, 10.0), 1e-3, "late")
+    exact = _Curve(lambda x: late(x, [0.01]))
+    (value, _, misfit), = exact_constants(k, problem(lambda x: 1 / (eta / x + 200.0)), exact, k.grid()).values()
+    assert value == pytest.approx(0.01, rel=1e-10) and misfit < 1e-10
+    bent = _Curve(lambda x: late(x, [0.01]) * (1 + 0.01 * np.sin(x)))
+    (_, _, misfit), = exact_constants(k, problem(0.01), bent, k.grid()).values()
+    assert 1e-3 < misfit < 0.02
+    with pytest.raises(gn.ConfigError, match="misfit 16 of max"):
+        exact_constants(k, problem(1e300), exact, k.grid())
 
 
 class _Learned:

@@ -68,7 +68,7 @@ def plot_coefficients(path, x, panels: dict, *, xscale="linear", xlabel="x", tit
     """Normalised contributions f_j/y (top) and the coefficient functions c_j(x) (bottom).
 
     ``panels[component]`` = ``{"fractions": {term: array}, "coefficients": {name: array},
-    "positive": set of coefficient names plotted on a log axis}``.
+    "log_coefficients": True (log axis), a float (symlog threshold) or False, "constants": [(name, value, region)]}``.
     """
     n = len(panels)
     fig, axes = plt.subplots(2, n, figsize=(5.2 * n, 6.0), squeeze=False, sharex="col")
@@ -90,8 +90,11 @@ def plot_coefficients(path, x, panels: dict, *, xscale="linear", xlabel="x", tit
             colours[cname] = axc.plot(x, c, lw=1.4, label=cname)[0].get_color()
         _draw_constants(axc, p.get("constants", ()), colours)
         axc.set_xscale(xscale)
-        if p.get("log_coefficients"):
+        log = p.get("log_coefficients", False)
+        if log is True:
             axc.set_yscale("log")
+        elif log:  # a float: symlog, linear below this size
+            axc.set_yscale("symlog", linthresh=log)
         axc.set_xlabel(xlabel)
         axc.set_ylabel("coefficients c_j(x)")
         axc.legend(fontsize=8, frameon=False)

@@ -50,8 +50,9 @@ class Tables:
     truths: dict
 
 
-def glue_metrics(experiment, setup, config, params, members: list, t_setup: float) -> tuple[dict, Tables]:
-    """``metrics.json`` of a GlueNN run (without ``seconds_total``) and the evaluated tables."""
+def glue_metrics(experiment, setup, config, params, members: list, t_setup: float, exact=None) -> tuple[dict, Tables]:
+    """``metrics.json`` of a GlueNN run (without ``seconds_total``) and the evaluated tables
+    (`exact`: the declared constants' exact values, :func:`all_exact_constants`)."""
     fits = members[0]
     member_sols = [{k: f.solution for k, f in m.items()} for m in members]
     refs = {k: c.reference for k, c in setup.components.items()}
@@ -60,7 +61,7 @@ def glue_metrics(experiment, setup, config, params, members: list, t_setup: floa
     readouts = _readouts(setup, true, member_sols)
     constants = score_constants(setup.constants, setup.components,
                                 {k: _MeanSolution([ms[k] for ms in member_sols]) for k in setup.components},
-                                refs, setup.xscale)
+                                refs, setup.xscale, exact)
     metrics = {
         **config.fingerprint(experiment, params),
         "versions": versions(),
@@ -232,6 +233,19 @@ def _curves(setup, t: Tables, n_members: int) -> dict:
     return curves
 
 
+def _log_scale(curves) -> bool | float:
+    """The coefficient axis: ``True`` (log) for functions that are all positive and span over two
+    decades; a symlog threshold when their sizes (``max|c|``) differ by over two decades, so that
+    the smaller ones' plateaus show; ``False`` (linear) otherwise."""
+    curves = [np.ravel(c) for c in curves]
+    if not curves:
+        return False
+    values, sizes = np.concatenate(curves), np.array([np.max(np.abs(c)) for c in curves])
+    if np.all(values > 0) and values.max() > 100 * values.min():
+        return True
+    return float(sizes.min() / 10) if sizes.min() > 0 and sizes.max() > 100 * sizes.min() else False
+
+
 def _panels(setup, evals: dict[str, Evaluation], constants: dict) -> dict:
     panels = {}
     for k, comp in setup.components.items():
@@ -239,6 +253,6 @@ def _panels(setup, evals: dict[str, Evaluation], constants: dict) -> dict:
                  if name.startswith(f"{k}.")]
         fractions = (setup.contributions(k, evals[k]) if setup.contributions is not None else evals[k].fractions)
         panels[k] = {"fractions": fractions, "coefficients": evals[k].coefficients,
-                     "log_coefficients": all(t.positive for t in comp.problem.terms), "label": f"f_j / {comp.label}",
+                     "log_coefficients": _log_scale(evals[k].coefficients.values()), "label": f"f_j / {comp.label}",
                      "constants": exact}
     return panels

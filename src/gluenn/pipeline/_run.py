@@ -13,6 +13,7 @@ from ..engine import StopReason, weights_strategy
 from ..glue import Fit, fit, fit_ensemble, init_ansatz
 from ._experiment import CustomSetup, Experiment, RunResult, Setup
 from ._folder import RunFolder
+from ._constants import all_exact_constants
 from ._report import glue_metrics, versions, write_glue_outputs
 from ._resume import ResumeStore
 
@@ -92,8 +93,9 @@ def _run(experiment: Experiment, config: RunConfig, params, fingerprint: dict, b
     store = ResumeStore.open(out_dir, fingerprint) if config.resume else ResumeStore(out_dir, fingerprint)
     t_start = time.perf_counter()
     setup = experiment.build(params)
-    t_setup = time.perf_counter() - t_start
     custom = isinstance(setup, CustomSetup)
+    exact = None if custom else all_exact_constants(setup.constants, setup.components, setup.xscale)
+    t_setup = time.perf_counter() - t_start
     require(not custom or config.ensemble == 1, "--ensemble", config.ensemble, f"{experiment.name} trains its own "
             "models; run its seeds separately (gluenn ablate EXP --seeds 0,1,2)")
     if folder is not None:
@@ -107,7 +109,7 @@ def _run(experiment: Experiment, config: RunConfig, params, fingerprint: dict, b
         metrics.setdefault("train", {})["setup_seconds"] = round(t_setup, 3)
     else:
         members = _train(setup, config, store, balance)
-        metrics, tables = glue_metrics(experiment, setup, config, params, members, t_setup)
+        metrics, tables = glue_metrics(experiment, setup, config, params, members, t_setup, exact)
         models = members[0] if config.ensemble == 1 else members
     metrics["seconds_total"] = round(time.perf_counter() - t_start, 3)
     if folder is not None:
