@@ -121,9 +121,10 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
     return Trust(tuple(checks + [c for c in (residual, data, plateau, suppression) if c is not None]))
 
 
-def _uncovered(problem: Problem, n: int = 512) -> np.ndarray:
+def _uncovered(problem: Problem, n: int = 2048) -> np.ndarray:
     """Points of the domain outside every residual set's span: ``y`` claims to solve the equation
-    there too, but no residual point ever asked it to (a data patch, a gap between sets)."""
+    there too, but no residual point ever asked it to (a data patch, a gap between sets): 2048 over
+    the domain (why so many: ``docs/trust.md``)."""
     lo, hi = problem.domain
     x = np.geomspace(lo, hi, n) if lo > 0 and hi / lo >= 100 else np.linspace(lo, hi, n)
     inside = np.zeros(n, dtype=bool)
