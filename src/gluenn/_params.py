@@ -48,7 +48,7 @@ class Param:
         if self.choices is not None and value not in self.choices:
             raise ConfigError(f"{name}={shown(value)} is invalid: use one of {', '.join(map(str, self.choices))}")
         if self.positive and not value > 0:
-            raise ConfigError(f"{name}={shown(value)} is invalid: {name} must be positive")
+            raise ConfigError(f"{name}={shown(value)} is invalid: {name} must be positive (default {default!r})")
         if self.minimum is not None and not value >= self.minimum:
             raise ConfigError(f"{name}={shown(value)} is invalid: {name} must be >= {self.minimum:g}")
         return value

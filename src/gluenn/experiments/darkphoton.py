@@ -39,7 +39,7 @@ PARAMETERS = {
     "plateau_lo": gn.Param(10.0, "plateau set on [plateau_lo · k/m, a_end] (the late patch's exact regime)"),
     "trainer": gn.Param("lexicographic", "optimiser phases (gauss-newton with positive=true)", "training", choices=gn.TRAINERS),
     "steps": gn.Param(0, "Adam steps (before Gauss–Newton or L-BFGS)", "training"),
-    "lr": gn.Param(1e-3, "Adam peak learning rate", "training"),
+    "lr": gn.Param(1e-3, "Adam peak learning rate", "training", positive=True),
     "lbfgs_steps": gn.Param(3000, "L-BFGS steps after Adam", "training"),
     "gn_steps": gn.Param(300, "Levenberg–Marquardt steps (gauss-newton and lstsq trainers)", "training"),
 }

@@ -31,7 +31,7 @@ PARAMETERS = {
     "normalise": gn.Param(False, "divide the residual by |ψ| + 1 as the paper does (nonlinear rows)", "training"),
     "trainer": gn.Param("auto", "optimiser phases (auto: lstsq here, gauss-newton if normalise=true)", "training", choices=gn.TRAINERS),
     "steps": gn.Param(0, "Adam steps (gradient trainers; lstsq needs none)", "training"),
-    "lr": gn.Param(1e-3, "Adam learning rate", "training"),
+    "lr": gn.Param(1e-3, "Adam learning rate", "training", positive=True),
     "lbfgs_steps": gn.Param(0, "L-BFGS steps (adam+lbfgs)", "training"),
     "gn_steps": gn.Param(20, "Levenberg–Marquardt steps (nonlinear variants; a linear problem is one exact solve)", "training"),
 }
