@@ -18,8 +18,10 @@ import gluenn as gn
 from gluenn.pipeline import get
 
 TRAINERS = {
-    "freezeout": [("adam+lbfgs", []), ("gauss-newton", ["trainer=gauss-newton", "steps=0"]), ("auto", ["trainer=auto", "steps=0"])],
-    "darkphoton": [("adam+lbfgs", ["trainer=adam+lbfgs", "steps=3000"]), ("gauss-newton", []),
+    "freezeout": [("adam+lbfgs (the paper's constant late term)", ["trainer=adam+lbfgs", "steps=1500", "late=constant"]),
+                  ("gauss-newton (default)", []), ("auto", ["trainer=auto"])],
+    "darkphoton": [("adam+lbfgs", ["trainer=adam+lbfgs", "steps=3000"]), ("lexicographic (default)", []),
+                   ("gauss-newton", ["trainer=gauss-newton"]),
                    ("lstsq (linear coefficients)", ["trainer=lstsq", "positive=false"])],
     "tunneling": [("adam", ["trainer=adam", "steps=3000"]), ("lstsq", ["trainer=lstsq"]), ("auto", [])],
 }

@@ -64,6 +64,10 @@ def test_freezeout_accuracy(overrides):
     assert m["solution"]["max_rel_err"] <= 2e-2
     assert m["matching"]["Y_end"]["rel_err"] < -0.1  # the C0 baseline is far off (paper Fig. 2)
     assert m["trust"]["trusted"], m["trust"]
+    # issue 25: the equilibrium normalisation early and the relic yield Y∞ late are the exact constants
+    assert {k.split("@")[1] for k in m["constants"]} == {"equilibrium", "frozen"}
+    for name, c in m["constants"].items():
+        assert abs(c["rel_err"]) <= 1e-2 and c["variation"] <= 1e-2, (name, c)
 
 
 def test_hh_run_writes_the_output_contract(tmp_path):

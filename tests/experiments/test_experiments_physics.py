@@ -92,6 +92,34 @@ def test_darkphoton_horizon_terms_solve_the_massless_early_equation(H):
         assert float(terms["early"].fn(1.0, jnp.ones(1))) == pytest.approx(a_s**2, rel=0.02)
 
 
+@pytest.mark.parametrize("eta", [1e3, 1e4, 1e5])
+def test_freezeout_late_term_and_its_exact_regions(eta):
+    """The late term with a constant Y∞ solves Y' = −η Y²/x² to rounding (JAX derivatives); the
+    declared regions are where the reference *is* each term to 1e-3, checked here on a grid 5× finer
+    than the one that chose them; the late term's exact constant is 1/(1/Y(x_end) + η/x_end)."""
+    import jax
+    from gluenn.pipeline._constants import exact_constants
+
+    setup = get("freezeout").build(get("freezeout").params({"eta": eta}))
+    comp = setup.components["y"]
+    late = {t.name: t for t in comp.problem.terms}["frozen"]
+    x = jnp.geomspace(8.0, 31.0, 40)
+    f = lambda xi: late.fn(xi, jnp.array([2e-4]))  # noqa: E731
+    assert float(jnp.max(jnp.abs(jax.vmap(jax.grad(f))(x) + eta * jax.vmap(f)(x) ** 2 / x**2) / (eta * jax.vmap(f)(x) ** 2 / x**2))) < 1e-12
+    regions = {k.label: k for k in setup.constants}
+    assert "frozen" in regions and regions["frozen"].region[1] == 31.0
+    y_end = float(comp.reference.y(31.0))
+    xs = np.geomspace(*regions["frozen"].region, 10000)
+    assert np.max(np.abs(np.asarray(jax.vmap(lambda xi: late.fn(xi, jnp.array([1 / (1 / y_end + eta / 31)])))(xs))
+                         / np.asarray(comp.reference.y(xs)) - 1)) <= 1.01e-3
+    (y_inf, _, _), = exact_constants(regions["frozen"], comp.problem, comp.reference, regions["frozen"].grid(scale="log")).values()
+    assert y_inf == pytest.approx(1 / (1 / y_end + eta / 31), rel=1e-3)
+    if "equilibrium" in regions:  # Y = Y_eq there: the normalisation is the prefactor 0.145
+        (c, _, _), = exact_constants(regions["equilibrium"], comp.problem, comp.reference, regions["equilibrium"].grid()).values()
+        assert c == pytest.approx(0.145, rel=1e-3)
+    assert (eta < 1e4) == ("equilibrium" not in regions)  # weak coupling never tracks Y_eq to 1e-3
+
+
 def test_darkphoton_reference_and_matching_values():
     setup = get("darkphoton").build(get("darkphoton").params())
     comp = setup.components["y"]

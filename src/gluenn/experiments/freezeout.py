@@ -25,11 +25,14 @@ PARAMETERS = {
     "lambda_data": gn.Param(1600.0, "data weight λ_a (paper: 1600)", "training"),
     "lambda_residual": gn.Param(700.0, "residual weight λ_b (paper: 700)", "training"),
     "x_match": gn.Param("auto", "C⁰ matching point; auto = the residual start (paper: 7.8)"),
-    "trainer": gn.Param("adam+lbfgs", "optimiser phases", "training", choices=gn.TRAINERS),
-    "steps": gn.Param(1500, "Adam steps", "training"),
-    "lr": gn.Param(1e-3, "Adam peak learning rate (cosine decay)", "training"),
+    "late": gn.Param("riccati", "late term: Y∞/(1 − η Y∞/x), exact once Y_eq ≪ Y (riccati), or a constant (constant; paper)",
+                     choices=("riccati", "constant")),
+    "lambda_plateau": gn.Param(1.0, "weight of the plateau sets where the late form is exact (Y∞ constant, equilibrium off)", "training"),
+    "trainer": gn.Param("gauss-newton", "optimiser phases", "training", choices=gn.TRAINERS),
+    "steps": gn.Param(0, "Adam steps (before L-BFGS or Gauss–Newton)", "training"),
+    "lr": gn.Param(1e-3, "Adam peak learning rate (cosine decay)", "training", positive=True),
     "lbfgs_steps": gn.Param(1500, "L-BFGS refinement steps after Adam", "training"),
-    "gn_steps": gn.Param(50, "Gauss–Newton steps (gauss-newton trainer)", "training"),
+    "gn_steps": gn.Param(200, "Gauss–Newton steps (gauss-newton trainer)", "training"),
     "features": gn.Param("spread", "first layer: steps spread over the residual points, or random (paper)", "training",
                          choices=("spread", "random")),
 }
@@ -70,11 +73,21 @@ def build(p: gn.Params) -> gn.Setup:
     if p.gap_points > 0:
         samples.append(gn.Residual(gn.logspace(p.data_hi, x_res, p.gap_points), weight=p.lambda_gap,
                                    name="gap", normalisation=lambda x, y: y * (1.0 + 2.0 * eta * y / x**2)))
+    riccati = p.late == "riccati"
+    late = (gn.Term("frozen", lambda x, c: c[0] / (1 - eta * c[0] / x), coefficients=("Y_inf",),
+                    init=lambda x: 1 / (eta / x + eta / x_f)) if riccati  # = x_f/η: the constant's init
+            else gn.Term("frozen", lambda x, c: c[0], positive=True, init=x_f / eta))
+    regions = _exact_regions(reference, eta, g, p.x_start, p.x_end) if riccati and p.lambda_plateau > 0 else {}
+    if "frozen" in regions:
+        at = gn.logspace(*regions["frozen"], 60)
+        samples += [gn.Plateau(at, terms=("frozen",), weight=p.lambda_plateau, scale=lambda x: x * eta / x_f),
+                    gn.Suppress(at, terms=("equilibrium",), weight=p.lambda_plateau)]
+    if "equilibrium" in regions:
+        # the coefficient itself, not the term: Y∞/(1 − η Y∞/x) is small for Y∞ ≫ x/η too, past its pole
+        samples.append(gn.Suppress(gn.logspace(*regions["equilibrium"], 30), terms=("frozen",), weight=p.lambda_plateau,
+                                   coefficients=True, scale=x_f / eta, name="suppress_early"))
     problem = gn.Problem(
-        terms=[
-            gn.Term("equilibrium", lambda x, c: c[0] * x**1.5 * jnp.exp(-x), positive=True, init=g),
-            gn.Term("frozen", lambda x, c: c[0], positive=True, init=x_f / eta),
-        ],
+        terms=[gn.Term("equilibrium", lambda x, c: c[0] * x**1.5 * jnp.exp(-x), positive=True, init=g), late],
         equation=equation,
         samples=samples,
         domain=(p.x_start, p.x_end),
@@ -88,16 +101,38 @@ def build(p: gn.Params) -> gn.Setup:
         y_end = float(np.asarray(sols["y"].y(np.array([p.x_end])))[0])
         return {"Y_end": y_end, "Y_inf": 1.0 / (1.0 / y_end + eta / p.x_end)}
 
+    def coefficient_readout(sols):
+        ev = sols["y"].evaluate(np.array([p.x_end]))
+        return {"Y_end": float(ev.y[0]), "Y_inf": float(ev.coefficients["frozen.Y_inf"][0])}
+
     return gn.Setup(
         components={"y": gn.Component(problem, reference, gn.baselines.matching_band(matched, [x_m]), "Y(x)")},
         network=gn.Network(head=(100, 100), head_out=100, trunk=(100,), input="log", features=p.features),
         trainer=gn.trainer_phases(p.trainer, steps=p.steps, lr=p.lr, lbfgs_steps=p.lbfgs_steps, gn_steps=p.gn_steps),
-        readout=readout,
+        readout=readout, coefficient_readout=coefficient_readout if riccati else None,
+        constants=[gn.pipeline.Constant("y", (term,), r, FORM_TOL, term) for term, r in regions.items()],
         xscale="log", yscale="log", xlabel="x = m/T",
     )
 
 
+FORM_TOL = 1e-3  # a patch's form must match y to this (relative) where it is declared exact
+
+
+def _exact_regions(reference, eta: float, g: float, x_start: float, x_end: float) -> dict:
+    """``{"equilibrium": (lo, hi), "frozen": (lo, hi)}``: where ``Y = g x^{3/2} e^{-x}`` (from x_start)
+    and where ``Y = Y∞/(1 − η Y∞/x)``, the solution of ``Y' = −ηY²/x²`` once Y_eq² ≪ Y², with ``Y∞``
+    from ``Y(x_end)`` (to x_end) hold to `FORM_TOL`; a region spanning less than a factor 1.5 in x is left out."""
+    x = np.geomspace(x_start, x_end, 2000)
+    y = np.asarray(reference.y(x))
+    early = np.cumprod(np.abs(g * x**1.5 * np.exp(-x) / y - 1) <= FORM_TOL).astype(bool)
+    late = np.flip(np.cumprod(np.flip(np.abs(1.0 / (1.0 / y[-1] + eta / x_end - eta / x) / y - 1) <= FORM_TOL))).astype(bool)
+    regions = {"equilibrium": (x_start, float(x[early][-1]) if early.any() else x_start),
+               "frozen": (float(x[late][0]) if late.any() else x_end, x_end)}
+    return {k: r for k, r in regions.items() if r[0] * 1.5 <= r[1]}
+
+
 EXPERIMENT = gn.Experiment(
     "freezeout", "chemical freeze-out of a yield Y(x) (GlueNN §IV.A)", PARAMETERS, build,
-    presets={"paper": {"gap_points": 0, "features": "random"}}, ablation=(),
+    presets={"paper": {"gap_points": 0, "features": "random", "late": "constant", "trainer": "adam+lbfgs", "steps": 1500}},
+    ablation=(),
 )
