@@ -105,18 +105,22 @@ class OnDask(Executor):
 
 def local_cluster(workers: int | None, points: int) -> OnDask:
     """An embedded ``LocalCluster``: `workers` processes (default: one per core, at most one per
-    point), each running one point at a time with its BLAS/OpenMP threads set to ``cores // workers``
-    and — when that is 1 — XLA's Eigen thread pool off, so that N workers do not oversubscribe the
-    cores. The workers are not pinned to cores: XLA partitions some reductions by the number of
-    cores it sees, so a pinned worker would not reproduce ``gluenn run`` bit for bit."""
+    point), each running one point at a time with XLA's Eigen thread pool off when there is one
+    core per worker, so that N workers do not oversubscribe the cores. BLAS/OpenMP threads stay
+    as in this process (Dask would set them to 1): LAPACK's SVD — every Gauss–Newton and
+    least-squares step — partitions its work by thread count, and a single-threaded worker gave a
+    freeze-out Y_end 5e-14 away from ``gluenn run``'s (and far more on a chaotic fit). The workers are
+    not pinned to cores: XLA partitions some reductions by the number of cores it sees, so a
+    pinned worker would not reproduce ``gluenn run`` bit for bit either."""
+    import dask
     from distributed import Client, LocalCluster
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     n = workers if workers is not None else max(1, min(cores, points))
     threads = max(1, cores // n)
-    env = {k: str(threads) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    if threads == 1:
-        env["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
-    with warnings.catch_warnings():
+    blas = {k: os.environ.get(k, str(cores)) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    env = {"XLA_FLAGS": (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()} if threads == 1 else {}
+    spawn = {**dask.config.get("distributed.nanny.pre-spawn-environ", {}), **blas}  # read as BLAS loads
+    with warnings.catch_warnings(), dask.config.set({"distributed.nanny.pre-spawn-environ": spawn}):
         warnings.simplefilter("ignore")  # "port in use, using a random port" and similar start-up notes
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
                                silence_logs=40, env=env)
