@@ -24,6 +24,7 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 
 BENCHMARKS = [
+    ("Where the wall time of a default run goes, cold and warm compilation cache", "profile.py", [], ["freezeout"]),
     ("Freeze-out: gluenn vs eager PyTorch (same GlueNN model and weights) and DeepXDE (plain PINN)",
      "bench_freezeout.py", [], ["--steps", "600", "--peer-steps", "2000", "--recipe", "300", "300", "--seeds", "0"]),
     ("Tunneling: gluenn vs DeepXDE (plain PINN), time to |T2| within 1 %", "bench_tunneling.py", [],

@@ -107,3 +107,16 @@ def test_lexicographic_is_one_plain_solve_when_the_weights_already_fit():
     lex, history = gn.optimise(objective, start, [gn.Lexicographic()], log_every=1, progress=False)
     assert history.final["gauge"] == 1.0
     assert jnp.array_equal(plain["w"], lex["w"])
+
+
+@pytest.mark.parametrize("start", ["one", "keep"])
+def test_lbfgs_line_search_start_reaches_the_minimum(start):
+    """Either line-search start (unit step, or the last accepted one) minimises Rosenbrock's valley
+    to its exact minimum at (1, …, 1); a wrong name is refused."""
+    def f(p):
+        loss = jnp.sum(100.0 * (p[1:] - p[:-1] ** 2) ** 2 + (1.0 - p[:-1]) ** 2)
+        return loss, {"fit": loss}
+    params, hist = gn.optimise(f, jnp.full(4, -1.0), [gn.LBFGS(400, linesearch_start=start)], log_every=20, progress=False)
+    assert hist.final["loss"] < 1e-14 and float(jnp.max(jnp.abs(params - 1.0))) < 1e-6
+    with pytest.raises(gn.ConfigError, match="linesearch_start"):
+        gn.LBFGS(5, linesearch_start="half")

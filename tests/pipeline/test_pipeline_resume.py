@@ -18,7 +18,7 @@ QUICK = ["trainer=adam", "steps=300"]   # three chunks of 100 Adam steps
 
 def _metrics(path) -> dict:
     m = json.loads((pathlib.Path(path) / "metrics.json").read_text())
-    for k in ("seconds_total",):
+    for k in ("seconds_total", "timing"):
         m.pop(k, None)
     for k in ("seconds", "compile_seconds", "setup_seconds"):
         m["train"].pop(k, None)

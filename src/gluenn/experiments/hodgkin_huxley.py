@@ -52,6 +52,8 @@ PARAMETERS = {
     "forecast_spacing": T(0.05, "time between forecast states (ms)", positive=True),
     "composite": T("first", "composite loss before (first) or after (last) the forecast rounds", choices=("first", "last")),
     "optimiser": T("lbfgs", "optimiser of the composite loss (paper: adam)", choices=("lbfgs", "adam")),
+    "linesearch_start": T("one", "L-BFGS line searches of the composite loss start from 1 (one) or from the last step (keep)",
+                          choices=("keep", "one")),
     "steps": T(100, "steps on the composite loss", minimum=0),
     "lr": T(1e-3, "Adam learning rate (optimiser=adam)", positive=True),
     "eval_solver": P("heun", "solver for the evaluation trajectory", choices=SOLVERS),
@@ -125,7 +127,7 @@ def _node_stages(p, field, data, s) -> list:
 
 
 def _phases(p):
-    return [gn.LBFGS(p.steps)] if p.optimiser == "lbfgs" else [gn.Adam(p.steps, lr=p.lr)]
+    return [gn.LBFGS(p.steps, linesearch_start=p.linesearch_start)] if p.optimiser == "lbfgs" else [gn.Adam(p.steps, lr=p.lr)]
 
 
 _ADAM = {"optimiser": "adam", "lr": 1e-3}

@@ -94,6 +94,7 @@ def _run(experiment: Experiment, config: RunConfig, params, fingerprint: dict, b
     t_start = time.perf_counter()
     setup = experiment.build(params)
     custom = isinstance(setup, CustomSetup)
+    t_build = time.perf_counter() - t_start
     exact = None if custom else all_exact_constants(setup.constants, setup.components, setup.xscale)
     t_setup = time.perf_counter() - t_start
     require(not custom or config.ensemble == 1, "--ensemble", config.ensemble, f"{experiment.name} trains its own "
@@ -108,13 +109,21 @@ def _run(experiment: Experiment, config: RunConfig, params, fingerprint: dict, b
         metrics = {**fingerprint, "versions": versions(), **body}
         metrics.setdefault("train", {})["setup_seconds"] = round(t_setup, 3)
     else:
+        t_fit = time.perf_counter()
         members = _train(setup, config, store, balance)
+        t_score = time.perf_counter()
         metrics, tables = glue_metrics(experiment, setup, config, params, members, t_setup, exact)
         models = members[0] if config.ensemble == 1 else members
+        metrics["timing"] = {"build": t_build, "exact_constants": t_setup - t_build, "fit": t_score - t_fit,
+                             "score": time.perf_counter() - t_score}
     metrics["seconds_total"] = round(time.perf_counter() - t_start, 3)
+    if folder is not None and not custom:
+        t_out = time.perf_counter()
+        write_glue_outputs(out_dir, experiment, setup, members, tables, metrics)
+        metrics["timing"]["outputs"] = time.perf_counter() - t_out
+    if not custom:
+        metrics["timing"] = {k: round(v, 3) for k, v in metrics["timing"].items()}
     if folder is not None:
-        if not custom:
-            write_glue_outputs(out_dir, experiment, setup, members, tables, metrics)
         folder.seal(metrics)
     store.clear()
     return RunResult(metrics, models, out_dir, "custom" if custom else "glue")
