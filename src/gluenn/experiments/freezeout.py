@@ -66,26 +66,12 @@ def build(p: gn.Params) -> gn.Setup:
     )
     reference = gn.reference.solve_equation(equation, p.x_start, [float(y_eq(p.x_start))], p.x_end,
                                             rtol=1e-11, atol=1e-16)
-    samples = [
-        gn.Data(gn.logspace(p.x_start, p.data_hi, p.data_points), reference.y, weight=p.lambda_data, scale=1.0),
-        gn.Residual(gn.logspace(x_res, p.x_end, p.residual_points), weight=p.lambda_residual),
-    ]
-    if p.gap_points > 0:
-        samples.append(gn.Residual(gn.logspace(p.data_hi, x_res, p.gap_points), weight=p.lambda_gap,
-                                   name="gap", normalisation=lambda x, y: y * (1.0 + 2.0 * eta * y / x**2)))
     riccati = p.late == "riccati"
     late = (gn.Term("frozen", lambda x, c: c[0] / (1 - eta * c[0] / x), coefficients=("Y_inf",),
                     init=lambda x: 1 / (eta / x + eta / x_f)) if riccati  # = x_f/η: the constant's init
             else gn.Term("frozen", lambda x, c: c[0], positive=True, init=x_f / eta))
     regions = _exact_regions(reference, eta, g, p.x_start, p.x_end) if riccati and p.lambda_plateau > 0 else {}
-    if "frozen" in regions:
-        at = gn.logspace(*regions["frozen"], 60)
-        samples += [gn.Plateau(at, terms=("frozen",), weight=p.lambda_plateau, scale=lambda x: x * eta / x_f),
-                    gn.Suppress(at, terms=("equilibrium",), weight=p.lambda_plateau)]
-    if "equilibrium" in regions:
-        # the coefficient itself, not the term: Y∞/(1 − η Y∞/x) is small for Y∞ ≫ x/η too, past its pole
-        samples.append(gn.Suppress(gn.logspace(*regions["equilibrium"], 30), terms=("frozen",), weight=p.lambda_plateau,
-                                   coefficients=True, scale=x_f / eta, name="suppress_early"))
+    samples = _samples(p, reference, x_res, x_f, regions)
     problem = gn.Problem(
         terms=[gn.Term("equilibrium", lambda x, c: c[0] * x**1.5 * jnp.exp(-x), positive=True, init=g), late],
         equation=equation,
@@ -113,6 +99,28 @@ def build(p: gn.Params) -> gn.Setup:
         constants=[gn.pipeline.Constant("y", (term,), r, FORM_TOL, term) for term, r in regions.items()],
         xscale="log", yscale="log", xlabel="x = m/T",
     )
+
+
+def _samples(p, reference, x_res: float, x_f: float, regions: dict) -> list:
+    """Data on [x_start, data_hi], residual sets (the paper's, and the gap it leaves), and the
+    gauge sets of the regions where a patch's form is exact (:func:`_exact_regions`)."""
+    eta = p.eta
+    samples = [
+        gn.Data(gn.logspace(p.x_start, p.data_hi, p.data_points), reference.y, weight=p.lambda_data, scale=1.0),
+        gn.Residual(gn.logspace(x_res, p.x_end, p.residual_points), weight=p.lambda_residual),
+    ]
+    if p.gap_points > 0:
+        samples.append(gn.Residual(gn.logspace(p.data_hi, x_res, p.gap_points), weight=p.lambda_gap,
+                                   name="gap", normalisation=lambda x, y: y * (1.0 + 2.0 * eta * y / x**2)))
+    if "frozen" in regions:
+        at = gn.logspace(*regions["frozen"], 60)
+        samples += [gn.Plateau(at, terms=("frozen",), weight=p.lambda_plateau, scale=lambda x: x * eta / x_f),
+                    gn.Suppress(at, terms=("equilibrium",), weight=p.lambda_plateau)]
+    if "equilibrium" in regions:
+        # the coefficient itself, not the term: Y∞/(1 − η Y∞/x) is small for Y∞ ≫ x/η too, past its pole
+        samples.append(gn.Suppress(gn.logspace(*regions["equilibrium"], 30), terms=("frozen",), weight=p.lambda_plateau,
+                                   coefficients=True, scale=x_f / eta, name="suppress_early"))
+    return samples
 
 
 FORM_TOL = 1e-3  # a patch's form must match y to this (relative) where it is declared exact
