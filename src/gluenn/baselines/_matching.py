@@ -65,22 +65,27 @@ class Matched:
 
 
 def _newton(residual, c0, max_iter=60):
-    c = jnp.asarray(c0, dtype=jnp.float64)
-    jac = jax.jacfwd(residual)
-    r = residual(c)
+    """Damped Newton on ``residual(c) = 0`` from `c0`: ``(c, |residual(c)|)`` (``inf`` for a singular
+    Jacobian). The residual and its Jacobian are compiled once each; the iteration runs in NumPy."""
+    f, jac = jax.jit(residual), jax.jit(jax.jacfwd(residual))
+    c = np.asarray(c0, dtype=np.float64)
+    r = np.asarray(f(c))
     for _ in range(max_iter):
-        step = jnp.linalg.solve(jac(c), -r)
-        t, norm = 1.0, float(jnp.linalg.norm(r))
+        try:
+            step = np.linalg.solve(np.asarray(jac(c)), -r)
+        except np.linalg.LinAlgError:
+            return c, float("inf")
+        t, norm = 1.0, np.linalg.norm(r)
         while t > 1e-6:
             c_new = c + t * step
-            r_new = residual(c_new)
-            if bool(jnp.all(jnp.isfinite(r_new))) and float(jnp.linalg.norm(r_new)) < norm:
+            r_new = np.asarray(f(c_new))
+            if np.all(np.isfinite(r_new)) and np.linalg.norm(r_new) < norm:
                 break
             t *= 0.5
         c, r = c_new, r_new
-        if float(jnp.linalg.norm(r)) <= 1e-13:
+        if np.linalg.norm(r) <= 1e-13:
             break
-    return np.asarray(c), float(jnp.linalg.norm(r))
+    return c, float(np.linalg.norm(r))
 
 
 def match(start: Callable, families: Sequence[Family], at: Sequence[float], *, order: int) -> Matched:

@@ -26,15 +26,16 @@ def coarse_sets(problem: Problem) -> list[str]:
     :data:`MAX_PHASE_STEP` radians of the equation's local wave apart somewhere (linearised at
     ``y = 0``; cost: one vectorised gradient of the equation over the set's points)."""
     eq = problem.equation
+    zeros = [jnp.zeros(())] * (eq.order + 1)
+    grad = jax.grad(lambda xi, *d: jnp.reshape(eq.residual(xi, *d), ()), argnums=tuple(range(1, eq.order + 2)))
+    linearised = jax.jit(jax.vmap(lambda xi: jnp.stack(grad(xi, *zeros))))  # one program, not one per operation
     out = []
     for s in (s for s in problem.samples if isinstance(s, Residual)):
         x = np.unique(s.points.values())
         if x.size < 3:
             continue
-        zeros = [jnp.zeros(())] * (eq.order + 1)
-        grad = jax.grad(lambda xi, *d: jnp.reshape(eq.residual(xi, *d), ()), argnums=tuple(range(1, eq.order + 2)))
         try:
-            a = np.asarray(jax.vmap(lambda xi: jnp.stack(grad(xi, *zeros)))(jnp.asarray(x)))  # (N, order + 1)
+            a = np.asarray(linearised(jnp.asarray(x)))  # (N, order + 1)
         except Exception:  # noqa: BLE001 - a residual this cannot differentiate is reported elsewhere
             continue
         wave = np.array([_wave_number(row) for row in a])

@@ -117,7 +117,7 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
                        limits.data)
     n_fixed = len(data_sets) + len(pieces)
     plateau = _plateau_check(problem, pieces, values[len(data_sets):n_fixed], limits.plateau)
-    suppression = _suppression_check(problem, ansatz, suppressed, values[n_fixed:], limits.suppression)
+    suppression = _suppression_check(problem, suppressed, values[n_fixed:], limits.suppression)
     return Trust(tuple(checks + [c for c in (residual, data, plateau, suppression) if c is not None]))
 
 
@@ -141,7 +141,8 @@ def _joined(xs: list) -> jnp.ndarray:
 
 @eqx.filter_jit
 def _evaluate(ansatz, equation, x_res, x_at):
-    """``(D, (y, y', …), (∂D/∂y, ∂D/∂y', …))`` at `x_res` and ``(y, {term: c}, {term: ∂f/∂c})`` at `x_at`."""
+    """``(D, (y, y', …), (∂D/∂y, ∂D/∂y', …))`` at `x_res` and ``(y, {term: c}, {term: ∂f/∂c}, {term: f})``
+    at `x_at`."""
     def residual(xi):
         derivs = ansatz.derivatives(xi, equation.order)
         res = lambda *d: jnp.reshape(equation.residual(xi, *d), ())  # noqa: E731
@@ -151,7 +152,7 @@ def _evaluate(ansatz, equation, x_res, x_at):
     def at(xi):
         cs = ansatz.coefficient_vectors(xi)
         basis = {t.name: jax.jacfwd(lambda c, t=t: jnp.reshape(t.fn(xi, c), ()))(cs[t.name]) for t in ansatz.terms}
-        return ansatz.y(xi), cs, basis
+        return ansatz.y(xi), cs, basis, ansatz.term_values(xi)
     return jax.vmap(residual)(x_res), jax.vmap(at)(x_at)
 
 
@@ -223,7 +224,7 @@ def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check |
 
 def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | None:
     worst, where = 0.0, ""
-    for (s, x), (y, coeffs, basis) in zip(pieces, values):
+    for (s, x), (y, coeffs, basis, _) in zip(pieces, values):
         for t in (t for t in problem.terms if t.name in s.terms):
             c = coeffs[t.name]  # (N, n)
             # the coefficient whose term would be as large as y: the scale of a coefficient that is ~0
@@ -235,14 +236,14 @@ def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | No
     return Check("plateau", worst, limit, where) if where else None
 
 
-def _suppression_check(problem: Problem, ansatz, sets, values, limit: float) -> Check | None:
+def _suppression_check(problem: Problem, sets, values, limit: float) -> Check | None:
     worst, where = 0.0, ""
-    for s, (y, coeffs, basis) in zip(sets, values):
+    for s, (y, coeffs, basis, f) in zip(sets, values):
         x = s.points.values()
         if s.coefficients:  # each coefficient against c*, the one whose term would be as large as y
             parts = [np.abs(coeffs[t.name]) * np.max(np.abs(basis[t.name]), axis=0) for t in problem.terms if t.name in s.terms]
         else:
-            f = np.asarray(jax.vmap(lambda xi: jnp.stack([ansatz.term_values(xi)[t] for t in s.terms]))(jnp.asarray(x)))
+            f = np.stack([f[t] for t in s.terms], axis=1)  # (N, terms)
             parts = [np.abs(f) if s.separately else np.abs(np.sum(f, axis=1, keepdims=True))]
         parts = np.concatenate(parts, axis=1)
         order = np.argsort(x)
