@@ -92,6 +92,7 @@ def optimise(
         loop.interrupted()
     finally:
         loop.bar.close()
+    loop.log_start()  # when no phase stepped
     return loop.params, hist
 
 
@@ -148,27 +149,37 @@ class _Loop:
         self.phases, self.weighting, self.hist, self.ensemble = phases, weighting, hist, ensemble
         self.log_every, self.tol, self.max_retries, self.callback = log_every, tol, max_retries, callback
         value = lambda p, w: weighting.make(w).value(p)  # noqa: E731
-        self.evaluate = jax.jit(jax.vmap(value, in_axes=(0, None)) if ensemble else value)
-        self.point = None
+        self.value = jax.vmap(value, in_axes=(0, None)) if ensemble else value  # traced into each chunk
+        self.point, self.started = None, False
 
     def init_state(self, phase: Phase, params):
         return jax.vmap(phase.init)(params) if self.ensemble else phase.init(params)
 
     def begin(self, params, at: Resume | None) -> None:
-        """Compile the evaluation; log the initial loss (not when resuming)."""
+        """Start (or resume) at `params`; the initial loss is logged by :meth:`log_start`."""
         self.params, hist = params, self.hist
         hist.stop_reason, hist.stop_detail, hist.resume = StopReason.COMPLETED, "", None
-        t0 = time.perf_counter()
-        self.evaluate.lower(params, self.weighting.traced()).compile()
-        hist.compile_seconds += time.perf_counter() - t0
-        if at is None:
-            loss0, terms0 = self.evaluate(params, self.weighting.traced())
-            row = _row("init", 0, loss0, terms0, 0.0)
-            if self.ensemble:
-                row["loss_max"] = float(np.max(loss0))
-            row.update({f"w:{k}": v for k, v in self.weighting.w.items()})
-            hist.rows.append(row)
-            hist.term_names = list(terms0)
+        self.started = at is not None
+
+    def log_start(self, compiled=None, state=None) -> None:
+        """Log the initial loss, once (not when resuming): from the first phase's compiled chunk run
+        for 0 steps — no program of its own — or, when no phase steps, from an evaluation compiled here."""
+        if self.started:
+            return
+        self.started, w = True, self.weighting.traced()
+        if compiled is not None:
+            loss0, terms0 = compiled(self.params, state, jnp.int32(0), w)[2:]
+        else:
+            t0 = time.perf_counter()
+            evaluate = jax.jit(self.value).lower(self.params, w).compile()
+            self.hist.compile_seconds += time.perf_counter() - t0
+            loss0, terms0 = evaluate(self.params, w)
+        row = _row("init", 0, loss0, terms0, 0.0)
+        if self.ensemble:
+            row["loss_max"] = float(np.max(loss0))
+        row.update({f"w:{k}": v for k, v in self.weighting.w.items()})
+        self.hist.rows.append(row)
+        self.hist.term_names = list(terms0)
 
     def run_phase(self, i: int, phase: Phase, at: Resume | None) -> None:
         if at is not None:
@@ -181,6 +192,7 @@ class _Loop:
             return
         self._mark(i, phase, done, state)
         compiled = self._compile(phase, state)
+        self.log_start(compiled, state)
         last, retries = self.hist.rows[-1].get("loss_max", self.hist.rows[-1]["loss"]), 0
         while done < phase.steps:
             n = min(self.log_every, phase.steps - done)
@@ -210,8 +222,7 @@ class _Loop:
     def _chunk(self, compiled, state, n: int):
         t0 = time.perf_counter()
         w = self.weighting.traced()
-        new_params, new_state = compiled(self.params, state, jnp.int32(n), w)
-        losses, terms = self.evaluate(new_params, w)
+        new_params, new_state, losses, terms = compiled(self.params, state, jnp.int32(n), w)
         loss = float(np.max(losses))  # the worst member of an ensemble (waits for the chunk)
         self.hist.train_seconds += time.perf_counter() - t0
         return new_params, new_state, losses, terms, loss
@@ -241,14 +252,17 @@ class _Loop:
             self.callback(row, self.params)
 
     def _compile(self, phase, state):
-        make, ensemble = self.weighting.make, self.ensemble
+        """``chunk(params, state, n, w) -> (params, state, total, terms)``: `n` steps of `phase`, then
+        the loss at the new parameters (in the same program: one compilation per phase)."""
+        make, ensemble, value = self.weighting.make, self.ensemble, self.value
 
         def chunk(p, s, n, w):
             objective = make(w)
             step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
             if ensemble:
                 step = jax.vmap(step)
-            return jax.lax.fori_loop(0, n, lambda _, c: step(*c), (p, s))
+            p, s = jax.lax.fori_loop(0, n, lambda _, c: step(*c), (p, s))
+            return (p, s) + tuple(value(p, w))
 
         t0 = time.perf_counter()
         compiled = jax.jit(chunk).lower(self.params, state, jnp.int32(1), self.weighting.traced()).compile()
