@@ -45,3 +45,32 @@ def test_a_warm_run_loads_compiled_programs_and_gives_the_same_bits(tmp_path):
     assert warm["Y_end"] == cold["Y_end"]
     off = _python(RUN, GLUENN_CACHE="off")
     assert off["Y_end"] == cold["Y_end"]
+
+
+SHARED = """
+import json, os, jax, numpy as np, jax.numpy as jnp, gluenn as gn
+def problem(phase):
+    return gn.Problem([gn.Term("osc", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))],
+                      gn.Equation(lambda x, y, dy, d2y: d2y + y),
+                      [gn.Data(gn.linspace(0.0, 1.0, 12), lambda x: np.cos(x + phase), scale=1.0),
+                       gn.Residual(gn.linspace(0, 6, 60))], (0.0, 6.0))
+folder = jax.config.values["jax_compilation_cache_dir"]
+net = gn.Network(head=(16,), head_out=16, trunk=(16,))
+counts = []
+for phase in (0.0, 0.7):
+    fit = gn.fit(problem(phase), network=net, seed=0, progress=False)
+    counts.append(len(os.listdir(folder)))
+ev = fit.solution.evaluate(np.array([3.0]))
+print(json.dumps({"counts": counts, "y": float(ev.y[0]), "exact": float(np.cos(3.0 + 0.7))}))
+"""
+
+
+@pytest.mark.slow
+def test_problems_that_differ_only_in_their_targets_share_every_compiled_program(tmp_path):
+    """The targets are an argument of the compiled programs, not constants in them: a second problem
+    that differs only in its data (the imaginary part of a wave, another observation) compiles nothing
+    new — every program it runs is already in the cache."""
+    out = _python(SHARED, GLUENN_CACHE_DIR=str(tmp_path))
+    first, second = out["counts"]
+    assert first > 0 and second == first, out["counts"]
+    assert abs(out["y"] - out["exact"]) < 1e-6  # and the second problem is solved, not the first again

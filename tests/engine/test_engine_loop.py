@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -49,3 +50,28 @@ def test_training_traces_the_loss_a_fixed_number_of_times():
                     progress=False)
         return len(traces)
     assert count(100) == count(400) <= 6
+
+
+def test_an_objectives_data_reach_the_compiled_programs_as_an_argument():
+    """Objective.data/bind: the chunk is traced with the data as an argument (problems that differ
+    only in their data then share one program), and trains exactly as the objective with the data
+    baked in."""
+    traced = []
+
+    def over(t):
+        traced.append(isinstance(t, jax.core.Tracer))
+
+        def f(p):
+            loss = jnp.sum((p - t) ** 2)
+            return loss, {"fit": loss}
+        return gn.engine.Objective(f, data=t, bind=over)
+
+    target = jnp.array([1.0, -2.0, 0.5])
+    baked = over(target)
+    baked = gn.engine.Objective(baked.value)  # the same loss, its data a constant
+    phases = [gn.Adam(60, lr=0.1), gn.LBFGS(10)]
+    p1, h1 = gn.optimise(over(target), jnp.zeros(3), phases, log_every=20, progress=False)
+    p2, h2 = gn.optimise(baked, jnp.zeros(3), phases, log_every=20, progress=False)
+    assert any(traced[2:]), "bind was never called with traced data: the data are baked in"
+    np.testing.assert_array_equal(p1, p2)
+    assert [r["loss"] for r in h1.rows] == [r["loss"] for r in h2.rows]

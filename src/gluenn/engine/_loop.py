@@ -124,9 +124,10 @@ class _Weighting:
         self.w = (at.weights if at is not None and at.weights is not None
                   else strategy.init(_floats(self.measure(params)), self.priorities))
 
-    def make(self, w) -> Objective:
-        """The objective under weights `w` (traced inside the compiled chunk)."""
-        return self.objective if self.strategy is None else self.objective.weighted(w)
+    def make(self, w, data=None) -> Objective:
+        """The objective over `data` under weights `w` (both traced inside the compiled chunk)."""
+        objective = self.objective.over(data)
+        return objective if self.strategy is None else objective.weighted(w)
 
     def traced(self) -> dict:
         return {k: jnp.asarray(v, jnp.float64) for k, v in self.w.items()}  # an argument, not baked in
@@ -148,8 +149,9 @@ class _Loop:
     def __init__(self, objective, phases, weighting, hist, *, log_every, tol, max_retries, callback, ensemble):
         self.phases, self.weighting, self.hist, self.ensemble = phases, weighting, hist, ensemble
         self.log_every, self.tol, self.max_retries, self.callback = log_every, tol, max_retries, callback
-        value = lambda p, w: weighting.make(w).value(p)  # noqa: E731
-        self.value = jax.vmap(value, in_axes=(0, None)) if ensemble else value  # traced into each chunk
+        value = lambda p, w, d: weighting.make(w, d).value(p)  # noqa: E731
+        self.value = jax.vmap(value, in_axes=(0, None, None)) if ensemble else value  # traced into each chunk
+        self.data = objective.data  # an argument of every compiled program, not a constant in it
         self.point, self.started = None, False
 
     def init_state(self, phase: Phase, params):
@@ -168,12 +170,12 @@ class _Loop:
             return
         self.started, w = True, self.weighting.traced()
         if compiled is not None:
-            loss0, terms0 = compiled(self.params, state, jnp.int32(0), w)[2:]
+            loss0, terms0 = compiled(self.params, state, jnp.int32(0), w, self.data)[2:]
         else:
             t0 = time.perf_counter()
-            evaluate = jax.jit(self.value).lower(self.params, w).compile()
+            evaluate = jax.jit(self.value).lower(self.params, w, self.data).compile()
             self.hist.compile_seconds += time.perf_counter() - t0
-            loss0, terms0 = evaluate(self.params, w)
+            loss0, terms0 = evaluate(self.params, w, self.data)
         row = _row("init", 0, loss0, terms0, 0.0)
         if self.ensemble:
             row["loss_max"] = float(np.max(loss0))
@@ -222,7 +224,7 @@ class _Loop:
     def _chunk(self, compiled, state, n: int):
         t0 = time.perf_counter()
         w = self.weighting.traced()
-        new_params, new_state, losses, terms = compiled(self.params, state, jnp.int32(n), w)
+        new_params, new_state, losses, terms = compiled(self.params, state, jnp.int32(n), w, self.data)
         loss = float(np.max(losses))  # the worst member of an ensemble (waits for the chunk)
         self.hist.train_seconds += time.perf_counter() - t0
         return new_params, new_state, losses, terms, loss
@@ -252,20 +254,20 @@ class _Loop:
             self.callback(row, self.params)
 
     def _compile(self, phase, state):
-        """``chunk(params, state, n, w) -> (params, state, total, terms)``: `n` steps of `phase`, then
-        the loss at the new parameters (in the same program: one compilation per phase)."""
+        """``chunk(params, state, n, w, data) -> (params, state, total, terms)``: `n` steps of `phase`,
+        then the loss at the new parameters (in the same program: one compilation per phase)."""
         make, ensemble, value = self.weighting.make, self.ensemble, self.value
 
-        def chunk(p, s, n, w):
-            objective = make(w)
+        def chunk(p, s, n, w, d):
+            objective = make(w, d)
             step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
             if ensemble:
                 step = jax.vmap(step)
             p, s = jax.lax.fori_loop(0, n, lambda _, c: step(*c), (p, s))
-            return (p, s) + tuple(value(p, w))
+            return (p, s) + tuple(value(p, w, d))
 
         t0 = time.perf_counter()
-        compiled = jax.jit(chunk).lower(self.params, state, jnp.int32(1), self.weighting.traced()).compile()
+        compiled = jax.jit(chunk).lower(self.params, state, jnp.int32(1), self.weighting.traced(), self.data).compile()
         self.hist.compile_seconds += time.perf_counter() - t0
         return compiled
 

@@ -45,6 +45,11 @@ class Objective:
       solution (e.g. the equation's own size): ``rows(p) = unscaled_rows(p) / row_scales(p)``, no
       gradient through ``row_scales``. Least-squares phases solve the unscaled rows first, then
       re-solve with the scales refreshed.
+    - `data`, `bind`: optional, a pytree of arrays the functions above read (e.g. measured targets)
+      and ``bind(data) -> Objective``, the same objective over other arrays of the same shapes.
+      :func:`~gluenn.engine.optimise` passes `data` to its compiled programs as an argument instead of
+      baking it in, so problems that differ only in their data (the real and imaginary parts of a
+      wave, refreshed rounds) run one program: compiled once, or read from the compilation cache.
     """
 
     value: Callable
@@ -55,6 +60,12 @@ class Objective:
     priorities: dict | None = None
     unscaled_rows: Callable | None = None
     row_scales: Callable | None = None
+    data: object = None
+    bind: Callable | None = None
+
+    def over(self, data) -> "Objective":
+        """This objective over `data` (possibly traced): ``bind(data)``, or itself if it has no `bind`."""
+        return self if self.bind is None or data is None else self.bind(data)
 
     def scalar(self, params):
         return self.value(params)[0]

@@ -181,8 +181,10 @@ def _warned(result: Fit) -> Fit:
     return result
 
 
-def _objective(problem: Problem, params, static) -> Objective:
-    loss = Loss(problem)
+def _objective(problem: Problem, params, static, loss: Loss | None = None) -> Objective:
+    """The problem's :class:`~gluenn.engine.Objective` over the trainable `params`; its data are the
+    loss's targets (an argument of the compiled programs: see ``Objective.data``)."""
+    loss = Loss(problem) if loss is None else loss
     linear = jax.tree_util.tree_map(lambda _: False, params)
     linear = eqx.tree_at(lambda a: (a.net.out_w, a.net.out_b), linear, replace=(True, True))
     return Objective(value=lambda p: loss(eqx.combine(p, static)),
@@ -191,7 +193,8 @@ def _objective(problem: Problem, params, static) -> Objective:
                      row_scales=lambda p: loss.row_scales(eqx.combine(p, static)),
                      terms=lambda p: loss.terms(eqx.combine(p, static)),
                      residuals=lambda p: loss.residuals(eqx.combine(p, static)),
-                     priorities={s.name: s.priority for s in problem.samples})
+                     priorities={s.name: s.priority for s in problem.samples}, data=loss.data,
+                     bind=lambda data: _objective(problem, params, static, loss.with_data(data)))
 
 
 def _resolve(trainer: "Sequence[Phase] | Auto", structure: str) -> list:
@@ -244,12 +247,13 @@ def _probe_rows(objective: Objective, params, seed: int = 0) -> tuple:
     flat, unravel = ravel_pytree(lin)
 
     @jax.jit
-    def rows(v):  # no scale taken from the solution: linear rows stay linear
-        return (objective.unscaled_rows or objective.rows)(eqx.combine(unravel(v), rest))
+    def rows(v, data):  # no scale taken from the solution: linear rows stay linear
+        over = objective.over(data)
+        return (over.unscaled_rows or over.rows)(eqx.combine(unravel(v), rest))
 
     d = jax.random.normal(jax.random.PRNGKey(seed), flat.shape, flat.dtype)
     d = d * (1e-1 * (jnp.linalg.norm(flat) / np.sqrt(flat.size) + 1e-2))
-    return tuple(np.asarray(rows(flat + k * d)) for k in (0, 1, 2))
+    return tuple(np.asarray(rows(flat + k * d, objective.data)) for k in (0, 1, 2))
 
 
 def _classify(r0, r1, r2) -> str:
