@@ -68,11 +68,12 @@ def test_a_coefficient_that_should_be_constant_but_is_not_is_caught():
     k = Constant("y", ("grow", "decay"), (-0.5, 0.5), label="all")
     comps = {"y": gn.Component(_problem(), None)}
     ref = {"y": _Curve(lambda x: 3.0 * np.exp(x) - 2.0 * np.exp(-x))}
-    flat = score_constants([k], comps, {"y": _Learned(lambda x: 3.0 + 0 * x, lambda x: -2.0 + 0 * x)}, ref)
+    exact = [exact_constants(k, comps["y"].problem, ref["y"], k.grid())]
+    flat = score_constants([k], {"y": _Learned(lambda x: 3.0 + 0 * x, lambda x: -2.0 + 0 * x)}, exact)
     assert all(abs(v["rel_err"]) < 1e-12 and v["variation"] == 0.0 for v in flat.values())
     wiggle = lambda x: 0.5 * np.sin(6 * x)  # noqa: E731  (C e^x + D e^-x unchanged if D absorbs it)
-    free = score_constants([k], comps, {"y": _Learned(lambda x: 3.0 + wiggle(x) * np.exp(-x),
-                                                      lambda x: -2.0 - wiggle(x) * np.exp(x))}, ref)
+    free = score_constants([k], {"y": _Learned(lambda x: 3.0 + wiggle(x) * np.exp(-x),
+                                               lambda x: -2.0 - wiggle(x) * np.exp(x))}, exact)
     assert free["y.grow.C@all"]["variation"] > 0.2 and free["y.decay.D@all"]["variation"] > 0.2
 
 

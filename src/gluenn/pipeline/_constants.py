@@ -114,20 +114,17 @@ def all_exact_constants(constants, components, scale: str = "linear") -> list[di
             for k in constants]
 
 
-def score_constants(constants, components, solutions, references, scale: str = "linear", exact=None) -> dict:
+def score_constants(constants, solutions, exact: list[dict], scale: str = "linear") -> dict:
     """``{"component.term.coef@label": {"region", "pred", "true", "rel_err", "variation", "tolerance",
     "misfit"}}`` for every declared constant: the learned coefficient's mean over the region against the
-    exact constant (`exact`: from :func:`all_exact_constants`, else computed here from `references`)."""
+    exact constant (`exact`: :func:`all_exact_constants` of the same constants, in order)."""
     out = {}
-    for i, k in enumerate(constants):
-        x = k.grid(scale=scale)
-        exact_k = exact[i] if exact is not None else exact_constants(k, components[k.component].problem,
-                                                                     references[k.component], x)
-        learned = solutions[k.component].evaluate(x).coefficients
+    for k, exact_k in zip(constants, exact, strict=True):
+        learned = solutions[k.component].evaluate(k.grid(scale=scale)).coefficients
         for name, (true, size, misfit) in exact_k.items():
             c = learned[name]
-            mean, scale = float(np.mean(c)), max(abs(true), size)
+            mean, scale_k = float(np.mean(c)), max(abs(true), size)
             out[f"{k.component}.{name}@{k.label or 'region'}"] = {
-                "region": list(k.region), "pred": mean, "true": true, "rel_err": (mean - true) / scale,
+                "region": list(k.region), "pred": mean, "true": true, "rel_err": (mean - true) / scale_k,
                 "variation": float((np.max(c) - np.min(c)) / max(abs(mean), size)), "tolerance": k.tolerance, "misfit": misfit}
     return out

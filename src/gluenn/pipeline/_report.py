@@ -50,7 +50,7 @@ class Tables:
     truths: dict
 
 
-def glue_metrics(experiment, setup, config, params, members: list, t_setup: float, exact=None) -> tuple[dict, Tables]:
+def glue_metrics(experiment, setup, config, params, members: list, t_setup: float, exact: list) -> tuple[dict, Tables]:
     """``metrics.json`` of a GlueNN run (without ``seconds_total``) and the evaluated tables
     (`exact`: the declared constants' exact values, :func:`all_exact_constants`)."""
     fits = members[0]
@@ -59,9 +59,8 @@ def glue_metrics(experiment, setup, config, params, members: list, t_setup: floa
     tables = _evaluate(setup, member_sols, refs)
     true = setup.readout(refs)
     readouts = _readouts(setup, true, member_sols)
-    constants = score_constants(setup.constants, setup.components,
-                                {k: _MeanSolution([ms[k] for ms in member_sols]) for k in setup.components},
-                                refs, setup.xscale, exact)
+    constants = score_constants(setup.constants, {k: _MeanSolution([ms[k] for ms in member_sols]) for k in setup.components},
+                                exact, setup.xscale)
     metrics = {
         **config.fingerprint(experiment, params),
         "versions": versions(),

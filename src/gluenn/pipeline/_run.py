@@ -11,9 +11,9 @@ from .._errors import Interrupted, TrustWarning, require
 from .._limits import check_members
 from ..engine import StopReason, weights_strategy
 from ..glue import Fit, fit, fit_ensemble, init_ansatz
+from ._constants import all_exact_constants
 from ._experiment import CustomSetup, Experiment, RunResult, Setup
 from ._folder import RunFolder
-from ._constants import all_exact_constants
 from ._report import glue_metrics, versions, write_glue_outputs
 from ._resume import ResumeStore
 
