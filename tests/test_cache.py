@@ -1,12 +1,16 @@
 """The persistent compilation cache: on by default in its own folder per machine type, off on
-request, the user's own JAX setting kept — and a warm run gives the cold run's numbers bit for bit."""
+request, the user's own JAX setting kept — and a warm run gives the cold run's numbers bit for bit.
+Stored reference arrays: computed once per key, read back bit for bit, recomputed when damaged."""
 
 import json
 import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+from gluenn import _cache
 
 RUN = """
 import json, sys
@@ -74,3 +78,28 @@ def test_problems_that_differ_only_in_their_targets_share_every_compiled_program
     first, second = out["counts"]
     assert first > 0 and second == first, out["counts"]
     assert abs(out["y"] - out["exact"]) < 1e-6  # and the second problem is solved, not the first again
+
+
+def test_a_stored_array_is_computed_once_per_key_and_read_back_bit_for_bit(tmp_path, monkeypatch):
+    monkeypatch.setenv("GLUENN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("GLUENN_CACHE", raising=False)
+    calls = []
+
+    def compute(scale=1.0):
+        calls.append(scale)
+        return scale * np.sin(np.linspace(0.0, 3.0, 7)) / 3.0
+
+    grid = np.linspace(0.0, 1.0, 5)
+    first = _cache.stored_array("test", (1.0, grid, "rtol=1e-9", _cache), compute)
+    again = _cache.stored_array("test", (1.0, grid, "rtol=1e-9", _cache), compute)
+    assert len(calls) == 1 and again.tobytes() == first.tobytes()
+    _cache.stored_array("test", (1.0, grid + 1e-12, "rtol=1e-9", _cache), compute)  # another input
+    assert len(calls) == 2
+    (stored,) = [f for f in (tmp_path).rglob("*.npy") if f.stat().st_size][:1]
+    stored.write_bytes(b"not an array")  # a damaged file is computed again, not trusted
+    _cache.stored_array("test", (1.0, grid, "rtol=1e-9", _cache), compute)
+    _cache.stored_array("test", (1.0, grid + 1e-12, "rtol=1e-9", _cache), compute)
+    assert len(calls) == 3
+    monkeypatch.setenv("GLUENN_CACHE", "off")  # off: computed every time, nothing written
+    _cache.stored_array("test", (1.0, grid, "rtol=1e-9", _cache), compute)
+    assert len(calls) == 4
