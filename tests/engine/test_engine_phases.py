@@ -120,3 +120,20 @@ def test_lbfgs_line_search_start_reaches_the_minimum(start):
     assert hist.final["loss"] < 1e-14 and float(jnp.max(jnp.abs(params - 1.0))) < 1e-6
     with pytest.raises(gn.ConfigError, match="linesearch_start"):
         gn.LBFGS(5, linesearch_start="half")
+
+
+def test_lbfgs_line_search_evaluations_are_capped():
+    """``linesearch_steps`` bounds the loss evaluations of one line search (each may be an ODE
+    solve): a first step that overshoots a stiff valley needs 5 under Optax's 20, 2 under a cap of 2,
+    and the step still lowers the loss; a cap below 1 is refused."""
+    def f(p):
+        return jnp.sum(1e6 * (p - 1e-4) ** 2) + jnp.sum(p ** 4), {}
+    start, used = jnp.full(3, 50.0), {}
+    for cap in (2, 20):
+        phase = gn.LBFGS(1, linesearch_steps=cap)
+        p, state = phase.step(gn.engine.Objective(f), start, phase.init(start))
+        used[cap] = int(state[-1].info.num_linesearch_steps)
+        assert f(p)[0] < f(start)[0]
+    assert used[2] == 2 < used[20]
+    with pytest.raises(gn.ConfigError, match="linesearch_steps"):
+        gn.LBFGS(5, linesearch_steps=0)

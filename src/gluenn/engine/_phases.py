@@ -179,7 +179,10 @@ class LBFGS(Phase):
     - `linesearch_start`: each step's line search starts from a unit step (``"one"``, Optax's
       L-BFGS default: right once the curvature memory is well scaled) or from the step accepted
       last (``"keep"``: when the landscape wants steps far below one, every search would otherwise
-      zoom down from one again — up to 20 evaluations a step).
+      zoom down from one again — up to `linesearch_steps` evaluations a step).
+    - `linesearch_steps`: the most loss evaluations one line search may spend (Optax's default 20).
+      A search that reaches it takes the best step with a sufficient decrease it found. A bound on
+      the cost of a step where each evaluation is expensive (an ODE solve).
 
     Costs more compile time than Adam (a few seconds: the line search is a while-loop) and
     about 2-4 loss evaluations per step; converges far further on smooth, full-batch losses.
@@ -188,6 +191,7 @@ class LBFGS(Phase):
     steps: int = 500
     memory: int = 10
     linesearch_start: str = "one"
+    linesearch_steps: int = 20
     name: str = "lbfgs"
     fixed_objective = True
     converges = True
@@ -198,12 +202,12 @@ class LBFGS(Phase):
                 "use a positive integer")
         require(self.linesearch_start in ("one", "keep"), "lbfgs.linesearch_start", self.linesearch_start,
                 "use 'one' or 'keep'")
+        require(isinstance(self.linesearch_steps, int) and self.linesearch_steps >= 1, "lbfgs.linesearch_steps",
+                self.linesearch_steps, "use a positive integer (Optax's default: 20)")
 
-    def _transform(self):
-        if self.linesearch_start == "one":
-            return optax.lbfgs(memory_size=self.memory)
+    def _transform(self):  # with linesearch_steps=20, start "one": Optax's default line search
         return optax.lbfgs(memory_size=self.memory, linesearch=optax.scale_by_zoom_linesearch(
-            max_linesearch_steps=20, initial_guess_strategy=self.linesearch_start))
+            max_linesearch_steps=self.linesearch_steps, initial_guess_strategy=self.linesearch_start))
 
     def init(self, params):
         return self._transform().init(params)

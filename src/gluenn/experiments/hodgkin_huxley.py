@@ -54,6 +54,7 @@ PARAMETERS = {
     "optimiser": T("lbfgs", "optimiser of the composite loss (paper: adam)", choices=("lbfgs", "adam")),
     "linesearch_start": T("one", "L-BFGS line searches of the composite loss start from 1 (one) or from the last step (keep)",
                           choices=("keep", "one")),
+    "linesearch_steps": T(20, "most loss evaluations (ODE solves) per L-BFGS line search of the composite loss", positive=True),
     "steps": T(100, "steps on the composite loss", minimum=0),
     "lr": T(1e-3, "Adam learning rate (optimiser=adam)", positive=True),
     "eval_solver": P("heun", "solver for the evaluation trajectory", choices=SOLVERS),
@@ -127,7 +128,8 @@ def _node_stages(p, field, data, s) -> list:
 
 
 def _phases(p):
-    return [gn.LBFGS(p.steps, linesearch_start=p.linesearch_start)] if p.optimiser == "lbfgs" else [gn.Adam(p.steps, lr=p.lr)]
+    return ([gn.LBFGS(p.steps, linesearch_start=p.linesearch_start, linesearch_steps=p.linesearch_steps)]
+            if p.optimiser == "lbfgs" else [gn.Adam(p.steps, lr=p.lr)])
 
 
 _ADAM = {"optimiser": "adam", "lr": 1e-3}
