@@ -95,11 +95,14 @@ def test_a_stored_array_is_computed_once_per_key_and_read_back_bit_for_bit(tmp_p
     assert len(calls) == 1 and again.tobytes() == first.tobytes()
     _cache.stored_array("test", (1.0, grid + 1e-12, "rtol=1e-9", _cache), compute)  # another input
     assert len(calls) == 2
-    (stored,) = [f for f in (tmp_path).rglob("*.npy") if f.stat().st_size][:1]
-    stored.write_bytes(b"not an array")  # a damaged file is computed again, not trusted
+    damaged, emptied = sorted(tmp_path.rglob("*.npy"))
+    damaged.write_bytes(b"not an array")  # a damaged file is computed again, not trusted
+    emptied.write_bytes(b"")
     _cache.stored_array("test", (1.0, grid, "rtol=1e-9", _cache), compute)
     _cache.stored_array("test", (1.0, grid + 1e-12, "rtol=1e-9", _cache), compute)
-    assert len(calls) == 3
-    monkeypatch.setenv("GLUENN_CACHE", "off")  # off: computed every time, nothing written
-    _cache.stored_array("test", (1.0, grid, "rtol=1e-9", _cache), compute)
     assert len(calls) == 4
+    assert _cache.stored_array("test", (1.0, grid, "rtol=1e-9", _cache), compute).tobytes() == first.tobytes()
+    assert len(calls) == 4  # and the recomputed files were stored again
+    monkeypatch.setenv("GLUENN_CACHE", "off")  # off: computed every time
+    _cache.stored_array("test", (1.0, grid, "rtol=1e-9", _cache), compute)
+    assert len(calls) == 5

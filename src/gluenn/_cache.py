@@ -86,7 +86,7 @@ def stored_array(kind: str, key: Sequence, compute: Callable[[], np.ndarray]) ->
         out = np.load(path, allow_pickle=False)
         os.utime(path)  # recently used
         return out
-    except (OSError, ValueError):
+    except (OSError, ValueError, EOFError):  # absent, or damaged (EOFError: an empty file)
         pass
     out = np.asarray(compute())
     try:
