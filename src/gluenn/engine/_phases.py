@@ -181,8 +181,9 @@ class LBFGS(Phase):
       last (``"keep"``: when the landscape wants steps far below one, every search would otherwise
       zoom down from one again — up to `linesearch_steps` evaluations a step).
     - `linesearch_steps`: the most loss evaluations one line search may spend (Optax's default 20).
-      A search that reaches it takes the best step with a sufficient decrease it found. A bound on
-      the cost of a step where each evaluation is expensive (an ODE solve).
+      A search that reaches it takes a step with sufficient decrease if it found one, else the last
+      step it tried (Optax's fallback). A bound on the cost of a step where each evaluation is
+      expensive (an ODE solve).
 
     Costs more compile time than Adam (a few seconds: the line search is a while-loop) and
     about 2-4 loss evaluations per step; converges far further on smooth, full-batch losses.
