@@ -162,7 +162,7 @@ def test_cli_sweep_exit_status_and_one_line_errors(counting, tmp_path, capsys):
 
 # --- a real Dask LocalCluster (two worker processes) ---------------------------------------------
 
-TINY = ["steps=5", "lbfgs_steps=20"]
+TINY = ["steps=5", "lbfgs_steps=20", "gn_steps=5"]  # small whichever trainer the default is
 
 
 @pytest.mark.slow
