@@ -19,25 +19,54 @@ from ._solve import ScanAdjoint, adjoint, integrate, solver
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Trajectory:
-    """Observed states ``z`` (shape ``(N, D)``) at times ``t`` (shape ``(N,)``, increasing)."""
+    """Observed states ``z`` (shape ``(N, D)``) at times ``t`` (shape ``(N,)``, increasing).
+
+    `observed`: the channels that were measured (indices into the ``D`` state components);
+    ``None`` — all of them. The others are *latent*: their columns of ``z`` are never read (fill
+    them with NaN), no data term sees them, and only the physics constrains them — e.g. the
+    membrane voltage of a neuron observed, its gating variables latent. :meth:`fill` completes
+    a partial observation with states from elsewhere (a solve of the known physics).
+    """
 
     t: np.ndarray
     z: np.ndarray
+    observed: tuple[int, ...] | None = None
 
     def __post_init__(self):
         t, z = np.asarray(self.t, np.float64), np.asarray(self.z, np.float64)
         require(t.ndim == 1 and len(t) >= 2, "Trajectory.t", t.shape, "give a 1-D array of at least 2 times")
         require(z.ndim == 2 and z.shape[0] == len(t), "Trajectory.z", z.shape,
                 f"give states of shape (len(t), D) = ({len(t)}, D)")
-        require(bool(np.all(np.isfinite(t)) and np.all(np.isfinite(z))), "Trajectory", "NaN/inf",
-                "remove or interpolate non-finite samples")
+        d = z.shape[1]
+        obs = tuple(range(d)) if self.observed is None else tuple(self.observed)
+        require(len(obs) >= 1 and all(isinstance(j, (int, np.integer)) and 0 <= j < d for j in obs)
+                and len(set(obs)) == len(obs), "Trajectory.observed", self.observed,
+                f"give distinct channel indices in [0, {d}) (at least one), or None for all")
+        obs = tuple(sorted(int(j) for j in obs))
+        require(bool(np.all(np.isfinite(t)) and np.all(np.isfinite(z[:, obs]))), "Trajectory", "NaN/inf",
+                "remove or interpolate non-finite samples of the observed channels")
         require(bool(np.all(np.diff(t) > 0)), "Trajectory.t", "not increasing", "sort the samples by time")
         object.__setattr__(self, "t", t)
         object.__setattr__(self, "z", z)
+        object.__setattr__(self, "observed", obs)
+
+    @property
+    def partial(self) -> bool:
+        """Whether some channels are latent (not observed)."""
+        return len(self.observed) < self.z.shape[1]
+
+    def fill(self, z) -> "Trajectory":
+        """The fully observed trajectory whose latent channels are taken from `z` (shape ``(N, D)``,
+        e.g. the known physics solved from an initial state) and observed ones from the data."""
+        full = np.array(z, np.float64)
+        require(full.shape == self.z.shape, "Trajectory.fill z", full.shape, f"give states of shape {self.z.shape}")
+        full[:, self.observed] = self.z[:, self.observed]
+        return Trajectory(self.t, full)
 
     def derivative_scales(self) -> np.ndarray:
-        """``s_j``: standard deviation of ``dz_j/dt`` (finite differences), shape ``(D,)``."""
-        return np.maximum(np.gradient(self.z, self.t, axis=0).std(0), 1e-12)
+        """``s_j``: standard deviation of ``dz_j/dt`` (finite differences), shape ``(D,)``; NaN for a latent channel."""
+        s = np.maximum(np.gradient(self.z, self.t, axis=0).std(0), 1e-12)
+        return np.where(np.isin(np.arange(len(s)), self.observed), s, np.nan)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -112,6 +141,9 @@ class Physics:
         those of `data` (the observed ones, or any fixed trajectory — a forecast alone) and, if
         given, a `forecast` of the model (see :meth:`NODELoss.forecast`). No ODE solve inside the loss: the cheap warm start of PI-NODE-SR, and its refinement
         along the model's own forecast (a :class:`~gluenn.node.Stage` with ``refresh``)."""
+        require(not data.partial, "Physics.alone data", f"observed channels {data.observed}",
+                "the physics needs full states: complete the data with Trajectory.fill (e.g. from a solve of "
+                "the known field) or use the model's own forecast")
         t, z = data.t, data.z
         if forecast is not None:
             t, z = np.concatenate([t, forecast.t]), np.concatenate([z, forecast.z])
@@ -165,9 +197,16 @@ class TermsLoss(ResidualLoss):
 class NODELoss(ResidualLoss):
     """``L = mean_i |ẑ(t_i) − z_i|² + λ mean_i Σ_j (r_ij/s_j)²`` for a vector field model.
 
-    ``ẑ`` is the model's trajectory from the first observed state (`solver`, `dt`, `adjoint`:
-    Diffrax objects or their names, see :func:`~gluenn.node.integrate`; checked here, once). ``physics=None`` is the data-only Neural ODE.
-    Calling ``loss(model)`` returns ``(total, {"data": ..., "physics": ...})``.
+    ``ẑ`` is the model's trajectory from the initial state `z0` (shape ``(D,)``; ``None``: the
+    first observed state, which needs every channel observed). `solver`, `dt`, `adjoint`:
+    Diffrax objects or their names, see :func:`~gluenn.node.integrate` (checked here, once).
+    ``physics=None`` is the data-only Neural ODE. Calling ``loss(model)`` returns
+    ``(total, {"data": ..., "physics": ...})``.
+
+    A partially observed `data` (:attr:`Trajectory.observed`): the data term compares only
+    the observed channels, and the physics' "data" states (``Physics.at``) are the model's
+    trajectory with its observed channels replaced by the observations — the latent channels
+    are never compared with anything but the physics.
     """
 
     data: Trajectory
@@ -175,25 +214,38 @@ class NODELoss(ResidualLoss):
     solver: diffrax.AbstractSolver | str = "heun"
     dt: float = 0.01
     adjoint: diffrax.AbstractAdjoint | str = ScanAdjoint()
+    z0: np.ndarray | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "solver", solver(self.solver))
         object.__setattr__(self, "adjoint", adjoint(self.adjoint))
         require(self.dt > 0, "dt", self.dt, "use a positive step")
+        d = self.data.z.shape[1]
+        if self.z0 is None:
+            require(not self.data.partial, "NODELoss z0", None,
+                    f"the first state is not fully observed (channels {self.data.observed} of {d}): give z0, "
+                    "the initial state with the latent channels inferred (e.g. a steady state)")
+            object.__setattr__(self, "z0", self.data.z[0])
+        z0 = np.asarray(self.z0, np.float64)
+        require(z0.shape == (d,) and bool(np.all(np.isfinite(z0))), "NODELoss z0", z0.shape,
+                f"give a finite initial state of shape ({d},)")
+        object.__setattr__(self, "z0", z0)
 
     def trajectory(self, model):
-        return integrate(model, self.data.z[0], self.data.t, solver=self.solver, dt=self.dt, adjoint=self.adjoint)
+        return integrate(model, self.z0, self.data.t, solver=self.solver, dt=self.dt, adjoint=self.adjoint)
 
     def residuals(self, model) -> dict:
-        """``{"data": ẑ − z (N, D), "physics": r/s (M, D)}`` (no physics entry without physics)."""
-        z_obs = jnp.asarray(self.data.z)
+        """``{"data": ẑ − z (N, D_obs), "physics": r/s (M, D)}`` (no physics entry without physics)."""
+        obs, partial = np.asarray(self.data.observed), self.data.partial
+        z_obs = jnp.asarray(self.data.z[:, obs] if partial else self.data.z)
         z_hat = self.trajectory(model)
-        out = {"data": z_hat - z_obs}
+        out = {"data": (z_hat[:, obs] if partial else z_hat) - z_obs}
         ph = self.physics
         if ph is not None and ph.weight > 0:
             t = np.asarray(self.data.t)
             z_traj = jax.lax.stop_gradient(z_hat)
-            states = {"trajectory": [z_traj], "data": [z_obs], "both": [z_traj, z_obs]}[ph.at]
+            z_data = z_traj.at[:, obs].set(z_obs) if partial else z_obs
+            states = {"trajectory": [z_traj], "data": [z_data], "both": [z_traj, z_data]}[ph.at]
             r = [ph.residuals(model, np.concatenate([t] * len(states)), jnp.concatenate(states))]
             t_ext = self._forecast_times(t[-1])
             if ph.at != "data" and t_ext is not None:
@@ -206,7 +258,7 @@ class NODELoss(ResidualLoss):
         return out
 
     def forecast(self, model) -> Trajectory:
-        """The model's own trajectory from the first observed state up to ``physics.horizon``
+        """The model's own trajectory from the initial state `z0` up to ``physics.horizon``
         (sampled every ``physics.spacing``; beyond the data too), where its physics residual
         can be imposed: the collocation states of :meth:`Physics.alone`. A forecast that
         diverges is cut before its first non-finite state (the physics there pulls it back)."""
@@ -215,7 +267,7 @@ class NODELoss(ResidualLoss):
         require(ph is not None and ph.horizon is not None and ph.horizon > last, "Physics.horizon",
                 None if ph is None else ph.horizon, f"give the physics a forecast horizon past the data (> {last:g})")
         t = self._forecast_times(self.data.t[0])
-        z = np.asarray(self._solve(model, self.data.z[0], t))
+        z = np.asarray(self._solve(model, self.z0, t))
         n = int(np.argmin(np.all(np.isfinite(z), axis=1))) if not np.all(np.isfinite(z)) else len(t)
         if n < 2:
             raise TrainingError("the model's forecast diverged at once; train the field on the data first "
