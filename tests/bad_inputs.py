@@ -47,6 +47,8 @@ def cli_cases(tmp: pathlib.Path) -> list:
         ("mistyped length (10⁹ wavelengths)", run("tunneling", "--set", "margin=1e9")),
         ("negative physics weight", run("hodgkin-huxley", "--set", "lam=-1")),
         ("unknown solver", run("hodgkin-huxley", "--set", "solver=euler")),
+        ("observed channels without the voltage", run("hodgkin-huxley", "--set", "observe=n,m")),
+        ("PINN baseline with latent channels", run("fitzhugh-nagumo", "--preset", "pinn", "--set", "observe=v")),
         ("output folder that is a file", ["run", "freezeout", "--no-progress", "--out", str(a_file)]),
         ("`--resume` where nothing was interrupted", ["run", "freezeout", "--resume", str(tmp / "empty")]),
         ("malformed seed list", ["ablate", "tunneling", "--seeds", "a,b"]),

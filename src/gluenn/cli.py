@@ -25,6 +25,8 @@ _EPILOG = textwrap.dedent("""\
       gluenn run darkphoton                        late amplitude X_end of the dark photon (≈ 20 s)
       gluenn run hodgkin-huxley                    PI-NODE-SR: spike F1, drift, RMSEs over 1000 ms
       gluenn run hodgkin-huxley --preset pinn      a baseline or ablation row (see `gluenn show`)
+      gluenn run hodgkin-huxley --set observe=v    voltage only: n, m, h latent (physics alone)
+      gluenn run fitzhugh-nagumo                   the same recipe on a second neuron model
       gluenn ablate hodgkin-huxley --quick         the paper's Tables 2-3 as Markdown + JSON
       gluenn sweep freezeout --vary eta=1e3:1e6:log --points 12
                                                    12 runs on a Dask cluster, one table + figures

@@ -39,8 +39,8 @@ QUICK = {"freezeout": ["steps=20", "lbfgs_steps=5"], "darkphoton": ["gn_steps=2"
 
 
 def test_every_experiment_has_a_contract_test():
-    # GlueNN experiments here; the neural-ODE one in tests/test_node.py (its own read-outs)
-    assert set(experiments()) == set(QUICK) | {"hodgkin-huxley"}
+    # GlueNN experiments here; the neural-ODE ones in tests/experiments (their own read-outs)
+    assert set(experiments()) == set(QUICK) | {"hodgkin-huxley", "fitzhugh-nagumo"}
 
 
 @pytest.mark.slow  # each builds its reference and trains a few steps; the fast set checks the contract on a small experiment

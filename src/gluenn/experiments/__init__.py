@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
-from . import darkphoton, freezeout, hodgkin_huxley, tunneling
+from . import darkphoton, fitzhugh_nagumo, freezeout, hodgkin_huxley, tunneling
 
-BUILTIN = (freezeout.EXPERIMENT, darkphoton.EXPERIMENT, tunneling.EXPERIMENT, hodgkin_huxley.EXPERIMENT)
+BUILTIN = (freezeout.EXPERIMENT, darkphoton.EXPERIMENT, tunneling.EXPERIMENT, hodgkin_huxley.EXPERIMENT,
+           fitzhugh_nagumo.EXPERIMENT)

@@ -7,6 +7,7 @@ from ._ablate import ablate
 from ._constants import Constant
 from ._experiment import Component, CustomSetup, Experiment, RunResult, Setup
 from ._node import NODESetup
+from . import pinode
 from ._registry import GROUP, experiments, get
 from ._report import versions
 from ._resume import ResumeStore, read_state
@@ -17,5 +18,5 @@ from ._sweep_plots import sweep_figures
 from ._sweep_table import frame as sweep_frame
 
 __all__ = ["Component", "Constant", "CustomSetup", "Experiment", "GROUP", "NODESetup", "ResumeStore", "RunConfig", "RunResult",
-           "Point", "Setup", "Vary", "Workers", "ablate", "config_hash", "experiments", "get", "parse_seeds", "plan", "read_state",
+           "Point", "Setup", "Vary", "Workers", "ablate", "config_hash", "experiments", "get", "parse_seeds", "pinode", "plan", "read_state",
            "run_experiment", "run_points", "sweep", "sweep_figures", "sweep_frame", "versions"]

@@ -50,19 +50,21 @@ def hodgkin_huxley(I_ext, xp=jnp):
     return field
 
 
+def steady_gates(v) -> np.ndarray:
+    """``(n, m, h)`` at their steady states ``α/(α + β)`` for a membrane held at voltage `v` (mV):
+    the gating variables of a cell at rest at `v` (what a voltage-only observation infers them to be)."""
+    an, bn, am, bm, ah, bh = (float(r) for r in rates(np.float64(v), np))
+    return np.array([an / (an + bn), am / (am + bm), ah / (ah + bh)])
+
+
 def resting_state(I_ext=0.0):
     """``(v, n, m, h)`` at rest: v solves dv/dt = 0 with gates at their steady states (I_ext = 0)."""
     from scipy.optimize import brentq
 
-    def gates(v):
-        an, bn, am, bm, ah, bh = (float(r) for r in rates(np.float64(v), np))
-        return an / (an + bn), am / (am + bm), ah / (ah + bh)
-
     def dv(v):
-        n, m, h = gates(v)
-        return float(hodgkin_huxley(I_ext, np)(0.0, np.array([v, n, m, h]))[0])
+        return float(hodgkin_huxley(I_ext, np)(0.0, np.array([v, *steady_gates(v)]))[0])
     v = brentq(dv, -80.0, -50.0, xtol=1e-12)
-    return np.array([v, *gates(v)])
+    return np.array([v, *steady_gates(v)])
 
 
 def reference(I_ext: float, z0, t, rtol: float = 1e-9, atol: float = 1e-9) -> np.ndarray:
