@@ -69,3 +69,15 @@ def test_bad_observations_are_refused_in_one_line(capsys):
         assert "observe" in err and value in err and "\n" not in err
     assert main(["run", "hodgkin-huxley", "--no-progress", "--preset", "pinn", "--set", "observe=v"]) == 2
     assert "model" in capsys.readouterr().err
+
+
+def test_a_system_with_inconsistent_shapes_is_refused():
+    p = get("fitzhugh-nagumo").params()
+    data = gn.node.Trajectory(np.arange(5.0), np.zeros((5, 2)))
+    good = dict(field=fhn.fitzhugh_nagumo(p), names=("v", "w"), units=("1", "1"), reference=(np.arange(5.0), np.zeros((5, 2))),
+                data=data, z0=np.zeros(2), train_window=(0.0, 4.0), windows={"short": (4, 5), "long": (5, 6)},
+                spike_tolerance=1.0)
+    gn.pipeline.pinode.System(**good)
+    for key, bad in (("z0", np.zeros(3)), ("spread", np.zeros((4, 2))), ("names", ("v",)), ("windows", {"short": (4, 5)})):
+        with pytest.raises(gn.ConfigError, match=f"System {key}"):
+            gn.pipeline.pinode.System(**{**good, key: bad})

@@ -106,6 +106,16 @@ class System:
     spread: np.ndarray | None = None
     info: Mapping = dataclasses.field(default_factory=dict)
 
+    def __post_init__(self):
+        shape, d = self.data.z.shape, self.data.z.shape[1]
+        require(len(self.names) == d and len(self.units) == d, "System names/units", (self.names, self.units),
+                f"give one name and one unit per state channel ({d})")
+        require(np.shape(self.z0) == (d,), "System z0", np.shape(self.z0), f"give an initial state of shape ({d},)")
+        require(self.spread is None or np.shape(self.spread) == shape, "System spread", np.shape(self.spread),
+                f"give perturbations of the data's shape {shape}, or None")
+        require(set(self.windows) == {"short", "long"}, "System windows", sorted(self.windows),
+                "give {'short': (t0, t1), 'long': (t1, t2)}: spike metrics, then the other channels' RMSEs")
+
 
 def setup(p: Params, system: System) -> NODESetup:
     """The PI-NODE-SR set-up of `system` with the :data:`TRAINING` parameters `p` (which also
