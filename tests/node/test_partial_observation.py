@@ -52,7 +52,7 @@ def test_partial_observation_needs_an_initial_state_and_full_states_for_the_phys
         node.Physics(rotation).alone(data)
     full = data.fill(np.zeros((151, 2)))
     assert not full.partial and np.all(full.z[:, 1] == 0) and np.all(full.z[:, 0] == data.z[:, 0])
-    for bad in ([2], [0, 0], []):
+    for bad in ([2], [0, 0], [], [True, False]):  # a boolean mask would silently mean channels 1 and 0
         with pytest.raises(gn.ConfigError, match="Trajectory.observed"):
             node.Trajectory(data.t, data.z, observed=bad)
     with pytest.raises(gn.ConfigError, match="Trajectory"):  # an observed channel must be finite

@@ -39,9 +39,10 @@ class Trajectory:
                 f"give states of shape (len(t), D) = ({len(t)}, D)")
         d = z.shape[1]
         obs = tuple(range(d)) if self.observed is None else tuple(self.observed)
-        require(len(obs) >= 1 and all(isinstance(j, (int, np.integer)) and 0 <= j < d for j in obs)
+        require(len(obs) >= 1 and all(isinstance(j, (int, np.integer)) and not isinstance(j, (bool, np.bool_))
+                                      and 0 <= j < d for j in obs)
                 and len(set(obs)) == len(obs), "Trajectory.observed", self.observed,
-                f"give distinct channel indices in [0, {d}) (at least one), or None for all")
+                f"give distinct channel indices in [0, {d}) (at least one; not a boolean mask), or None for all")
         obs = tuple(sorted(int(j) for j in obs))
         require(bool(np.all(np.isfinite(t)) and np.all(np.isfinite(z[:, obs]))), "Trajectory", "NaN/inf",
                 "remove or interpolate non-finite samples of the observed channels")
