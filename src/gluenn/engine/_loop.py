@@ -49,6 +49,7 @@ def optimise(
     resume: "tuple[History, Resume] | None" = None,
     ensemble: bool = False,
     weights: "Weights | None" = None,
+    member_data: bool = False,
 ):
     """Minimise ``f(params) -> (total, terms)`` through ``phases`` in order; returns ``(params, History)``.
 
@@ -62,7 +63,8 @@ def optimise(
       continues bit-identically (same chunks).
     - `ensemble`: `params` is a stack of K models (leading axis K) trained together by ``jax.vmap``
       (one compilation); rows log the mean ``loss`` and the worst ``loss_max``; retries, `tol` and
-      convergence go by the worst member.
+      convergence go by the worst member. `member_data`: the objective's `data` has the leading
+      axis K too, and member k sees its slice k (problems that differ in their data, as one program).
     - `weights`: a :class:`~gluenn.engine.Weights` strategy for the objective's unweighted terms
       instead of its own weights, updated between chunks (not during ``fixed_objective`` phases).
 
@@ -70,13 +72,13 @@ def optimise(
     """
     require(isinstance(log_every, int) and log_every >= 1, "log_every", log_every, "use a positive integer")
     require(isinstance(max_retries, int) and max_retries >= 0, "max_retries", max_retries, "use an integer >= 0")
-    require(weights is None or not ensemble, "weights", weights, "automatic weights are per model; "
-            "train ensemble members with fixed weights")
+    require(weights is None or not ensemble, "weights", weights, "automatic weights are per model; fix them for ensembles")
+    require(ensemble or not member_data, "member_data", member_data, "member data need ensemble=True")
     objective = f if isinstance(f, Objective) else Objective(f)
     hist, at = resume if resume is not None else (History(), None)
     at = _rebuild(at, phases)
-    loop = _Loop(objective, phases, _Weighting(objective, phases, weights, params, at), hist,
-                 log_every=log_every, tol=tol, max_retries=max_retries, callback=callback, ensemble=ensemble)
+    loop = _Loop(objective, phases, _Weighting(objective, phases, weights, params, at), hist, log_every=log_every,
+                 tol=tol, max_retries=max_retries, callback=callback, ensemble=ensemble, member_data=member_data)
     loop.begin(params, at)
     loop.bar = ProgressBar(sum(p.steps for p in phases), sys.stderr.isatty() if progress is None else progress)
     if at is not None:
@@ -146,11 +148,14 @@ class _Weighting:
 class _Loop:
     """The state of one :func:`optimise` call between chunks."""
 
-    def __init__(self, objective, phases, weighting, hist, *, log_every, tol, max_retries, callback, ensemble):
+    def __init__(self, objective, phases, weighting, hist, *, log_every, tol, max_retries, callback, ensemble,
+                 member_data=False):
         self.phases, self.weighting, self.hist, self.ensemble = phases, weighting, hist, ensemble
         self.log_every, self.tol, self.max_retries, self.callback = log_every, tol, max_retries, callback
+        self.member_data = member_data
         value = lambda p, w, d: weighting.make(w, d).value(p)  # noqa: E731
-        self.value = jax.vmap(value, in_axes=(0, None, None)) if ensemble else value  # traced into each chunk
+        # traced into each chunk
+        self.value = jax.vmap(value, in_axes=(0, None, 0 if member_data else None)) if ensemble else value
         self.data = objective.data  # an argument of every compiled program, not a constant in it
         self.point, self.started = None, False
 
@@ -256,13 +261,17 @@ class _Loop:
     def _compile(self, phase, state):
         """``chunk(params, state, n, w, data) -> (params, state, total, terms)``: `n` steps of `phase`,
         then the loss at the new parameters (in the same program: one compilation per phase)."""
-        make, ensemble, value = self.weighting.make, self.ensemble, self.value
+        make, ensemble, value, member_data = self.weighting.make, self.ensemble, self.value, self.member_data
 
         def chunk(p, s, n, w, d):
-            objective = make(w, d)
-            step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
-            if ensemble:
-                step = jax.vmap(step)
+            if member_data:
+                each = jax.vmap(lambda p, s, dk: phase.step(make(w, dk), p, s))
+                step = lambda p, s: each(p, s, d)  # noqa: E731
+            else:
+                objective = make(w, d)
+                step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
+                if ensemble:
+                    step = jax.vmap(step)
             p, s = jax.lax.fori_loop(0, n, lambda _, c: step(*c), (p, s))
             return (p, s) + tuple(value(p, w, d))
 

@@ -14,6 +14,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
+from ._family import Family, FamilyLoss, InterpolatedNet, bind, interpolation_weights
 from .._errors import SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory
 from ._density import coarse_sets
@@ -21,7 +22,7 @@ from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
 from ._problem import Problem
 from ._solution import Solution
-from ._trust import Trust, diagnose
+from ._trust import Check, Trust, diagnose
 from ..engine import LBFGS, Adam, Auto, GaussNewton, History, Lexicographic, Objective, Phase, Weights, optimise
 
 
@@ -60,6 +61,123 @@ class Fit:
         return {k: float(v) for k, v in terms.items()}
 
 
+@dataclasses.dataclass(frozen=True)
+class FamilyFit:
+    """A GlueNN model for a whole :class:`~gluenn.Family`: ``c_j(x; θ)`` at any θ in range.
+
+    The members — one model per training θ, trained together as one program — are `ansatz`
+    (its arrays stacked on a leading axis ``T``, in :meth:`Family.training_values` order). Between
+    them the raw coefficients are interpolated in θ through the members (Chebyshev–Lobatto nodes:
+    spectrally accurate for a smooth dependence on θ), and the terms are evaluated at θ itself.
+
+    - :meth:`at` (``fit.at(eta=2e4)``) is the :class:`Fit` of the problem at that θ: every method of a
+      single fit (``solution``, ``trust``, ``loss_terms``) works there.
+    - :meth:`y` and :meth:`coefficients` evaluate at many θ at once (one compiled program).
+    - :attr:`trust` holds the self-checks at the ends of the ranges and at θ halfway between training
+      values (never a training value), the worst of each: what the interpolation claims is checked.
+    """
+
+    family: Family
+    network: Network
+    seed: int
+    ansatz: Ansatz
+    history: History
+
+    def at(self, **values) -> Fit:
+        """The fit of the problem at ``θ`` (``name=value`` per parameter, inside the trained range)."""
+        theta = self.family.vector(values)
+        problem = self.family.at(theta)
+        net = InterpolatedNet(self.ansatz.net, interpolation_weights(self.family, jnp.asarray(theta)))
+        return Fit(problem, self.network, self.seed, Ansatz(net, problem.terms), self.history)
+
+    def member(self, k: int) -> Fit:
+        """The fit of training value `k` itself (row `k` of :meth:`Family.training_values`)."""
+        theta = self.family.training_values()[k]
+        problem = self.family.at(theta)
+        net = jax.tree_util.tree_map(lambda a: a[k], self.ansatz.net)
+        return Fit(problem, self.network, self.seed, Ansatz(net, problem.terms), self.history)
+
+    @functools.cached_property
+    def trust(self) -> Trust:
+        """The worst of each self-check over :meth:`check_values` (``where`` names the θ)."""
+        worst: dict = {}
+        for theta in self.check_values():
+            values = dict(zip(self.family.names, theta))
+            where = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+            for c in self.at(**values).trust.checks:
+                seen = worst.get(c.name)
+                if seen is None or not (c.value <= seen.value):
+                    worst[c.name] = Check(c.name, c.value, c.limit, f"{where}: {c.where}" if c.where else where)
+        return Trust(tuple(worst.values()))
+
+    def check_values(self) -> np.ndarray:
+        """Where :attr:`trust` looks, shape ``(K, P)``: both ends of every range and, for each
+        parameter, four θ halfway (in its coordinate) between consecutive training values."""
+        params, mid = self.family.parameters, self.family.middle()
+        rows = [np.array([p.lo for p in params]), np.array([p.hi for p in params])]
+        for i, p in enumerate(params):
+            u = 0.5 - 0.5 * np.cos(np.pi * np.arange(self.family.train) / (self.family.train - 1))
+            between = 0.5 * (u[:-1] + u[1:])
+            for j in np.unique(np.linspace(0, len(between) - 1, 4).round().astype(int)):
+                theta = mid.copy()
+                theta[i] = float(p.value(between[j]))
+                rows.append(theta)
+        return np.array(rows)
+
+    def y(self, x, **values) -> np.ndarray:
+        """``y`` at the points `x` (shape ``(N,)``) for every θ given (arrays of one shape ``S`` per
+        parameter, every parameter given): shape ``S + (N,)``. One compiled program for all θ."""
+        return self._evaluate(x, values)[0]
+
+    def coefficients(self, x, **values) -> dict:
+        """``{"term.coef": c}`` at `x` for every θ given, each of shape ``S + (N,)``."""
+        c = self._evaluate(x, values)[1]
+        return {n: c[..., i] for i, n in enumerate(self._template.coefficient_names)}
+
+    @functools.cached_property
+    def _template(self) -> Problem:
+        """The problem built at the middle of the range, its functions still taking θ."""
+        return self.family.raw(self.family.middle())
+
+    def _evaluate(self, x, values: dict):
+        x = np.atleast_1d(np.asarray(x, dtype=np.float64))
+        names = self.family.names
+        require(set(values) == set(names), "parameters", sorted(values), f"give every parameter of the family: {names}")
+        arrays = np.broadcast_arrays(*[np.asarray(values[n], dtype=np.float64) for n in names])
+        shape = arrays[0].shape
+        thetas = np.stack([a.ravel() for a in arrays], axis=1)
+        for theta in (thetas.min(axis=0), thetas.max(axis=0)):
+            self.family.vector(dict(zip(names, theta)))
+        require(bool(np.all(np.isfinite(thetas))), "parameters", "NaN", "give finite values")
+        lo, hi = self._template.domain
+        outside = x[~((x >= lo) & (x <= hi))]
+        require(outside.size == 0, "x", float(outside[0]) if outside.size else None,
+                f"the model is trained on [{lo:g}, {hi:g}] only; evaluate inside it")
+        y, c = _family_values(self.family, self._template, self.ansatz.net, jnp.asarray(thetas), jnp.asarray(x))
+        return np.asarray(y).reshape(shape + (len(x),)), np.asarray(c).reshape(shape + (len(x), -1))
+
+
+@eqx.filter_jit
+def _family_values(family, template, members, thetas, x):
+    """``(y (S, N), coefficients (S, N, K))`` at the θ rows `thetas` ``(S, P)`` and points `x` ``(N,)``:
+    the members' raw coefficients at `x` once, then interpolated and read through the terms per θ."""
+    raw = jax.vmap(lambda net: jax.vmap(net)(x))(members)  # (T, N, K)
+    positive = jnp.asarray([t.positive for t in template.terms for _ in t.coefficients])
+
+    def one(theta):
+        r = jnp.einsum("t,tnk->nk", interpolation_weights(family, theta), raw)
+        c = jnp.where(positive, jnp.exp(r), r)
+        terms = bind(template, family.names, theta).terms
+        def y(xi, ci):
+            parts, i = [], 0
+            for t in terms:
+                parts.append(jnp.reshape(t.fn(xi, ci[i:i + t.n]), ()))
+                i += t.n
+            return sum(parts)
+        return jax.vmap(y)(x, c), c
+    return jax.vmap(one)(thetas)
+
+
 #: The default trainer: when the loss rows are linear in the output layers (a linear equation with
 #: linear terms) one exact least-squares solve that honours the fit rows (data, equation) to a
 #: relative 3e-5 and makes the gauge (suppression, plateaus) as strong as that allows
@@ -80,7 +198,7 @@ def init_ansatz(problem: Problem, network: Network, seed: int) -> Ansatz:
 
 
 def fit(
-    problem: Problem,
+    problem: "Problem | Family",
     *,
     network: Network = Network(),
     trainer: "Sequence[Phase] | Auto" = DEFAULT_TRAINER,
@@ -97,7 +215,8 @@ def fit(
 
     **Main arguments:**
 
-    - `problem`: the :class:`~gluenn.Problem`.
+    - `problem`: the :class:`~gluenn.Problem`, or a :class:`~gluenn.Family` of them over ranges of
+      physical parameters (one model for all: then a :class:`FamilyFit` is returned).
     - `network`: the :class:`~gluenn.Network` architecture.
     - `trainer`: optimiser phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``, or an
       :class:`~gluenn.engine.Auto` that picks them from the problem's structure (the default,
@@ -112,9 +231,13 @@ def fit(
     `weights` (a :class:`~gluenn.engine.Weights` strategy, e.g. ``GradNorm()``: the sample sets'
     own weights are then ignored and the strategy's used instead).
 
-    **Returns:** a :class:`Fit`. **Raises:** :class:`~gluenn.ConfigError` for an invalid problem
-    or user function (found before compiling).
+    **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:**
+    :class:`~gluenn.ConfigError` for an invalid problem or user function (found before compiling).
     """
+    if isinstance(problem, Family):
+        require(init is None and resume is None and weights is None, "fit(family)", "init/resume/weights",
+                "a family trains from a fresh start with the sample sets' own weights")
+        return _fit_family(problem, network, trainer, seed, log_every, tol, progress, callback)
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
     params, static = eqx.partition(ansatz, eqx.is_inexact_array)
@@ -127,6 +250,26 @@ def fit(
     history.structure = structure
     history.phases = [p.to_dict() for p in phases]
     return _warned(Fit(problem, network, seed, eqx.combine(params, static), history))
+
+
+def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress, callback) -> FamilyFit:
+    """One member per training θ, all from the same initial network, trained as one program
+    (:func:`~gluenn.engine.optimise` with ``ensemble=True, member_data=True``)."""
+    loss = FamilyLoss(family)
+    ansatz = init_ansatz(loss.problem, network, seed)
+    _warn_coarse(loss.problem)
+    params, static = eqx.partition(ansatz, eqx.is_inexact_array)
+    objective = _objective(loss.problem, params, static, loss)
+    middle = objective.over(loss.member(len(loss.thetas) // 2))
+    structure = _checked_structure(loss.problem, ansatz, middle, params)
+    phases = _resolve(trainer, structure)
+    _check_jacobian(middle, params, phases, members=len(loss.thetas))
+    stacked = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (len(loss.thetas),) + a.shape), params)
+    stacked, history = optimise(objective, stacked, phases, log_every=log_every, tol=tol, progress=progress,
+                                callback=callback, ensemble=True, member_data=True)
+    history.structure = structure
+    history.phases = [p.to_dict() for p in phases]
+    return _warned(FamilyFit(family, network, seed, eqx.combine(stacked, static), history))
 
 
 def fit_ensemble(
@@ -148,6 +291,8 @@ def fit_ensemble(
     goes non-finite is retried for all of them with a smaller step.
     """
     seeds = list(seeds)
+    require(not isinstance(problem, Family), "fit_ensemble(problem)", "a Family",
+            "fit a family once per seed with gluenn.fit (ensembles of families are not built yet)")
     require(len(seeds) >= 1 and len(set(seeds)) == len(seeds), "seeds", seeds, "give distinct seeds")
     check_members("seeds", len(seeds))
     parts = [eqx.partition(init_ansatz(problem, network, s), eqx.is_inexact_array) for s in seeds]
@@ -173,7 +318,7 @@ def _warn_coarse(problem: Problem) -> None:
         warnings.warn(f"sample set {message}", SamplingWarning, stacklevel=3)
 
 
-def _warned(result: Fit) -> Fit:
+def _warned(result: "Fit | FamilyFit") -> "Fit | FamilyFit":
     """`result`, after a :class:`~gluenn.TrustWarning` if its self-checks fail: never a silent wrong answer."""
     if not result.trust.trusted:
         warnings.warn(f"this fit (seed {result.seed}) cannot be trusted: {'; '.join(result.trust.reasons)} "
@@ -181,7 +326,7 @@ def _warned(result: Fit) -> Fit:
     return result
 
 
-def _objective(problem: Problem, params, static, loss: Loss | None = None) -> Objective:
+def _objective(problem: Problem, params, static, loss: "Loss | FamilyLoss | None" = None) -> Objective:
     """The problem's :class:`~gluenn.engine.Objective` over the trainable `params`; its data are the
     loss's targets (an argument of the compiled programs: see ``Objective.data``)."""
     loss = Loss(problem) if loss is None else loss

@@ -65,6 +65,15 @@ class Loss:
         other._arrays = [(x, t) for (x, _), t in zip(self._arrays, data)]
         return other
 
+    def rebound(self, problem: Problem, points: list, data: list, data_scales: dict) -> "Loss":
+        """This loss for `problem` of the same structure at the sample points `points` (one ``(N_s,)``
+        array per set), over the targets `data` and data scales `data_scales` (all possibly traced):
+        one θ of a :class:`~gluenn.Family`."""
+        other = copy.copy(self)
+        other._arrays = list(zip(points, data))
+        other.problem, other.data_scales = problem, dict(data_scales)
+        return other
+
     def residuals(self, ansatz, reference=None) -> dict:
         """``{set name: r}`` with ``r`` of shape ``(N,)`` or ``(N, m)``: unsquared, unweighted."""
         scales = self.scales(ansatz if reference is None else reference) if reference is not UNSCALED else {}

@@ -161,7 +161,8 @@ class Equation:
             if params is None or any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in params):
                 raise ConfigError("Equation.order=None is invalid: the residual's signature does "
                                   "not tell the order; pass order=n")
-            order = len(list(params)) - 2
+            # keyword-only arguments are a Family's parameters, not derivatives
+            order = len([p for p in params if p.kind != p.KEYWORD_ONLY]) - 2
         require(isinstance(order, int) and order >= 1, "Equation.order", order,
                 "the residual takes (x, y, dy, ...) with at least one derivative")
         object.__setattr__(self, "order", order)

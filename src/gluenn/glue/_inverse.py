@@ -1,0 +1,99 @@
+"""Inverse problems from a parametric fit: the parameter θ from an observed read-out, with its interval."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from .._errors import ConfigError, require
+
+
+@dataclasses.dataclass(frozen=True)
+class Inference:
+    """A parameter inferred from an observation ``value ± sigma`` of a read-out.
+
+    - `value`: the θ at which the read-out curve equals the observation (the members' mean for
+      several fits); `lower`, `upper`: the 1σ interval — the θ where the curve crosses
+      ``value ∓ sigma``, widened in quadrature by the spread of θ over the fits (seeds).
+    - `observational`, `model`: the two half-widths that went into it (θ units).
+    - `method`: how it was obtained, in words.
+    """
+
+    name: str
+    value: float
+    lower: float
+    upper: float
+    observational: float
+    model: float
+    method: str
+
+    def __str__(self) -> str:
+        return (f"{self.name} = {self.value:.6g} (1σ: [{self.lower:.6g}, {self.upper:.6g}]; observation ±{self.observational:.3g},"
+                f" fits ±{self.model:.3g}) — {self.method}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def invert(fits, readout: Callable, observed: float, sigma: float, *, points: int = 2001) -> Inference:
+    """θ from ``readout(θ) = observed ± sigma`` on one or more :class:`~gluenn.FamilyFit` s (seeds).
+
+    - `readout`: ``readout(fit, θ) -> values``, vectorised over the NumPy array θ (shape ``(S,)``),
+      e.g. ``lambda fit, k: fit.y([2.0], k=k)[:, 0]``. The family must have one parameter.
+    - The curve is evaluated at `points` values across the range (in the parameter's own
+      coordinate, ``log θ`` for a log parameter) and every crossing is located by linear
+      interpolation between neighbours; exactly one crossing of `observed` is required (else a
+      :class:`~gluenn.ConfigError` names them), and the interval ends where the curve crosses
+      ``observed ∓ sigma`` (the range's end if it does not: the interval is then open, and says so).
+
+    Cost: `points` evaluations of the read-out per fit, one compiled program.
+    """
+    fits = list(fits) if isinstance(fits, Sequence) else [fits]
+    require(len(fits) >= 1, "fits", fits, "give one FamilyFit or a list of them (seeds)")
+    family = fits[0].family
+    require(len(family.parameters) == 1, "fits", [p.name for p in family.parameters],
+            "invert one parameter at a time (a family with one Parameter)")
+    require(np.isfinite(observed) and np.isfinite(sigma) and sigma >= 0, "observed ± sigma", (observed, sigma),
+            "give a finite observation and an error bar >= 0")
+    p = family.parameters[0]
+    grid = p.value(np.linspace(0.0, 1.0, points))
+    found = [_solve(np.asarray(readout(f, grid), dtype=np.float64), grid, observed, sigma, p.name) for f in fits]
+    centres = np.array([c for c, _, _ in found])
+    centre = float(np.mean(centres))
+    lo = float(np.mean([a for _, a, _ in found]))
+    hi = float(np.mean([b for _, _, b in found]))
+    obs = 0.5 * (hi - lo)
+    model = float(np.std(centres, ddof=1)) if len(fits) > 1 else 0.0
+    lower = centre - float(np.hypot(centre - lo, model))
+    upper = centre + float(np.hypot(hi - centre, model))
+    open_ends = [s for s, v, end in (("below", lower, p.lo), ("above", upper, p.hi)) if np.isclose(v, end)]
+    method = (f"root of the read-out curve of {len(fits)} parametric fit(s) over {p.name} in [{p.lo:g}, {p.hi:g}]"
+              + (f"; interval open {' and '.join(open_ends)} (the range's end)" if open_ends else ""))
+    return Inference(p.name, centre, lower, upper, obs, model, method)
+
+
+def _solve(curve: np.ndarray, grid: np.ndarray, observed: float, sigma: float, name: str) -> tuple:
+    """``(θ at observed, θ at one end of ±sigma, θ at the other)`` on one read-out curve."""
+    if not np.all(np.isfinite(curve)):
+        raise ConfigError(f"readout is invalid: it is not finite at {name}={grid[~np.isfinite(curve)][0]:.6g}")
+    roots = _crossings(curve, grid, observed)
+    if len(roots) != 1:
+        where = "never" if not roots else f"{len(roots)} times (at {', '.join(f'{r:.6g}' for r in roots[:5])})"
+        raise ConfigError(f"observed={observed:.6g} is invalid: the read-out curve reaches it {where} over "
+                          f"{name} in [{grid[0]:.6g}, {grid[-1]:.6g}] (curve from {curve.min():.6g} to {curve.max():.6g});"
+                          " widen the range or observe a read-out that is monotonic in the parameter")
+    ends = []
+    for v in (observed - sigma, observed + sigma):
+        r = _crossings(curve, grid, v)
+        ends.append(r[0] if len(r) == 1 else (grid[0] if (v - curve[0]) * (curve[-1] - curve[0]) < 0 else grid[-1]))
+    return roots[0], min(ends), max(ends)
+
+
+def _crossings(curve: np.ndarray, grid: np.ndarray, level: float) -> list[float]:
+    d = curve - level
+    out = [float(grid[i]) for i in np.flatnonzero(d == 0)]
+    for i in np.flatnonzero(d[:-1] * d[1:] < 0):
+        out.append(float(grid[i] + (grid[i + 1] - grid[i]) * d[i] / (d[i] - d[i + 1])))
+    return sorted(set(out))

@@ -1,0 +1,156 @@
+"""Parametric problems (gn.Family): one model over a range of a physical parameter, against closed forms."""
+
+import numpy as np
+import jax.numpy as jnp
+import pytest
+
+import gluenn as gn
+
+SMALL = gn.Network(head=(16,), head_out=16, trunk=(16,))
+
+
+def relaxation(k):
+    """y' + k y = 1, y(0) = 0: y = (1 − e^{−kx})/k, i.e. the steady term A/k with A = 1 and the
+    transient B e^{−kx} with B = −1/k — a coefficient that depends on the parameter."""
+    return gn.Problem(
+        [gn.Term("steady", lambda x, c, *, k: c[0] / k, coefficients=("A",), init=1.0),
+         gn.Term("transient", lambda x, c, *, k: c[0] * jnp.exp(-k * x), coefficients=("B",), init=-1.0)],
+        gn.Equation(lambda x, y, dy, *, k: dy + k * y - 1.0),
+        [gn.Data(gn.points([0.0]), [0.0]), gn.Residual(gn.linspace(0, 2, 60)),
+         gn.Plateau(gn.linspace(0, 2, 20), terms=("steady", "transient"))], (0, 2))
+
+
+@pytest.fixture(scope="module")
+def family_fit():
+    return gn.fit(gn.Family(relaxation, [gn.Parameter("k", 0.5, 5.0, log=True)], train=8), network=SMALL, progress=False)
+
+
+def test_family_recovers_the_closed_form_between_training_values(family_fit):
+    trained = family_fit.family.training_values()[:, 0]
+    k = np.linspace(0.5, 5.0, 23)[1:-1] + 0.0123  # none of them a training value
+    assert np.min(np.abs(k[:, None] - trained[None])) > 1e-3
+    x = np.linspace(0.0, 2.0, 41)
+    y = family_fit.y(x, k=k)
+    exact = (1 - np.exp(-k[:, None] * x[None])) / k[:, None]
+    assert y.shape == (len(k), len(x))
+    assert np.max(np.abs(y - exact)) / np.max(np.abs(exact)) < 1e-3
+    c = family_fit.coefficients(np.array([0.3, 1.7]), k=k)
+    assert np.max(np.abs(c["steady.A"] - 1.0)) < 1e-3
+    assert np.max(np.abs(c["transient.B"] * k[:, None] + 1.0)) < 1e-3
+
+
+def test_family_trust_looks_between_training_values(family_fit):
+    looked = family_fit.check_values()[:, 0]
+    trained = family_fit.family.training_values()[:, 0]
+    between = looked[2:]
+    assert np.min(np.abs(between[:, None] - trained[None]), axis=1).min() > 1e-6
+    assert family_fit.trust.trusted, family_fit.trust.reasons
+
+
+def test_too_few_training_values_are_flagged_not_silent():
+    """B = −1/k over a linear k grid of 3 values: the interpolant between them is off by percents,
+    and the trust check, which looks between the training values, must say so."""
+    with pytest.warns(gn.TrustWarning, match="cannot be trusted"):
+        coarse = gn.fit(gn.Family(relaxation, [gn.Parameter("k", 0.5, 5.0)], train=3), network=SMALL, progress=False)
+    assert not coarse.trust.trusted
+    k = 1.7
+    assert abs(coarse.y([2.0], k=k)[0] - (1 - np.exp(-2 * k)) / k) > 1e-3  # really wrong, not a false alarm
+
+
+def test_family_at_one_value_is_an_ordinary_fit(family_fit):
+    one = family_fit.at(k=3.3)
+    assert isinstance(one, gn.Fit)
+    x = np.linspace(0.0, 2.0, 9)
+    assert np.allclose(one.solution.y(x), family_fit.y(x, k=3.3), rtol=1e-12, atol=1e-14)
+    assert np.allclose(one.solution.y(x), (1 - np.exp(-3.3 * x)) / 3.3, atol=1e-3)
+
+
+def test_family_refuses_what_it_was_not_trained_on(family_fit):
+    with pytest.raises(gn.ConfigError, match="trained on"):
+        family_fit.y([1.0], k=6.0)
+    with pytest.raises(gn.ConfigError, match="x="):
+        family_fit.y([2.5], k=1.0)
+    with pytest.raises(gn.ConfigError, match="every parameter"):
+        family_fit.y([1.0])
+
+
+def test_a_parameter_read_from_the_enclosing_function_is_refused():
+    """A term that captures k by closure would be frozen at the middle of the range in training."""
+    def frozen(k):
+        return gn.Problem([gn.Term("y", lambda x, c: c[0] * jnp.exp(-k * x))], gn.Equation(lambda x, y, dy, *, k: dy + k * y),
+                          [gn.Data(gn.points([0.0]), [1.0]), gn.Residual(gn.linspace(0, 1, 10))], (0, 1))
+    with pytest.raises(gn.ConfigError, match="keyword-only"):
+        gn.fit(gn.Family(frozen, [gn.Parameter("k", 1.0, 2.0)], train=3), network=SMALL, progress=False)
+
+
+def test_a_positional_parameter_is_refused():
+    def positional(k):
+        return gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, k=k: dy + k * y, order=1),
+                          [gn.Data(gn.points([0.0]), [1.0]), gn.Residual(gn.linspace(0, 1, 10))], (0, 1))
+    with pytest.raises(gn.ConfigError, match="keyword-only"):
+        gn.fit(gn.Family(positional, [gn.Parameter("k", 1.0, 2.0)], train=3), network=SMALL, progress=False)
+
+
+def test_a_structure_that_changes_with_the_parameter_is_refused():
+    def moving(k):
+        n = 10 if k < 1.5 else 11
+        return gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, *, k: dy + k * y),
+                          [gn.Data(gn.points([0.0]), [1.0]), gn.Residual(gn.linspace(0, 1, n))], (0, 1))
+    with pytest.raises(gn.ConfigError, match="sample sets differ"):
+        gn.fit(gn.Family(moving, [gn.Parameter("k", 1.0, 2.0)], train=3), network=SMALL, progress=False)
+
+
+@pytest.mark.parametrize("args, match", [
+    (("k", 2.0, 1.0), "lo < hi"), (("k", 0.0, 1.0, True), "lo > 0"), (("1k", 0.5, 1.0), "identifier"),
+])
+def test_bad_parameters_get_one_line(args, match):
+    with pytest.raises(gn.ConfigError, match=match):
+        gn.Parameter(*args)
+
+
+def test_interpolation_weights_are_exact_at_nodes_and_reproduce_polynomials():
+    from gluenn.glue._family import interpolation_weights
+    fam = gn.Family(relaxation, [gn.Parameter("k", 1e-2, 1e2, log=True)], train=7)
+    nodes = fam.training_values()[:, 0]
+    assert np.allclose(interpolation_weights(fam, jnp.array([nodes[3]])), np.eye(7)[3])
+    u = lambda k: (np.log(k) - np.log(1e-2)) / (np.log(1e2) - np.log(1e-2))  # noqa: E731
+    poly = lambda k: 1 - 3 * u(k) + 2 * u(k) ** 5  # noqa: E731  degree 5 < 7 nodes: reproduced exactly
+    for k in (0.013, 0.7, 55.0):
+        w = np.asarray(interpolation_weights(fam, jnp.array([k])))
+        assert abs(w @ poly(nodes) - poly(k)) < 1e-12
+
+
+def test_inverse_recovers_the_parameter_within_its_interval(family_fit):
+    """Observe y(2) at k = 2.2 with a 1 % error bar: k comes back, and the interval is the closed
+    form's (the k where (1 − e^{−2k})/k crosses the observation ∓ 1 %)."""
+    import scipy.optimize
+    curve = lambda k: (1 - np.exp(-2 * k)) / k  # noqa: E731
+    observed = curve(2.2)
+    sigma = 0.01 * observed
+    got = gn.invert(family_fit, lambda f, k: f.y([2.0], k=k)[:, 0], observed, sigma)
+    exact = sorted(scipy.optimize.brentq(lambda k, v=v: curve(k) - v, 0.5, 5.0) for v in (observed - sigma, observed + sigma))
+    assert got.name == "k" and abs(got.value - 2.2) < 1e-3 * 2.2
+    assert abs(got.lower - exact[0]) < 1e-3 * exact[0] and abs(got.upper - exact[1]) < 1e-3 * exact[1]
+    assert got.lower < 2.2 < got.upper and got.model == 0.0
+
+
+def test_inverse_refuses_an_observation_the_curve_never_reaches(family_fit):
+    with pytest.raises(gn.ConfigError, match="never"):
+        gn.invert(family_fit, lambda f, k: f.y([2.0], k=k)[:, 0], 5.0, 0.1)
+    with pytest.raises(gn.ConfigError, match="2 times"):  # y(2) - (y(2) at k=2)^... a non-monotonic read-out
+        gn.invert(family_fit, lambda f, k: (f.y([2.0], k=k)[:, 0] - 0.4) ** 2, 0.001, 1e-4)
+
+
+@pytest.mark.slow
+def test_the_docs_example_runs_as_printed_and_is_right(capsys):
+    """docs/parametric.md's block, exactly as printed (default network and 16 training values)."""
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "parametric.md").read_text(encoding="utf-8")
+    scope: dict = {}
+    exec(compile(re.search(r"```python\n(.*?)```", text, re.S).group(1), "docs/parametric.md", "exec"), scope)
+    fit = scope["fit"]
+    assert capsys.readouterr().out.startswith("trusted: yes")
+    assert abs(float(fit.coefficients([1.0], k=2.2)["transient.B"][0]) * 2.2 + 1) < 1e-3
+    k = np.array([0.7, 1.3, 4.1])
+    assert np.allclose(fit.y([0.5, 2.0], k=k), (1 - np.exp(-np.outer(k, [0.5, 2.0]))) / k[:, None], atol=1e-4)
