@@ -154,3 +154,14 @@ def test_the_docs_example_runs_as_printed_and_is_right(capsys):
     assert abs(float(fit.coefficients([1.0], k=2.2)["transient.B"][0]) * 2.2 + 1) < 1e-3
     k = np.array([0.7, 1.3, 4.1])
     assert np.allclose(fit.y([0.5, 2.0], k=k), (1 - np.exp(-np.outer(k, [0.5, 2.0]))) / k[:, None], atol=1e-4)
+
+
+def test_a_number_that_changes_with_the_parameter_is_refused():
+    """A suppression scale given as a number computed from k would silently be the middle value's."""
+    def scaled(k):
+        return gn.Problem([gn.Term("a", lambda x, c: c[0]), gn.Term("b", lambda x, c: c[0])],
+                          gn.Equation(lambda x, y, dy, *, k: dy + k * y),
+                          [gn.Data(gn.points([0.0]), [1.0]), gn.Residual(gn.linspace(0, 1, 10)),
+                           gn.Suppress(gn.linspace(0, 1, 5), terms=("b",), scale=1.0 / k)], (0, 1))
+    with pytest.raises(gn.ConfigError, match="suppress_b.scale"):
+        gn.fit(gn.Family(scaled, [gn.Parameter("k", 1.0, 2.0)], train=3), network=SMALL, progress=False)

@@ -2,7 +2,8 @@
 
 A :class:`Family` is a function ``θ -> Problem`` together with the ranges of the parameters
 (:class:`Parameter`). Training fits one coefficient network per training value of θ — a grid of
-Chebyshev–Lobatto nodes — all from the same initial network and as one compiled program (each
+Chebyshev–Lobatto nodes — each initialised from its own problem (same seed, the terms' inits at its
+θ), all as one compiled program (each
 member's θ, points and targets are its data); between the nodes the coefficients are the
 polynomial interpolant through the members (:func:`interpolation_weights`), and the terms are
 evaluated at θ itself. Why members and not one network of ``(x, θ)``: measured in
@@ -216,7 +217,7 @@ def bind(problem: Problem, names: Sequence[str], theta) -> Problem:
 
 def same_structure(base: Problem, other: Problem, where: str) -> None:
     """Raise a ConfigError naming the first thing in which `other` differs from `base` beyond what
-    may vary with θ (the functions' θ, the targets, the points' positions)."""
+    may vary with θ (the functions' θ, the targets, the points' positions, the terms' inits)."""
     def layout(p):
         return [(t.name, t.coefficients, t.positive) for t in p.terms]
     checks = [("terms", layout(base), layout(other)), ("domain", base.domain, other.domain),
@@ -228,10 +229,21 @@ def same_structure(base: Problem, other: Problem, where: str) -> None:
             raise ConfigError(f"Family.problem is invalid: its {name} differ at {where} ({b}) from the middle "
                               f"of the range ({a}); only θ in the functions, the targets and the positions of "
                               "the points may vary")
-    for t, u in zip(base.terms, other.terms):
-        if not np.array_equal(t.initial_values(), u.initial_values()):
-            raise ConfigError(f"Family.problem is invalid: Term({t.name}).init differs at {where}; "
-                              "give an init that does not depend on the parameters")
+    for a, b in zip(base.samples, other.samples):
+        for f in dataclasses.fields(a) if dataclasses.is_dataclass(a) else ():
+            va, vb = getattr(a, f.name), getattr(b, f.name)
+            if f.name in ("points", "target") or callable(va) or callable(vb) or _same(va, vb):
+                continue
+            raise ConfigError(f"Family.problem is invalid: {a.name}.{f.name} is {vb!r} at {where} and {va!r} at the "
+                              "middle of the range; training would use one value for all: make it a function that "
+                              "takes the parameter as a keyword-only argument, or keep it fixed")
+
+
+def _same(a, b) -> bool:
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b))) if not isinstance(a, (str, tuple)) else a == b
+    except (TypeError, ValueError):
+        return a == b
 
 
 def same_functions(template: Problem, own: Problem, where: str) -> None:
@@ -286,12 +298,13 @@ class FamilyLoss:
         self.problem = bind(self.template, family.names, mid)
         self._base = Loss(self.problem)
         self.names, self.weights = self._base.names, self._base.weights
-        losses = []
+        losses, self.problems = [], []
         for th in self.thetas:
             where, own = _describe(family, th), family.at(th)
             same_structure(self.problem, own, where)
             same_functions(bind(self.template, family.names, th), own, where)
             losses.append(Loss(own))
+            self.problems.append(own)
         self._data = (jnp.asarray(self.thetas),
                       [jnp.asarray(np.stack([loss.points[i] for loss in losses])) for i in range(len(self.names))],
                       [None if t is None else jnp.stack([loss.data[i] for loss in losses])

@@ -253,18 +253,21 @@ def fit(
 
 
 def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress, callback) -> FamilyFit:
-    """One member per training θ, all from the same initial network, trained as one program
-    (:func:`~gluenn.engine.optimise` with ``ensemble=True, member_data=True``)."""
+    """One member per training θ, each initialised from its own problem (the same seed; the terms'
+    inits at that θ), trained as one program (:func:`~gluenn.engine.optimise` with
+    ``ensemble=True, member_data=True``)."""
     loss = FamilyLoss(family)
     ansatz = init_ansatz(loss.problem, network, seed)
     _warn_coarse(loss.problem)
     params, static = eqx.partition(ansatz, eqx.is_inexact_array)
+    members = [eqx.partition(Ansatz(init_ansatz(p, network, seed).net, ansatz.terms), eqx.is_inexact_array)[0]
+               for p in loss.problems]  # the terms are static, and each member's are rebound to its θ in the loss
     objective = _objective(loss.problem, params, static, loss)
     middle = objective.over(loss.member(len(loss.thetas) // 2))
     structure = _checked_structure(loss.problem, ansatz, middle, params)
     phases = _resolve(trainer, structure)
     _check_jacobian(middle, params, phases, members=len(loss.thetas))
-    stacked = jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (len(loss.thetas),) + a.shape), params)
+    stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *members)
     stacked, history = optimise(objective, stacked, phases, log_every=log_every, tol=tol, progress=progress,
                                 callback=callback, ensemble=True, member_data=True)
     history.structure = structure
