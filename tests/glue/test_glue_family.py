@@ -16,8 +16,8 @@ def relaxation(k):
         [gn.Term("steady", lambda x, c, *, k: c[0] / k, coefficients=("A",), init=1.0),
          gn.Term("transient", lambda x, c, *, k: c[0] * jnp.exp(-k * x), coefficients=("B",), init=-1.0)],
         gn.Equation(lambda x, y, dy, *, k: dy + k * y - 1.0),
-        [gn.Data(gn.points([0.0]), [0.0]), gn.Residual(gn.linspace(0, 2, 60)),
-         gn.Plateau(gn.linspace(0, 2, 20), terms=("steady", "transient"))], (0, 2))
+        [gn.Data(gn.points([0.0]), [0.0]), gn.Residual(gn.linspace(0, 2, 30)),
+         gn.Plateau(gn.linspace(0, 2, 10), terms=("steady", "transient"))], (0, 2))
 
 
 @pytest.fixture(scope="module")
