@@ -28,7 +28,6 @@ import numpy as np
 
 from .._errors import ConfigError, require
 from .._limits import check_members
-from ..engine import mean_square, weighted_rows
 from ._loss import UNSCALED, Loss
 from ._problem import Plateau, Problem, Residual, Suppress
 
@@ -279,11 +278,12 @@ def same_functions(template: Problem, own: Problem, where: str) -> None:
                               "argument (lambda x, c, *, NAME: ...), so training would freeze it at one value")
 
 
-class FamilyLoss:
+class FamilyLoss(Loss):
     """The loss of one member of a :class:`Family`: the problem at one training θ, with θ, the sample
     points, the targets and the data scales as *data* (``(θ, points, targets, data scales)``), so that
     every member runs the same compiled program (:func:`~gluenn.engine.optimise` with
-    ``member_data=True``). Same interface as :class:`~gluenn.Loss`.
+    ``member_data=True``). A :class:`~gluenn.Loss` whose residuals are that member's (its terms,
+    rows and total follow from them).
 
     Construction builds the problem at every training θ and checks it has the structure and the
     functions of the template, the problem built at the middle of the range (:func:`same_structure`,
@@ -346,16 +346,6 @@ class FamilyLoss:
         loss, terms = self._bound()
         return loss.row_scales(_with_terms(reference, terms))
 
-    def terms(self, ansatz, reference=None) -> dict:
-        return {k: mean_square(r) for k, r in self.residuals(ansatz, reference).items()}
-
-    def rows(self, ansatz, weights: dict | None = None, reference=None):
-        return weighted_rows(self.residuals(ansatz, reference), self.weights if weights is None else weights)
-
-    def __call__(self, ansatz, weights: dict | None = None, reference=None):
-        w = self.weights if weights is None else weights
-        raw = self.terms(ansatz, reference)
-        return sum(w[k] * v for k, v in raw.items()), raw
 
 
 def _with_terms(ansatz, terms):
