@@ -31,6 +31,11 @@ from .._limits import check_members
 from ._loss import UNSCALED, Loss
 from ._problem import Plateau, Problem, Residual, Suppress
 
+def lobatto(n: int) -> np.ndarray:
+    """The ``n`` Chebyshev–Lobatto nodes on ``[0, 1]`` (both ends included, denser near them)."""
+    return 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / (n - 1))
+
+
 @dataclasses.dataclass(frozen=True)
 class Parameter:
     """A physical parameter θ of a :class:`Family` and the range ``[lo, hi]`` it is learned over.
@@ -63,8 +68,7 @@ class Parameter:
     def grid(self, n: int) -> np.ndarray:
         """``n`` training values: Chebyshev–Lobatto nodes over the range (both ends included, denser
         near them, where an interpolant is least constrained), in ``log θ`` for a log parameter."""
-        u = 0.5 - 0.5 * np.cos(np.pi * np.arange(n) / (n - 1))
-        return self.value(u)
+        return self.value(lobatto(n))
 
     def value(self, u) -> np.ndarray:
         """The θ at fractions `u` (``0`` … ``1``) of the range (in ``log θ`` for a log parameter)."""
@@ -373,7 +377,7 @@ def interpolation_weights(family: Family, theta):
     the Chebyshev–Lobatto nodes of :meth:`Parameter.grid`, in ``log θ`` for a log parameter.
     Exactly ``δ_k`` at a training value. `theta` (shape ``(P,)``) may be traced."""
     n = family.train
-    nodes = jnp.asarray(0.5 - 0.5 * np.cos(np.pi * np.arange(n) / (n - 1)))
+    nodes = jnp.asarray(lobatto(n))
     bary = jnp.asarray([(-1.0) ** k * (0.5 if k in (0, n - 1) else 1.0) for k in range(n)])
     out = jnp.ones((1,))
     for i, p in enumerate(family.parameters):

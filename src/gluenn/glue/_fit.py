@@ -14,7 +14,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
-from ._family import Family, FamilyLoss, InterpolatedNet, bind, interpolation_weights
+from ._family import Family, FamilyLoss, InterpolatedNet, bind, interpolation_weights, lobatto
 from .._errors import SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory
 from ._density import coarse_sets
@@ -116,7 +116,7 @@ class FamilyFit:
         params, mid = self.family.parameters, self.family.middle()
         rows = [np.array([p.lo for p in params]), np.array([p.hi for p in params])]
         for i, p in enumerate(params):
-            u = 0.5 - 0.5 * np.cos(np.pi * np.arange(self.family.train) / (self.family.train - 1))
+            u = lobatto(self.family.train)
             between = 0.5 * (u[:-1] + u[1:])
             for j in np.unique(np.linspace(0, len(between) - 1, 4).round().astype(int)):
                 theta = mid.copy()
