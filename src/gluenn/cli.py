@@ -158,6 +158,15 @@ def _run_parser(sub) -> None:
     run.add_argument("--resume", metavar="OUT", default=None,
                      help="continue the run that Ctrl-C interrupted in folder OUT (same configuration; "
                           "--set/--seed/--preset may be left out: they are read from OUT)")
+    run.add_argument("--vary", default=None, metavar="NAME=LO:HI[:log]",
+                     help="one training over a range of a physical parameter (e.g. eta=1e3:1e6:log): read-outs "
+                          "scored against SciPy at --held-out values that are not training values; writes "
+                          "readouts.csv, readouts.png, solution.png, metrics.json")
+    run.add_argument("--train", type=int, default=8, metavar="N",
+                     help="with --vary: training values (Chebyshev–Lobatto nodes of the range; default 8); "
+                          "the trust line checks between them")
+    run.add_argument("--held-out", type=int, default=20, metavar="N",
+                     help="with --vary: held-out values scored against the reference (default 20)")
 
 
 def _cmd_list(args) -> None:
@@ -217,6 +226,8 @@ def _cmd_run(args) -> None:
     from .pipeline import get, run_experiment
     e = get(args.experiment)
     overrides = _overrides(e, args)
+    if args.vary is not None:
+        return _cmd_run_family(e, args, overrides)
     if args.resume is not None:
         overrides, seed, preset, out, weights = _resume_config(e, args, overrides)
     else:
@@ -242,6 +253,34 @@ def _cmd_run(args) -> None:
     if early:
         print(f"gluenn: warning: training did not finish ({early}); the numbers above are those of the last "
               "finite state — do not trust them as converged", file=sys.stderr)
+
+
+def _cmd_run_family(e, args, overrides) -> None:
+    """``gluenn run EXPERIMENT --vary NAME=LO:HI[:log]``: one training over the range (see
+    :func:`gluenn.pipeline.run_family`)."""
+    from .pipeline import FamilyRun, Vary, config_hash, run_family
+    for option, value, default in (("--resume", args.resume, None), ("--ensemble", args.ensemble, 1),
+                                   ("--weights", args.weights, "fixed"), ("--preset", args.preset, None)):
+        if value != default:
+            raise ConfigError(f"{option}={value} is invalid with --vary: a --vary run trains one model over the "
+                              f"range with the experiment's own settings; leave {option} out")
+    plan = FamilyRun(Vary.parse(args.vary), args.train, args.held_out)
+    seed = args.seed or 0
+    e.params(overrides)
+    out = args.out or f"runs/{e.name}-vary-{config_hash({'o': overrides, 'seed': seed, **plan.to_dict()}, 8)}"
+    header = f"gluenn run {e.name} --vary {args.vary} (seed {seed}, {plan.train} training values) -> {out}"
+    res = run_family(e, plan, overrides=overrides, seed=seed, out=out, progress=False if args.no_progress else None,
+                     overwrite=args.overwrite, announce=lambda: print(header, file=sys.stderr))
+    m = res.metrics
+    print(f"\n{e.name} over {plan.vary.name} ∈ [{plan.vary.lo:g}, {plan.vary.hi:g}]: {m['train']['members']} "
+          f"training values, stopped: {m['train']['stop_reason']}; fit {m['timing']['fit']:.1f} s, total "
+          f"{m['seconds_total']:.1f} s; y at 1000 values of {plan.vary.name}: {m['timing']['evaluate_1000']:.3f} s")
+    print(f"{'read-out':14s} {'held-out':>9s} {'max |rel_err|':>14s} {'median':>10s}   (vs SciPy, none a training value)")
+    for k, r in m["readouts"].items():
+        med = float(sorted(abs(v) for v in r["rel_err"])[len(r["rel_err"]) // 2])
+        print(f"{k:14s} {len(r['theta']):>9d} {r['max_abs_rel_err']:>14.3%} {med:>10.3%}")
+    _print_trust(m["trust"])
+    print(f"outputs: {res.out}/")
 
 
 def _stopped_early(stop) -> str | None:

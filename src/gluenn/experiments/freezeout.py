@@ -3,13 +3,11 @@ The set-up and the measured choices behind every default: ``docs/experiments/fre
 
 from __future__ import annotations
 
-import math
-
 import jax.numpy as jnp
 import numpy as np
-import scipy.optimize
 
 import gluenn as gn
+from gluenn.systems.relic import freezeout_point, traced_freezeout_point
 
 PARAMETERS = {
     "eta": gn.Param(1e4, "interaction strength η in D[Y] = Y' + η x⁻² (Y² − Y_eq²)", positive=True),
@@ -38,12 +36,6 @@ PARAMETERS = {
 }
 
 
-def freezeout_point(eta: float, g: float) -> float:
-    """``x_f`` with ``2 η g x_f^{-1/2} e^{-x_f} = 1 − 3/(2 x_f)`` (rate = fall rate of Y_eq)."""
-    h = lambda x: math.log(2 * eta * g) - 0.5 * math.log(x) - x - math.log(1 - 1.5 / x)  # noqa: E731
-    return float(scipy.optimize.brentq(h, 1.6, 200.0))
-
-
 def build(p: gn.Params) -> gn.Setup:
     gn.require(0 < p.x_start < p.data_hi < p.x_end, "x_start, data_hi, x_end",
                (p.x_start, p.data_hi, p.x_end), "need 0 < x_start < data_hi < x_end")
@@ -61,17 +53,18 @@ def build(p: gn.Params) -> gn.Setup:
 
     y_eq = lambda x: g * x**1.5 * jnp.exp(-x)  # noqa: E731
     equation = gn.Equation(
-        residual=lambda x, y, dy: dy + eta / x**2 * (y**2 - y_eq(x) ** 2),
+        residual=lambda x, y, dy, *, eta=eta: dy + eta / x**2 * (y**2 - y_eq(x) ** 2),
         normalisation=lambda x, y: y,
     )
     reference = gn.reference.solve_equation(equation, p.x_start, [float(y_eq(p.x_start))], p.x_end,
                                             rtol=1e-11, atol=1e-16)
     riccati = p.late == "riccati"
-    late = (gn.Term("frozen", lambda x, c: c[0] / (1 - eta * c[0] / x), coefficients=("Y_inf",),
+    late = (gn.Term("frozen", lambda x, c, *, eta=eta: c[0] / (1 - eta * c[0] / x), coefficients=("Y_inf",),
                     init=lambda x: 1 / (eta / x + eta / x_f)) if riccati  # = x_f/η: the constant's init
             else gn.Term("frozen", lambda x, c: c[0], positive=True, init=x_f / eta))
-    regions = _exact_regions(reference, eta, g, p.x_start, p.x_end) if riccati and p.lambda_plateau > 0 else {}
-    samples = _samples(p, reference, x_res, x_f, regions)
+    gauged = riccati and p.lambda_plateau > 0
+    samples = _samples(p, reference, x_res, _exact_regions(reference, eta, g, p.x_start, p.x_end, 1.0) if gauged else {})
+    regions = _exact_regions(reference, eta, g, p.x_start, p.x_end) if gauged else {}
     problem = gn.Problem(
         terms=[gn.Term("equilibrium", lambda x, c: c[0] * x**1.5 * jnp.exp(-x), positive=True, init=g), late],
         equation=equation,
@@ -101,42 +94,47 @@ def build(p: gn.Params) -> gn.Setup:
     )
 
 
-def _samples(p, reference, x_res: float, x_f: float, regions: dict) -> list:
+def _samples(p, reference, x_res: float, regions: dict) -> list:
     """Data on [x_start, data_hi], residual sets (the paper's, and the gap it leaves), and the
-    gauge sets of the regions where a patch's form is exact (:func:`_exact_regions`)."""
-    eta = p.eta
+    gauge sets of the regions where a patch's form is exact (:func:`_exact_regions`). η enters the
+    functions as a keyword (default: the run's η), so that ``--vary eta`` can pass it."""
+    eta, g = p.eta, p.prefactor
     samples = [
         gn.Data(gn.logspace(p.x_start, p.data_hi, p.data_points), reference.y, weight=p.lambda_data, scale=1.0),
         gn.Residual(gn.logspace(x_res, p.x_end, p.residual_points), weight=p.lambda_residual),
     ]
     if p.gap_points > 0:
         samples.append(gn.Residual(gn.logspace(p.data_hi, x_res, p.gap_points), weight=p.lambda_gap,
-                                   name="gap", normalisation=lambda x, y: y * (1.0 + 2.0 * eta * y / x**2)))
+                                   name="gap", normalisation=lambda x, y, *, eta=eta: y * (1.0 + 2.0 * eta * y / x**2)))
     if "frozen" in regions:
         at = gn.logspace(*regions["frozen"], 60)
-        samples += [gn.Plateau(at, terms=("frozen",), weight=p.lambda_plateau, scale=lambda x: x * eta / x_f),
+        samples += [gn.Plateau(at, terms=("frozen",), weight=p.lambda_plateau,
+                               scale=lambda x, *, eta=eta: x * eta / traced_freezeout_point(eta, g)),
                     gn.Suppress(at, terms=("equilibrium",), weight=p.lambda_plateau)]
     if "equilibrium" in regions:
         # the coefficient itself, not the term: Y∞/(1 − η Y∞/x) is small for Y∞ ≫ x/η too, past its pole
         samples.append(gn.Suppress(gn.logspace(*regions["equilibrium"], 30), terms=("frozen",), weight=p.lambda_plateau,
-                                   coefficients=True, scale=x_f / eta, name="suppress_early"))
+                                   coefficients=True, scale=lambda x, *, eta=eta: traced_freezeout_point(eta, g) / eta,
+                                   name="suppress_early"))
     return samples
 
 
 FORM_TOL = 1e-3  # a patch's form must match y to this (relative) where it is declared exact
 
 
-def _exact_regions(reference, eta: float, g: float, x_start: float, x_end: float) -> dict:
+def _exact_regions(reference, eta: float, g: float, x_start: float, x_end: float, min_span: float = 1.5) -> dict:
     """``{"equilibrium": (lo, hi), "frozen": (lo, hi)}``: where ``Y = g x^{3/2} e^{-x}`` (from x_start)
     and where ``Y = Y∞/(1 − η Y∞/x)``, the solution of ``Y' = −ηY²/x²`` once Y_eq² ≪ Y², with ``Y∞``
-    from ``Y(x_end)`` (to x_end) hold to `FORM_TOL`; a region spanning less than a factor 1.5 in x is left out."""
+    from ``Y(x_end)`` (to x_end) hold to `FORM_TOL`; a region spanning less than a factor `min_span` in x
+    is left out (1.5 for the constants scored; the gauge sets take any region, so that they exist at
+    every η of a ``--vary`` range)."""
     x = np.geomspace(x_start, x_end, 2000)
     y = np.asarray(reference.y(x))
     early = np.cumprod(np.abs(g * x**1.5 * np.exp(-x) / y - 1) <= FORM_TOL).astype(bool)
     late = np.flip(np.cumprod(np.flip(np.abs(1.0 / (1.0 / y[-1] + eta / x_end - eta / x) / y - 1) <= FORM_TOL))).astype(bool)
     regions = {"equilibrium": (x_start, float(x[early][-1]) if early.any() else x_start),
                "frozen": (float(x[late][0]) if late.any() else x_end, x_end)}
-    return {k: r for k, r in regions.items() if r[0] * 1.5 <= r[1]}
+    return {k: r for k, r in regions.items() if r[0] * min_span < r[1]}
 
 
 EXPERIMENT = gn.Experiment(

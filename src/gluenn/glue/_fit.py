@@ -14,7 +14,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
-from ._family import Family, FamilyLoss, InterpolatedNet, bind, interpolation_weights, lobatto
+from ._family import Family, FamilyLoss, InterpolatedAnsatz, bind, interpolation_weights, lobatto
 from .._errors import SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory
 from ._density import coarse_sets
@@ -85,10 +85,11 @@ class FamilyFit:
 
     def at(self, **values) -> Fit:
         """The fit of the problem at ``θ`` (``name=value`` per parameter, inside the trained range)."""
-        theta = self.family.vector(values)
-        problem = self.family.at(theta)
-        net = InterpolatedNet(self.ansatz.net, interpolation_weights(self.family, jnp.asarray(theta)))
-        return Fit(problem, self.network, self.seed, Ansatz(net, problem.terms), self.history)
+        theta = jnp.asarray(self.family.vector(values))
+        ansatz = InterpolatedAnsatz(self.ansatz.net, jnp.asarray(self.family.training_values()),
+                                    interpolation_weights(self.family, theta), theta, self._template,
+                                    tuple(self.family.names))
+        return Fit(self.family.at(np.asarray(theta)), self.network, self.seed, ansatz, self.history)
 
     def member(self, k: int) -> Fit:
         """The fit of training value `k` itself (row `k` of :meth:`Family.training_values`)."""
@@ -134,6 +135,11 @@ class FamilyFit:
         c = self._evaluate(x, values)[1]
         return {n: c[..., i] for i, n in enumerate(self._template.coefficient_names)}
 
+    @property
+    def domain(self) -> tuple[float, float]:
+        """The problem's domain (the same at every θ)."""
+        return self._template.domain
+
     @functools.cached_property
     def _template(self) -> Problem:
         """The problem built at the middle of the range, its functions still taking θ."""
@@ -160,21 +166,18 @@ class FamilyFit:
 @eqx.filter_jit
 def _family_values(family, template, members, thetas, x):
     """``(y (S, N), coefficients (S, N, K))`` at the θ rows `thetas` ``(S, P)`` and points `x` ``(N,)``:
-    the members' raw coefficients at `x` once, then interpolated and read through the terms per θ."""
+    the members' solutions and raw coefficients at `x` once, then interpolated per θ (as
+    :class:`InterpolatedAnsatz`: ``y`` from the members' ``y``, the coefficients from theirs)."""
+    names, nodes = family.names, jnp.asarray(family.training_values())
+    own = lambda net, theta: jax.vmap(Ansatz(net, bind(template, names, theta).terms).y)(x)  # noqa: E731
+    ys = jax.vmap(own)(members, nodes)  # (T, N)
     raw = jax.vmap(lambda net: jax.vmap(net)(x))(members)  # (T, N, K)
     positive = jnp.asarray([t.positive for t in template.terms for _ in t.coefficients])
 
     def one(theta):
-        r = jnp.einsum("t,tnk->nk", interpolation_weights(family, theta), raw)
-        c = jnp.where(positive, jnp.exp(r), r)
-        terms = bind(template, family.names, theta).terms
-        def y(xi, ci):
-            parts, i = [], 0
-            for t in terms:
-                parts.append(jnp.reshape(t.fn(xi, ci[i:i + t.n]), ()))
-                i += t.n
-            return sum(parts)
-        return jax.vmap(y)(x, c), c
+        w = interpolation_weights(family, theta)
+        r = jnp.einsum("t,tnk->nk", w, raw)
+        return w @ ys, jnp.where(positive, jnp.exp(r), r)
     return jax.vmap(one)(thetas)
 
 

@@ -27,7 +27,7 @@ MANIFEST = "manifest.json"
 LOCK = ".gluenn.lock"
 #: what a gluenn run writes into its folder (besides the manifest)
 OUTPUTS = ("metrics.json", "solution.png", "coefficients.png", "coefficients.csv", "trajectory.csv",
-           "checkpoint.eqx", "checkpoint.eqx.json", "log.jsonl")
+           "checkpoint.eqx", "checkpoint.eqx.json", "log.jsonl", "readouts.csv", "readouts.png")
 FORMAT = "gluenn-run-1"
 
 

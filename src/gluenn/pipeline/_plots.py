@@ -64,6 +64,35 @@ def plot_solution(path, x, curves: dict, *, xscale="linear", yscale="linear", xl
     _save(fig, path)
 
 
+def plot_readout_curves(path, name: str, log: bool, theta, rows: list, *, title: str = "") -> None:
+    """One column per read-out: the model's value against the parameter `name` with the reference
+    at the same held-out values (`rows`: one read-out table per value), the relative error below."""
+    keys = list(rows[0])
+    fig, axes = plt.subplots(2, len(keys), figsize=(5.2 * len(keys), 5.6), squeeze=False,
+                             gridspec_kw={"height_ratios": [3, 1]}, sharex="col")
+    for j, k in enumerate(keys):
+        ax, axe = axes[0, j], axes[1, j]
+        pred = np.array([r[k]["pred"] for r in rows])
+        true = np.array([r[k].get("true", np.nan) for r in rows], dtype=float)
+        ax.plot(theta, true, "o", color="k", ms=5, alpha=0.75, label="reference (SciPy), held-out")
+        ax.plot(theta, pred, "-", color="tab:blue", lw=1.5, label="GlueNN, one training")
+        ax.set_ylabel(k)
+        ax.legend(fontsize=8, frameon=False)
+        if np.all(true > 0) and np.all(pred > 0) and true.max() > 10 * true.min():
+            ax.set_yscale("log")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            axe.plot(theta, np.abs(pred / true - 1), "o-", color="tab:blue", ms=3, lw=1)
+        axe.set_yscale("log")
+        axe.set_xlabel(name)
+        axe.set_ylabel("|rel. error|")
+        for a in (ax, axe):
+            a.set_xscale("log" if log else "linear")
+            a.grid(alpha=0.25, which="both", lw=0.5)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
 def plot_coefficients(path, x, panels: dict, *, xscale="linear", xlabel="x", title: str = "") -> None:
     """Normalised contributions f_j/y (top) and the coefficient functions c_j(x) (bottom).
 

@@ -58,7 +58,7 @@ def glue_metrics(experiment, setup, config, params, members: list, t_setup: floa
     refs = {k: c.reference for k, c in setup.components.items()}
     tables = _evaluate(setup, member_sols, refs)
     true = setup.readout(refs)
-    readouts = _readouts(setup, true, member_sols)
+    readouts = score_readouts(setup, true, member_sols)
     constants = score_constants(setup.constants, {k: _MeanSolution([ms[k] for ms in member_sols]) for k in setup.components},
                                 exact, setup.xscale)
     metrics = {
@@ -92,7 +92,7 @@ def _mean_readout(readout, solutions: list) -> dict:
     return {k: float(np.mean([float(v[k]) for v in values])) for k in values[0]}, values
 
 
-def _readouts(setup, true: dict, member_sols) -> dict:
+def score_readouts(setup, true: dict, member_sols) -> dict:
     """Each read-out's prediction (mean over members), the reference, the relative error, the
     spread over members and — for coefficient read-outs — the same number taken from y."""
     primary = setup.coefficient_readout if setup.coefficient_readout is not None else setup.readout

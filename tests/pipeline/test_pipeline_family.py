@@ -1,0 +1,61 @@
+"""``gluenn run EXPERIMENT --vary NAME=LO:HI[:log]``: one training over a range, scored at held-out values."""
+
+import json
+
+import numpy as np
+import pytest
+
+from gluenn.cli import main
+from gluenn.pipeline import FamilyRun, Vary
+
+
+def test_held_out_values_are_inside_the_range_and_never_training_values():
+    plan = FamilyRun(Vary("eta", 1e3, 1e6, True), train=8, held_out=20)
+    held = plan.held_out_values()
+    nodes = plan.parameter.grid(8)
+    assert len(held) == 20 and held.min() > 1e3 and held.max() < 1e6
+    assert np.min(np.abs(np.log(held[:, None]) - np.log(nodes[None, :]))) > 1e-3
+    odd = FamilyRun(Vary("k", 0.0, 1.0), train=3, held_out=2)  # u = 0.25, 0.75; node 0.5: none coincide
+    assert not np.isin(odd.held_out_values(), odd.parameter.grid(3)).any()
+    assert FamilyRun(Vary("k", 0.0, 1.0), train=3, held_out=1).held_out_values()[0] != 0.5  # nudged off the node
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--vary", "late=0:1"], "late is not a real number"),
+    (["--vary", "nope=1:2"], "freezeout has no parameter 'nope'"),
+    (["--vary", "eta=1e3:1e6:log", "--set", "eta=2e3"], "do not also --set eta"),
+    (["--vary", "eta=1e3:1e6:log", "--ensemble", "2"], "--ensemble=2 is invalid with --vary"),
+    (["--vary", "eta=1e3"], "write NAME=LO:HI"),
+    (["--vary", "eta=1e3:1e6:log", "--train", "1"], "--train"),
+])
+def test_bad_vary_gets_one_line_before_training(args, match, tmp_path, capsys):
+    assert main(["run", "freezeout", *args, "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert match in err and "Traceback" not in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_parameter_the_experiment_reads_from_a_closure_is_refused(tmp_path, capsys):
+    """freezeout's Y_eq reads the prefactor g from its closure: one model over g would freeze it at
+    one value; refused before training with the function named."""
+    assert main(["run", "freezeout", "--vary", "prefactor=0.1:0.2", "--train", "3", "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "--vary prefactor" in err and "keyword-only" in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.slow
+def test_freezeout_over_three_decades_of_eta_from_one_training(tmp_path, capsys):
+    """Issue 19's acceptance, seed 0: Y(31; η) within 0.5 % of SciPy (solved by the pipeline at each
+    held-out η) at 20 held-out η, trusted, the folder complete."""
+    out = tmp_path / "fo"
+    assert main(["run", "freezeout", "--vary", "eta=1e3:1e6:log", "--out", str(out), "--no-progress"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    y_end = m["readouts"]["Y_end"]
+    assert len(y_end["theta"]) == 20 and y_end["max_abs_rel_err"] < 5e-3
+    assert not np.isin(y_end["theta"], m["train"]["train_values"]).any()
+    assert m["trust"]["trusted"], m["trust"]["reasons"]
+    assert m["timing"]["evaluate_1000"] < 1.0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert {"readouts.csv", "readouts.png", "solution.png", "metrics.json"} <= set(manifest["files"])
