@@ -28,6 +28,8 @@ _EPILOG = textwrap.dedent("""\
       gluenn run hodgkin-huxley --set observe=v    voltage only: n, m, h latent (physics alone)
       gluenn run fitzhugh-nagumo                   the same recipe on a second neuron model
       gluenn ablate hodgkin-huxley --quick         the paper's Tables 2-3 as Markdown + JSON
+      gluenn run freezeout --vary eta=1e3:1e6:log  ONE training over the range: Y(31; η) scored
+                                                   against SciPy at 20 held-out η (readouts.png)
       gluenn sweep freezeout --vary eta=1e3:1e6:log --points 12
                                                    12 runs on a Dask cluster, one table + figures
       gluenn sweep hodgkin-huxley --seeds 0-9      10 seeds (see `gluenn sweep --help`)

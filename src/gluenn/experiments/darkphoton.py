@@ -3,8 +3,6 @@ The set-up and the measured choices behind every default: ``docs/experiments/dar
 
 from __future__ import annotations
 
-import math
-
 import jax.numpy as jnp
 import numpy as np
 
@@ -80,13 +78,12 @@ def build(p: gn.Params) -> gn.Setup:
 
 def _equation(p, km: float, a_s: float) -> gn.Equation:
     """The longitudinal mode equation X'' + 2X'/a + {…} X = 0, normalised as the parameters say."""
-    H, k, m = p.H, p.k, p.m
-    q = lambda a: k**2 + m**2 * a**2  # noqa: E731
-    braces = lambda a: k**2 / (H**2 * a**4) + m**2 / (H**2 * a**2) - k**2 / q(a) * (2 / a**2 - 3 * m**2 / q(a))  # noqa: E731
-
-    norm = {"equation": gn.EquationScale(), "expected": lambda a, y: jnp.minimum(a, km) / (a_s * a**2),
+    H, k, m = p.H, p.k, p.m  # m enters as a keyword, so that `--vary m` can pass it
+    q = lambda a, m: k**2 + m**2 * a**2  # noqa: E731
+    braces = lambda a, m: k**2 / (H**2 * a**4) + m**2 / (H**2 * a**2) - k**2 / q(a, m) * (2 / a**2 - 3 * m**2 / q(a, m))  # noqa: E731
+    norm = {"equation": gn.EquationScale(), "expected": lambda a, y, *, m=m: jnp.minimum(a, k / m) / (a_s * a**2),
             "y": lambda a, y: y / a**2, "none": None}[p.residual_scale]
-    return gn.Equation(lambda a, y, dy, d2y: d2y + 2 / a * dy + braces(a) * y, normalisation=norm)
+    return gn.Equation(lambda a, y, dy, d2y, *, m=m: d2y + 2 / a * dy + braces(a, m) * y, normalisation=norm)
 
 
 def _early_terms(p, km: float, a_s: float) -> list:
@@ -104,11 +101,11 @@ def _early_terms(p, km: float, a_s: float) -> list:
 
 def _late_terms(p, km: float, a_s: float, a_end: float) -> list:
     """a^{s₊} and a^{s₋}, s± = (−1 ± √(1 − 4(m/H)²))/2: a constant and 1/a at the paper's H (docs)."""
-    amp, step = 2 * km / a_s, (lambda a: 1.0 / (1.0 + (a / km) ** 4))
-    s_plus = (-1 + math.sqrt(max(1 - 4 * (p.m / p.H) ** 2, 0.0))) / 2
+    amp, step, m = 2 * km / a_s, (lambda a: 1.0 / (1.0 + (a / km) ** 4)), p.m
+    s_plus = lambda m: (-1 + jnp.sqrt(jnp.maximum(1 - 4 * (m / p.H) ** 2, 0.0))) / 2  # noqa: E731
     inits = (lambda a: amp * (1 - step(a)) + 1e-3, 1e-3) if p.positive else (lambda a: amp * (1 - step(a)), 0.0)
-    return [gn.Term("constant", lambda a, c: c[0] * (a / a_end) ** s_plus, positive=p.positive, init=inits[0]),
-            gn.Term("decaying", lambda a, c: c[0] * a_s / a * (a / a_end) ** -s_plus, positive=p.positive, init=inits[1])]
+    return [gn.Term("constant", lambda a, c, *, m=m: c[0] * (a / a_end) ** s_plus(m), positive=p.positive, init=inits[0]),
+            gn.Term("decaying", lambda a, c, *, m=m: c[0] * a_s / a * (a / a_end) ** -s_plus(m), positive=p.positive, init=inits[1])]
 
 
 def _samples(p, km: float, a_s: float, a_end: float) -> list:
@@ -121,7 +118,7 @@ def _samples(p, km: float, a_s: float, a_end: float) -> list:
     early = ("growing",) if p.early == "power" else ("growing", "early")
     suppress_w = p.lambda_suppress * ((400.0 / amp) ** 2 if p.absolute else 1.0)
     late = gn.Plateau(gn.logspace(p.plateau_lo * km, a_end, 100), terms=("constant", "decaying"),
-                      weight=p.lambda_plateau, scale=lambda a: a / amp)
+                      weight=p.lambda_plateau, scale=lambda a, *, m=p.m: a * a_s * m / (2 * p.k))
     exact = gn.logspace(a_s, max(0.06 * km, 3 * a_s), 60)  # the horizon forms hold to ~1 % (2.5 (ma/k)² ≤ 0.9 %)
     inside = [gn.Plateau(exact, terms=early, weight=p.lambda_plateau, scale=lambda a: a, name="plateau_early"),
               gn.Suppress(exact, terms=("constant", "decaying"), weight=suppress_w, scale=scale, separately=True)]

@@ -14,7 +14,8 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
-from ._family import Family, FamilyLoss, InterpolatedAnsatz, bind, interpolation_weights, lobatto
+from ._family import (Family, FamilyLoss, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
+                      restrict_gauge)
 from .._errors import SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory
 from ._density import coarse_sets
@@ -99,13 +100,25 @@ class FamilyFit:
         return Fit(problem, self.network, self.seed, Ansatz(net, problem.terms), self.history)
 
     @functools.cached_property
+    def common_gauge(self) -> dict[str, tuple[float, float]]:
+        """``{gauge set: (lo, hi)}``: where every member was held to that plateau or suppression set —
+        between training values the coefficients mean what the set says only there
+        (:func:`~gluenn.glue._family.common_gauge`; builds every member's problem once)."""
+        return common_gauge([self.family.at(theta) for theta in self.family.training_values()])
+
+    @functools.cached_property
     def trust(self) -> Trust:
-        """The worst of each self-check over :meth:`check_values` (``where`` names the θ)."""
+        """The worst of each self-check over :meth:`check_values` (``where`` names the θ); between
+        training values the gauge checks look at :attr:`common_gauge` only."""
         worst: dict = {}
+        nodes = self.family.training_values()
         for theta in self.check_values():
             values = dict(zip(self.family.names, theta))
             where = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
-            for c in self.at(**values).trust.checks:
+            at = self.at(**values)
+            if not np.any(np.all(np.isclose(nodes, theta, rtol=1e-12, atol=0), axis=1)):
+                at = dataclasses.replace(at, problem=restrict_gauge(at.problem, self.common_gauge))
+            for c in at.trust.checks:
                 seen = worst.get(c.name)
                 if seen is None or not (c.value <= seen.value):
                     worst[c.name] = Check(c.name, c.value, c.limit, f"{where}: {c.where}" if c.where else where)

@@ -7,6 +7,8 @@ equal steps of the range (in ``log θ`` for a log range), none of them a trainin
 the experiment's SciPy reference built there. The folder holds ``metrics.json`` (the read-out
 table, the trust of the whole range), ``readouts.csv``, ``readouts.png`` (read-out vs θ with the
 reference, and its error) and ``solution.png`` (y at three held-out values with the reference).
+``metrics.json`` ``common_gauge`` says where, between training values, the coefficients are held
+to the experiment's plateau and suppression sets (where every member was).
 """
 
 from __future__ import annotations
@@ -121,6 +123,7 @@ def _run(experiment, plan: FamilyRun, params, seed, progress, folder, fingerprin
     t_score = time.perf_counter()
     metrics = {**fingerprint, "versions": versions(), "trust": trust.to_dict(),
                "readouts": _table(thetas, rows), "train": _train_block(fits, setup),
+               "common_gauge": {k: {n: list(r) for n, r in f.common_gauge.items()} for k, f in fits.items()},
                "timing": {"fit": t_fit - t0, "score": t_score - t_fit, "evaluate_1000": _evaluate_time(fits, plan)}}
     if folder is not None:
         _outputs(folder.path, experiment, plan, builds, fits, thetas, rows)
@@ -142,7 +145,8 @@ def _train(builds: _Builds, setup: Setup, plan: FamilyRun, seed: int, progress) 
                 fits[comp] = fit(family, network=setup.network, trainer=setup.trainer, seed=seed,
                                  log_every=setup.log_every, tol=setup.tol, progress=progress)
             except ConfigError as exc:
-                raise ConfigError(f"--vary {plan.vary.name}: {exc}") from None
+                hint = "; hold the domain fixed with --set (see `gluenn show`)" if "its domain differ" in str(exc) else ""
+                raise ConfigError(f"--vary {plan.vary.name}: {exc}{hint}") from None
         if fits[comp].history.stop_reason is StopReason.INTERRUPTED:
             raise Interrupted(f"training interrupted in {comp!r}; --vary runs are not saved for --resume")
     return fits
