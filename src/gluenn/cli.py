@@ -94,7 +94,31 @@ def _parser() -> argparse.ArgumentParser:
     ab.add_argument("--overwrite", action="store_true", help="replace the rows' runs of another configuration")
     _worker_options(ab)
     _sweep_parser(sub)
+    _infer_parser(sub)
     return p
+
+
+def _infer_parser(sub) -> None:
+    inf = sub.add_parser("infer", help="a physical parameter from an observed read-out, with its 1σ interval",
+                         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=textwrap.dedent("""\
+        examples:
+          gluenn infer freezeout --vary eta=1e3:1e6:log --observe Y_end=2.9e-4±1% --seeds 0,1,2
+
+        one model over the range per seed (as `gluenn run --vary`), the read-out curve from it, and
+        the parameter where the curve crosses the observation; the interval is where it crosses
+        VALUE ∓ SIGMA, widened in quadrature by the spread over seeds. No reference is used.
+        writes metrics.json (inference, every seed's trust) and readouts.csv (the curves)."""))
+    inf.add_argument("experiment", help="name from `gluenn list`, or package.module:EXPERIMENT")
+    inf.add_argument("--vary", required=True, metavar="NAME=LO:HI[:log]", help="the parameter and its prior range")
+    inf.add_argument("--observe", required=True, metavar="READOUT=VALUE±SIGMA",
+                     help="the observed read-out and its 1σ error (SIGMA may be a percentage: ±1%%; +- for ±)")
+    inf.add_argument("--seeds", default="0", help="one model per seed: 0,1,2 or 0-4 (default 0)")
+    inf.add_argument("--train", type=int, default=8, metavar="N", help="training values per model (default 8)")
+    inf.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
+                     help="another parameter fixed (repeatable)")
+    inf.add_argument("--out", default=None, help="output folder (default: runs/EXPERIMENT-infer-HASH)")
+    inf.add_argument("--overwrite", action="store_true", help="replace another run in --out")
+    inf.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def _worker_options(p) -> None:
@@ -285,6 +309,25 @@ def _cmd_run_family(e, args, overrides) -> None:
     print(f"outputs: {res.out}/")
 
 
+def _cmd_infer(args) -> None:
+    from .pipeline import FamilyRun, Observation, Vary, config_hash, get, infer, parse_seeds
+    e = get(args.experiment)
+    plan, obs, seeds = FamilyRun(Vary.parse(args.vary), args.train), Observation.parse(args.observe), parse_seeds(args.seeds)
+    out = args.out or f"runs/{e.name}-infer-{config_hash({'o': args.overrides, 's': seeds, 'obs': args.observe, **plan.to_dict()}, 8)}"
+    header = f"gluenn infer {e.name}: {plan.vary.name} from {obs.readout} = {obs.value:.6g} ± {obs.sigma:.3g} -> {out}"
+    res = infer(e, plan, obs, seeds=seeds, overrides=args.overrides, out=out,
+                progress=False if args.no_progress else None, overwrite=args.overwrite,
+                announce=lambda: print(header, file=sys.stderr))
+    inf = res.metrics["inference"]
+    print(f"\n{inf['name']} = {inf['value']:.6g}, 1σ interval [{inf['lower']:.6g}, {inf['upper']:.6g}] "
+          f"(observation ±{inf['observational']:.3g}, seeds ±{inf['model']:.3g}; {len(seeds)} seed(s))")
+    print(f"how: {inf['method']}")
+    print(f"trusted: {'yes' if inf['trusted'] else 'NO'} (every seed's model passed its self-checks over the range)")
+    if not inf["trusted"]:
+        print("gluenn: warning: a model over the range failed its self-checks: see trust in metrics.json", file=sys.stderr)
+    print(f"outputs: {res.out}/")
+
+
 def _stopped_early(stop) -> str | None:
     """The first stop reason (of any component or stage) other than completed / tolerance reached."""
     reasons = list(stop.values()) if isinstance(stop, dict) else [r.split(": ", 1)[-1] for r in str(stop).split("; ")]
@@ -386,7 +429,8 @@ def _print_sweep(table, limit: int = 30) -> None:
         print(f"... {len(table) - limit} more rows in sweep.csv")
 
 
-_COMMANDS = {"list": _cmd_list, "show": _cmd_show, "run": _cmd_run, "ablate": _cmd_ablate, "sweep": _cmd_sweep}
+_COMMANDS = {"list": _cmd_list, "show": _cmd_show, "run": _cmd_run, "ablate": _cmd_ablate, "sweep": _cmd_sweep,
+             "infer": _cmd_infer}
 
 
 def main(argv=None) -> int:

@@ -59,3 +59,39 @@ def test_freezeout_over_three_decades_of_eta_from_one_training(tmp_path, capsys)
     assert m["timing"]["evaluate_1000"] < 1.0
     manifest = json.loads((out / "manifest.json").read_text())
     assert {"readouts.csv", "readouts.png", "solution.png", "metrics.json"} <= set(manifest["files"])
+
+
+@pytest.mark.parametrize("text, match", [
+    ("Y_end=4e-4", "write READOUT=VALUE±SIGMA"),
+    ("Y_end=abc±1%", "must be numbers"),
+    ("Y_end=4e-4±0", "error bar > 0"),
+    ("Y_nope=4e-4±1%", "freezeout's read-outs are ['Y_end', 'Y_inf']"),
+])
+def test_bad_observations_get_one_line_before_training(text, match, tmp_path, capsys):
+    assert main(["infer", "freezeout", "--vary", "eta=1e3:1e6:log", "--observe", text, "--out", str(tmp_path / "o"),
+                 "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert match in err and "Traceback" not in err and err.count("\n") == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_observations_are_read_with_absolute_or_relative_errors():
+    from gluenn.pipeline import Observation
+    assert Observation.parse("Y_end=4e-4±1%") == Observation("Y_end", 4e-4, 4e-6)
+    assert Observation.parse("Y_end = 4e-4 +- 2e-6") == Observation("Y_end", 4e-4, 2e-6)
+
+
+@pytest.mark.slow
+def test_eta_is_recovered_from_an_observed_yield_within_its_interval(tmp_path, capsys):
+    """Issue 19's inverse acceptance, route (a), seed 0: Y(31) made by SciPy at η = 4.2e4 (not a
+    training value), observed ±1 %; η recovered within its 1σ interval and within 2 %."""
+    import gluenn as gn
+    from gluenn.experiments import freezeout as fo
+    setup = fo.build(fo.EXPERIMENT.params({"eta": 4.2e4}))
+    y_end = setup.readout({"y": setup.components["y"].reference})["Y_end"]
+    out = tmp_path / "inf"
+    assert main(["infer", "freezeout", "--vary", "eta=1e3:1e6:log", "--observe", f"Y_end={y_end!r}±1%",
+                 "--out", str(out), "--no-progress"]) == 0
+    inf = json.loads((out / "metrics.json").read_text())["inference"]
+    assert inf["lower"] <= 4.2e4 <= inf["upper"] and abs(inf["value"] / 4.2e4 - 1) < 0.02 and inf["trusted"]
+    assert 0.005 < inf["observational"] / 4.2e4 < 0.02  # ±1 % in Y is about ±1 % in η (Y ∝ η^-0.9 here)

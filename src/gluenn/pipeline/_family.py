@@ -60,7 +60,7 @@ class FamilyRun:
         return {**dataclasses.asdict(self.vary), "train": self.train, "held_out": self.held_out}
 
 
-class _Builds:
+class SetupCache:
     """The experiment's set-up at each value of the varied parameter, built once per value."""
 
     def __init__(self, experiment: Experiment, params, name: str):
@@ -87,14 +87,9 @@ def run_family(experiment: Experiment, plan: FamilyRun, *, overrides=(), seed: i
     the experiment, set both by ``--set`` and ``--vary``, or that the experiment's functions read
     from their closure (they must take it as a keyword); :class:`~gluenn.Interrupted` on ``Ctrl-C``.
     """
-    name = plan.vary.name
-    require(name in experiment.parameters, "--vary", name,
-            f"{experiment.name} has no parameter {name!r}; see `gluenn show {experiment.name}`")
-    default = experiment.parameters[name].default
-    require(isinstance(default, float), "--vary", name, f"{name} is not a real number (default {default!r})")
-    params = experiment.params(overrides)
-    require(dict(experiment.params()).get(name) == params[name], "--vary", name, f"do not also --set {name}")
-    fingerprint = {"experiment": experiment.name, "params": {k: v for k, v in params.items() if k != name},
+    params = checked_params(experiment, plan, overrides)
+    require(isinstance(seed, int) and 0 <= seed < 2**32, "--seed", seed, "use an integer in [0, 2**32)")
+    fingerprint = {"experiment": experiment.name, "params": {k: v for k, v in params.items() if k != plan.vary.name},
                    "seed": seed, "vary": plan.to_dict()}
     folder = RunFolder.claim(out, fingerprint, overwrite=overwrite) if out is not None else None
     failed = True
@@ -107,15 +102,28 @@ def run_family(experiment: Experiment, plan: FamilyRun, *, overrides=(), seed: i
             folder.release(failed=failed)
 
 
+def checked_params(experiment: Experiment, plan: FamilyRun, overrides):
+    """The experiment's parameters with `overrides`, after checking that the varied one is a real
+    number of the experiment that `overrides` leaves alone (a ConfigError otherwise)."""
+    name = plan.vary.name
+    require(name in experiment.parameters, "--vary", name,
+            f"{experiment.name} has no parameter {name!r}; see `gluenn show {experiment.name}`")
+    default = experiment.parameters[name].default
+    require(isinstance(default, float), "--vary", name, f"{name} is not a real number (default {default!r})")
+    params = experiment.params(overrides)
+    require(dict(experiment.params()).get(name) == params[name], "--vary", name, f"do not also --set {name}")
+    return params
+
+
 def _run(experiment, plan: FamilyRun, params, seed, progress, folder, fingerprint, announce) -> RunResult:
     t0 = time.perf_counter()
-    builds = _Builds(experiment, params, plan.vary.name)
+    builds = SetupCache(experiment, params, plan.vary.name)
     setup = builds(float(plan.parameter.value(0.5)))
     if folder is not None:
         folder.begin()
     if announce is not None:
         announce()
-    fits = _train(builds, setup, plan, seed, progress)
+    fits = train_family(builds, setup, plan, seed, progress)
     t_fit = time.perf_counter()
     thetas = plan.held_out_values()
     rows = [_score(builds(th), {k: f.at(**{plan.vary.name: th}).solution for k, f in fits.items()}) for th in thetas]
@@ -134,7 +142,7 @@ def _run(experiment, plan: FamilyRun, params, seed, progress, folder, fingerprin
     return RunResult(metrics, fits, folder.path if folder is not None else None, "family")
 
 
-def _train(builds: _Builds, setup: Setup, plan: FamilyRun, seed: int, progress) -> dict[str, FamilyFit]:
+def train_family(builds: SetupCache, setup: Setup, plan: FamilyRun, seed: int, progress) -> dict[str, FamilyFit]:
     fits = {}
     for comp in setup.components:
         family = Family(lambda comp=comp, **theta: builds(theta[plan.vary.name]).components[comp].problem,
@@ -203,7 +211,7 @@ def _evaluate_time(fits: dict, plan: FamilyRun) -> float:
     return time.perf_counter() - t
 
 
-def _outputs(out, experiment, plan: FamilyRun, builds: _Builds, fits: dict, thetas, rows) -> None:
+def _outputs(out, experiment, plan: FamilyRun, builds: SetupCache, fits: dict, thetas, rows) -> None:
     name = plan.vary.name
     columns = {name: thetas}
     for k in rows[0]:
