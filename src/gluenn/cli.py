@@ -288,8 +288,8 @@ def _cmd_run_family(e, args, overrides) -> None:
     for option, value, default in (("--resume", args.resume, None), ("--ensemble", args.ensemble, 1),
                                    ("--weights", args.weights, "fixed"), ("--preset", args.preset, None)):
         if value != default:
-            raise ConfigError(f"{option}={value} is invalid with --vary: a --vary run trains one model over the "
-                              f"range with the experiment's own settings; leave {option} out")
+            raise ConfigError(f"{option}={value} is invalid: with --vary one model is trained over the range "
+                              f"with the experiment's own settings; leave {option} out")
     plan = FamilyRun(Vary.parse(args.vary), args.train, args.held_out)
     seed = args.seed or 0
     e.params(overrides)

@@ -1,5 +1,7 @@
 """Parametric problems (gn.Family): one model over a range of a physical parameter, against closed forms."""
 
+import dataclasses
+
 import numpy as np
 import jax.numpy as jnp
 import pytest
@@ -179,3 +181,31 @@ def test_between_training_values_y_is_the_interpolant_of_the_members_solutions(f
     np.testing.assert_allclose(family_fit.y(x, k=k), w @ members, rtol=1e-12, atol=1e-14)
     node = float(family_fit.family.training_values()[3, 0])
     np.testing.assert_allclose(family_fit.at(k=node).solution.y(x), members[3], rtol=1e-12, atol=1e-14)
+
+
+def _observed_relaxation(observed):
+    """relaxation() with y(2) observed: the data that make k inferable."""
+    p = relaxation(1.0)
+    return dataclasses.replace(p, samples=p.samples + (gn.Data(gn.points([2.0]), [observed], name="observed"),))
+
+
+def test_a_parameter_trained_with_the_coefficients_is_recovered_with_the_closed_form_interval():
+    """Route (b): k trained in the same fit as the coefficients from y(2) observed ±1 %; k and the
+    interval where the closed form y(2; k) = (1 − e^{−2k})/k crosses observed ∓ σ, to 1e-6."""
+    import scipy.optimize
+    y2 = lambda k: (1 - np.exp(-2 * k)) / k  # noqa: E731
+    observed = y2(2.2)
+    result = gn.invert_jointly(_observed_relaxation(observed), gn.Parameter("k", 0.5, 5.0, log=True), "observed",
+                               0.01 * observed, network=SMALL, progress=False,
+                               trainer=gn.trainer_phases("gauss-newton", steps=0, gn_steps=100))
+    lower, upper = (scipy.optimize.brentq(lambda k, v=v: y2(k) - v, 0.5, 5.0) for v in (1.01 * observed, 0.99 * observed))
+    assert abs(result.value - 2.2) < 1e-6 and abs(result.lower - lower) < 1e-6 and abs(result.upper - upper) < 1e-6
+    assert result.fit.trust.trusted and result.fit.unknowns == {"k": result.value}
+    assert result.to_dict()["trusted"] and "route b" in result.method
+
+
+def test_unknowns_nothing_depends_on_or_without_data_are_refused():
+    with pytest.raises(gn.ConfigError, match="nothing depends on it"):
+        gn.fit(_observed_relaxation(0.4), unknowns=[gn.Parameter("q", 0.5, 5.0)], network=SMALL, progress=False)
+    with pytest.raises(gn.ConfigError, match="name the Data set"):
+        gn.invert_jointly(_observed_relaxation(0.4), gn.Parameter("k", 0.5, 5.0), "residual", 0.01, network=SMALL)

@@ -285,7 +285,7 @@ def same_functions(template: Problem, own: Problem, where: str) -> None:
         va = np.array([np.asarray(a(jnp.asarray(x)), dtype=np.float64) for x in xs])
         vb = np.array([np.asarray(b(jnp.asarray(x)), dtype=np.float64) for x in xs])
         if not np.allclose(va, vb, rtol=1e-9, atol=1e-300, equal_nan=True):
-            raise ConfigError(f"{label} is invalid for a Family: at {where} it gives {vb.ravel()[0]:.6g} where the "
+            raise ConfigError(f"{label} is invalid: in a Family, at {where} it gives {vb.ravel()[0]:.6g} where the "
                               f"same function with the parameters passed as keywords gives {va.ravel()[0]:.6g}; it "
                               "reads a parameter from its enclosing function instead of taking it as a keyword-only "
                               "argument (lambda x, c, *, NAME: ...), so training would freeze it at one value")

@@ -14,7 +14,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
-from ._family import (Family, FamilyLoss, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
+from ._family import (Family, FamilyLoss, Parameter, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
                       restrict_gauge)
 from .._errors import SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory
@@ -24,6 +24,7 @@ from ._loss import UNSCALED, Loss, check_user_functions
 from ._problem import Problem
 from ._solution import Solution
 from ._trust import Check, Trust, diagnose
+from ._unknown import UnknownAnsatz, UnknownLoss, check_unknowns
 from ..engine import LBFGS, Adam, Auto, GaussNewton, History, Lexicographic, Objective, Phase, Weights, optimise
 
 
@@ -43,6 +44,8 @@ class Fit:
     seed: int
     ansatz: Ansatz
     history: History
+    #: ``{name: value}`` of the parameters trained with the coefficients (``fit(..., unknowns=...)``)
+    unknowns: dict = dataclasses.field(default_factory=dict)
 
     @functools.cached_property
     def trust(self) -> Trust:
@@ -226,6 +229,7 @@ def fit(
     init: Ansatz | None = None,
     resume=None,
     weights: Weights | None = None,
+    unknowns: "Sequence[Parameter] | None" = None,
 ) -> Fit:
     """Train the coefficient network of ``problem``.
 
@@ -246,6 +250,10 @@ def fit(
     `resume` (``(history, Resume)`` of an interrupted fit, with `init` its returned ansatz: continue it),
     `weights` (a :class:`~gluenn.engine.Weights` strategy, e.g. ``GradNorm()``: the sample sets'
     own weights are then ignored and the strategy's used instead).
+    `unknowns` (:class:`~gluenn.Parameter` s trained with the coefficients — an inverse problem in
+    one fit: the problem's functions take them as keyword-only arguments, its data hold the
+    observation; the values are ``fit.unknowns``, the problem is bound to them; see
+    :func:`invert_jointly` for the interval).
 
     **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:**
     :class:`~gluenn.ConfigError` for an invalid problem or user function (found before compiling).
@@ -254,6 +262,11 @@ def fit(
         require(init is None and resume is None and weights is None, "fit(family)", "init/resume/weights",
                 "a family trains from a fresh start with the sample sets' own weights")
         return _fit_family(problem, network, trainer, seed, log_every, tol, progress, callback)
+    if unknowns is not None:
+        require(init is None and resume is None and weights is None, "fit(unknowns=...)", "init/resume/weights",
+                "a fit with unknowns trains from a fresh start with the sample sets' own weights")
+        return _warned(fit_unknowns(problem, check_unknowns(problem, unknowns), network, trainer, seed,
+                                    dict(log_every=log_every, tol=tol, progress=progress, callback=callback))[0])
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
     params, static = eqx.partition(ansatz, eqx.is_inexact_array)
@@ -289,6 +302,29 @@ def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress
     history.structure = structure
     history.phases = [p.to_dict() for p in phases]
     return _warned(FamilyFit(family, network, seed, eqx.combine(stacked, static), history))
+
+
+def fit_unknowns(problem: Problem, parameters: tuple, network, trainer, seed: int, options: dict, *,
+                 start: UnknownAnsatz | None = None, targets: list | None = None) -> tuple[Fit, UnknownAnsatz]:
+    """`problem` fitted with the `parameters` trainable (:mod:`gluenn.glue._unknown`), from a fresh
+    start or from `start`, over the data targets `targets` (default: the problem's). Returns the
+    :class:`Fit` (problem bound at the fitted θ, ``unknowns`` set) and the trained module."""
+    loss = UnknownLoss(problem, parameters)
+    loss = loss if targets is None else loss.with_data(targets)
+    if start is None:
+        start = UnknownAnsatz(init_ansatz(loss.problem, network, seed).net, jnp.zeros(len(parameters)), problem, parameters)
+    params, static = eqx.partition(start, eqx.is_inexact_array)
+    objective = _objective(loss.problem, params, static, loss)
+    structure = _checked_structure(loss.problem, start, objective, params)
+    phases = _resolve(trainer, structure)
+    _check_jacobian(objective, params, phases)
+    params, history = optimise(objective, params, phases, **options)
+    history.structure, history.phases = structure, [p.to_dict() for p in phases]
+    trained = eqx.combine(params, static)
+    theta = np.asarray(trained.theta())
+    bound = bind(problem, [p.name for p in parameters], theta)
+    unknowns = {p.name: float(v) for p, v in zip(parameters, theta)}
+    return Fit(bound, network, seed, Ansatz(trained.net, bound.terms), history, unknowns), trained
 
 
 def fit_ensemble(
@@ -351,6 +387,8 @@ def _objective(problem: Problem, params, static, loss: "Loss | FamilyLoss | None
     loss = Loss(problem) if loss is None else loss
     linear = jax.tree_util.tree_map(lambda _: False, params)
     linear = eqx.tree_at(lambda a: (a.net.out_w, a.net.out_b), linear, replace=(True, True))
+    if isinstance(params, UnknownAnsatz):  # a Gauss–Newton phase trains the unknown parameters too
+        linear = eqx.tree_at(lambda a: a.s, linear, replace=True)
     return Objective(value=lambda p: loss(eqx.combine(p, static)),
                      rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear,
                      unscaled_rows=lambda p: loss.rows(eqx.combine(p, static), reference=UNSCALED),

@@ -22,7 +22,7 @@ import numpy as np
 from .._errors import ConfigError, Interrupted, TrustWarning, require
 from .._io import write_csv
 from ..engine import StopReason
-from ..glue import Check, Family, FamilyFit, Parameter, Trust, fit
+from ..glue import Check, Family, FamilyFit, FamilyLoss, Parameter, Trust, fit
 from ._experiment import CustomSetup, Experiment, RunResult, Setup
 from ._folder import RunFolder
 from ._plots import plot_readout_curves, plot_solution
@@ -119,11 +119,12 @@ def _run(experiment, plan: FamilyRun, params, seed, progress, folder, fingerprin
     t0 = time.perf_counter()
     builds = SetupCache(experiment, params, plan.vary.name)
     setup = builds(float(plan.parameter.value(0.5)))
+    checked = families(builds, setup, plan)
     if folder is not None:
         folder.begin()
     if announce is not None:
         announce()
-    fits = train_family(builds, setup, plan, seed, progress)
+    fits = train_family(checked, setup, seed, progress)
     t_fit = time.perf_counter()
     thetas = plan.held_out_values()
     rows = [_score(builds(th), {k: f.at(**{plan.vary.name: th}).solution for k, f in fits.items()}) for th in thetas]
@@ -142,19 +143,31 @@ def _run(experiment, plan: FamilyRun, params, seed, progress, folder, fingerprin
     return RunResult(metrics, fits, folder.path if folder is not None else None, "family")
 
 
-def train_family(builds: SetupCache, setup: Setup, plan: FamilyRun, seed: int, progress) -> dict[str, FamilyFit]:
-    fits = {}
+def families(builds: SetupCache, setup: Setup, plan: FamilyRun) -> dict[str, Family]:
+    """``{component: Family}`` over `plan`'s range, each checked (built at every training value and
+    compared with the middle: :class:`~gluenn.FamilyLoss`) — a ConfigError before any training."""
+    out = {}
     for comp in setup.components:
         family = Family(lambda comp=comp, **theta: builds(theta[plan.vary.name]).components[comp].problem,
                         [plan.parameter], train=plan.train)
+        try:
+            FamilyLoss(family)
+        except ConfigError as exc:
+            hint = "; hold the domain fixed with --set (see `gluenn show`)" if "its domain differ" in str(exc) else ""
+            raise ConfigError(f"--vary {plan.vary.name}: {exc}{hint}") from None
+        out[comp] = family
+    return out
+
+
+def train_family(checked: dict[str, Family], setup: Setup, seed: int, progress) -> dict[str, FamilyFit]:
+    """One :class:`~gluenn.FamilyFit` per component of :func:`families` (trust warnings are reported
+    once, by the caller)."""
+    fits = {}
+    for comp, family in checked.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", TrustWarning)
-            try:
-                fits[comp] = fit(family, network=setup.network, trainer=setup.trainer, seed=seed,
-                                 log_every=setup.log_every, tol=setup.tol, progress=progress)
-            except ConfigError as exc:
-                hint = "; hold the domain fixed with --set (see `gluenn show`)" if "its domain differ" in str(exc) else ""
-                raise ConfigError(f"--vary {plan.vary.name}: {exc}{hint}") from None
+            fits[comp] = fit(family, network=setup.network, trainer=setup.trainer, seed=seed,
+                             log_every=setup.log_every, tol=setup.tol, progress=progress)
         if fits[comp].history.stop_reason is StopReason.INTERRUPTED:
             raise Interrupted(f"training interrupted in {comp!r}; --vary runs are not saved for --resume")
     return fits

@@ -22,7 +22,7 @@ from .._errors import ConfigError, require, shown
 from .._io import write_csv
 from ..glue import invert
 from ._experiment import Experiment, RunResult
-from ._family import FamilyRun, SetupCache, checked_params, train_family
+from ._family import FamilyRun, SetupCache, checked_params, families, train_family
 from ._folder import RunFolder
 from ._report import versions
 
@@ -73,11 +73,12 @@ def infer(experiment: Experiment, plan: FamilyRun, observation: Observation, *, 
     folder = RunFolder.claim(out, fingerprint, overwrite=overwrite) if out is not None else None
     failed = True
     try:
+        checked = families(builds, setup, plan)
         if folder is not None:
             folder.begin()
         if announce is not None:
             announce()
-        result = _infer(builds, setup, plan, observation, seeds, curve, progress, fingerprint, folder)
+        result = _infer(builds, setup, checked, plan, observation, seeds, curve, progress, fingerprint, folder)
         failed = False
         return result
     finally:
@@ -90,14 +91,14 @@ def _readout_function(setup):
     return setup.coefficient_readout if setup.coefficient_readout is not None else setup.readout
 
 
-def _infer(builds, setup, plan, observation, seeds, curve, progress, fingerprint, folder) -> RunResult:
+def _infer(builds, setup, checked, plan, observation, seeds, curve, progress, fingerprint, folder) -> RunResult:
     t0 = time.perf_counter()
     name, param = plan.vary.name, plan.parameter
     u = 0.5 - 0.5 * np.cos(np.pi * np.arange(curve) / (curve - 1))
     thetas = param.value(u)
     fits, curves, trusts = [], [], []
     for seed in seeds:
-        fit = train_family(builds, setup, plan, seed, progress)
+        fit = train_family(checked, setup, seed, progress)
         values = [_readout_function(builds(th))({k: f.at(**{name: th}).solution for k, f in fit.items()})
                   for th in thetas]
         curves.append(np.array([float(v[observation.readout]) for v in values]))
