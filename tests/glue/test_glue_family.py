@@ -201,7 +201,7 @@ def test_a_parameter_trained_with_the_coefficients_is_recovered_with_the_closed_
     lower, upper = (scipy.optimize.brentq(lambda k, v=v: y2(k) - v, 0.5, 5.0) for v in (1.01 * observed, 0.99 * observed))
     assert abs(result.value - 2.2) < 1e-6 and abs(result.lower - lower) < 1e-6 and abs(result.upper - upper) < 1e-6
     assert result.fit.trust.trusted and result.fit.unknowns == {"k": result.value}
-    assert result.to_dict()["trusted"] and "route b" in result.method
+    assert result.trusted and result.to_dict()["trusted"] and "route b" in result.method
 
 
 def test_unknowns_nothing_depends_on_or_without_data_are_refused():

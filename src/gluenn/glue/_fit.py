@@ -305,14 +305,22 @@ def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress
 
 
 def fit_unknowns(problem: Problem, parameters: tuple, network, trainer, seed: int, options: dict, *,
-                 start: UnknownAnsatz | None = None, targets: list | None = None) -> tuple[Fit, UnknownAnsatz]:
-    """`problem` fitted with the `parameters` trainable (:mod:`gluenn.glue._unknown`), from a fresh
-    start or from `start`, over the data targets `targets` (default: the problem's). Returns the
-    :class:`Fit` (problem bound at the fitted θ, ``unknowns`` set) and the trained module."""
+                 start: UnknownAnsatz | None = None) -> tuple[Fit, UnknownAnsatz]:
+    """`problem` fitted with the `parameters` trainable (:mod:`gluenn.glue._unknown`), from `start`
+    or fresh (θ at the middle of its ranges). Returns the :class:`Fit` (problem bound at the fitted
+    θ, ``unknowns`` set) and the trained module."""
     loss = UnknownLoss(problem, parameters)
-    loss = loss if targets is None else loss.with_data(targets)
     if start is None:
         start = UnknownAnsatz(init_ansatz(loss.problem, network, seed).net, jnp.zeros(len(parameters)), problem, parameters)
+    trained, history = _train_unknowns(loss, start, trainer, options)
+    theta = np.asarray(trained.theta())
+    bound = bind(problem, [p.name for p in parameters], theta)
+    unknowns = {p.name: float(v) for p, v in zip(parameters, theta)}
+    return Fit(bound, network, seed, Ansatz(trained.net, bound.terms), history, unknowns), trained
+
+
+def _train_unknowns(loss, start: UnknownAnsatz, trainer, options: dict) -> tuple:
+    """`start` (its network and θ) trained on `loss`: ``(trained, history)``."""
     params, static = eqx.partition(start, eqx.is_inexact_array)
     objective = _objective(loss.problem, params, static, loss)
     structure = _checked_structure(loss.problem, start, objective, params)
@@ -320,11 +328,7 @@ def fit_unknowns(problem: Problem, parameters: tuple, network, trainer, seed: in
     _check_jacobian(objective, params, phases)
     params, history = optimise(objective, params, phases, **options)
     history.structure, history.phases = structure, [p.to_dict() for p in phases]
-    trained = eqx.combine(params, static)
-    theta = np.asarray(trained.theta())
-    bound = bind(problem, [p.name for p in parameters], theta)
-    unknowns = {p.name: float(v) for p, v in zip(parameters, theta)}
-    return Fit(bound, network, seed, Ansatz(trained.net, bound.terms), history, unknowns), trained
+    return eqx.combine(params, static), history
 
 
 def fit_ensemble(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .._errors import ConfigError, require
+from .._errors import ConfigError, TrustWarning, require
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,7 +29,10 @@ class Inference:
     observational: float
     model: float
     method: str
-    #: route (b): the fit at the answer (its ``trust`` says whether it solved the problem)
+    #: route (b): whether the fit at the answer and both refits passed their self-checks and the
+    #: refits bracket the answer (``None``: not judged here, as for route a)
+    trusted: bool | None = None
+    #: route (b): the fit at the answer
     fit: object = dataclasses.field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
@@ -36,10 +40,7 @@ class Inference:
                 f" fits ±{self.model:.3g}) — {self.method}")
 
     def to_dict(self) -> dict:
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "fit"}
-        if self.fit is not None:
-            out["trusted"] = bool(self.fit.trust.trusted)
-        return out
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "fit"}
 
 
 def invert(fits, readout: Callable, observed: float, sigma: float, *, points: int = 2001) -> Inference:
@@ -118,7 +119,7 @@ def invert_jointly(problem, unknown, observed: str, sigma: float, *, network=Non
     from ._ansatz import Network
     from ._fit import DEFAULT_TRAINER, fit_unknowns
     from ._problem import Data
-    from ._unknown import UnknownLoss, check_unknowns
+    from ._unknown import check_unknowns
     params = check_unknowns(problem, [unknown])
     sets = {s.name: s for s in problem.samples}
     require(isinstance(sets.get(observed), Data), "observed", observed,
@@ -128,15 +129,24 @@ def invert_jointly(problem, unknown, observed: str, sigma: float, *, network=Non
     trainer = DEFAULT_TRAINER if trainer is None else trainer
     options = dict(log_every=100, tol=None, progress=progress, callback=None)
     central, trained = fit_unknowns(problem, params, network, trainer, seed, options)
-    k = list(sets).index(observed)
-    base = UnknownLoss(problem, params).data
-    ends = []
-    for shift in (-sigma, sigma):
-        targets = [t if i != k else t + shift for i, t in enumerate(base)]
-        ends.append(fit_unknowns(problem, params, network, trainer, seed, options, start=trained, targets=targets)[0]
-                    .unknowns[unknown.name])
+    refits = [fit_unknowns(_shifted(problem, observed, shift), params, network, trainer, seed, options, start=trained)[0]
+              for shift in (-sigma, sigma)]
+    ends = [f.unknowns[unknown.name] for f in refits]
     value, lower, upper = central.unknowns[unknown.name], min(ends), max(ends)
     edge = [w for w, v, e in (("below", lower, unknown.lo), ("above", upper, unknown.hi)) if np.isclose(v, e, rtol=1e-3)]
+    failed = [f"{name} fit: {'; '.join(f.trust.reasons)}" for name, f in zip(("central", "−σ", "+σ"), [central] + refits)
+              if not f.trust.trusted] + ([] if lower <= value <= upper else ["the refits do not bracket the answer"])
     method = (f"trained with the coefficients in one fit (route b), interval from refits at {observed} ∓ σ"
-              + (f"; at the range's end {' and '.join(edge)}: widen the range" if edge else ""))
-    return Inference(unknown.name, value, lower, upper, 0.5 * (upper - lower), 0.0, method, central)
+              + (f"; at the range's end {' and '.join(edge)}: widen the range" if edge else "")
+              + (f"; NOT converged: {' / '.join(failed)}" if failed else ""))
+    if failed:
+        warnings.warn(f"invert_jointly: {unknown.name} = {value:.6g} cannot be trusted: {' / '.join(failed)}",
+                      TrustWarning, stacklevel=2)
+    return Inference(unknown.name, value, lower, upper, 0.5 * (upper - lower), 0.0, method, not failed, central)
+
+
+def _shifted(problem, name: str, shift: float):
+    """`problem` with every target of its data set `name` moved by `shift`."""
+    samples = tuple(dataclasses.replace(s, target=s.targets(s.points.values()) + shift) if s.name == name else s
+                    for s in problem.samples)
+    return dataclasses.replace(problem, samples=samples)
