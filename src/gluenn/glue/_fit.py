@@ -238,10 +238,9 @@ def fit(
     - `problem`: the :class:`~gluenn.Problem`, or a :class:`~gluenn.Family` of them over ranges of
       physical parameters (one model for all: then a :class:`FamilyFit` is returned).
     - `network`: the :class:`~gluenn.Network` architecture.
-    - `trainer`: optimiser phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``, or an
-      :class:`~gluenn.engine.Auto` that picks them from the problem's structure (the default,
-      :data:`DEFAULT_TRAINER`: one exact least-squares solve for linear rows, fit before gauge, else
-      Adam + L-BFGS).
+    - `trainer`: optimiser phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``, or an :class:`~gluenn.engine.Auto`
+      that picks them from the problem's structure (default :data:`DEFAULT_TRAINER`: one exact
+      least-squares solve for linear rows, fit before gauge, else Adam + L-BFGS).
     - `seed`: initialisation seed; the same seed gives the same numbers on the same machine.
 
     **Other arguments:** `log_every` (steps per compiled chunk and log row), `tol` (stop once
@@ -250,21 +249,19 @@ def fit(
     `resume` (``(history, Resume)`` of an interrupted fit, with `init` its returned ansatz: continue it),
     `weights` (a :class:`~gluenn.engine.Weights` strategy, e.g. ``GradNorm()``: the sample sets'
     own weights are then ignored and the strategy's used instead).
-    `unknowns` (:class:`~gluenn.Parameter` s trained with the coefficients — an inverse problem in
-    one fit: the problem's functions take them as keyword-only arguments, its data hold the
-    observation; the values are ``fit.unknowns``, the problem is bound to them; see
-    :func:`invert_jointly` for the interval).
+    `unknowns` (:class:`~gluenn.Parameter` s trained with the coefficients, an inverse problem in
+    one fit: keyword-only in the problem's functions; values in ``fit.unknowns``; see :func:`invert_jointly`).
 
     **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:**
     :class:`~gluenn.ConfigError` for an invalid problem or user function (found before compiling).
     """
-    if isinstance(problem, Family):
-        require(init is None and resume is None and weights is None, "fit(family)", "init/resume/weights",
-                "a family trains from a fresh start with the sample sets' own weights")
-        return _fit_family(problem, network, trainer, seed, log_every, tol, progress, callback)
-    if unknowns is not None:
-        require(init is None and resume is None and weights is None, "fit(unknowns=...)", "init/resume/weights",
-                "a fit with unknowns trains from a fresh start with the sample sets' own weights")
+    if isinstance(problem, Family) or unknowns is not None:
+        what = "fit(family)" if unknowns is None else "fit(unknowns=...)"
+        require(unknowns is None or isinstance(problem, Problem), what, type(problem).__name__, "give a single Problem")
+        require(init is None and resume is None and weights is None, what, "init/resume/weights",
+                "it trains from a fresh start with the sample sets' own weights")
+        if unknowns is None:
+            return _fit_family(problem, network, trainer, seed, log_every, tol, progress, callback)
         return _warned(fit_unknowns(problem, check_unknowns(problem, unknowns), network, trainer, seed,
                                     dict(log_every=log_every, tol=tol, progress=progress, callback=callback))[0])
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
