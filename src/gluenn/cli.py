@@ -189,8 +189,8 @@ def _run_parser(sub) -> None:
                           "scored against SciPy at --held-out values that are not training values; writes "
                           "readouts.csv, readouts.png, solution.png, metrics.json")
     run.add_argument("--train", type=int, default=8, metavar="N",
-                     help="with --vary: training values (Chebyshev–Lobatto nodes of the range; default 8); "
-                          "the trust line checks between them")
+                     help="with --vary: training values to start with (Chebyshev–Lobatto nodes of the range; "
+                          "default 8); while the trust, which checks between them, fails: 2N−1, up to 29")
     run.add_argument("--held-out", type=int, default=20, metavar="N",
                      help="with --vary: held-out values scored against the reference (default 20)")
 
@@ -298,8 +298,9 @@ def _cmd_run_family(e, args, overrides) -> None:
     res = run_family(e, plan, overrides=overrides, seed=seed, out=out, progress=False if args.no_progress else None,
                      overwrite=args.overwrite, announce=lambda: print(header, file=sys.stderr))
     m = res.metrics
+    tried = m["train"]["train_tried"]
     print(f"\n{e.name} over {plan.vary.name} ∈ [{plan.vary.lo:g}, {plan.vary.hi:g}]: {m['train']['members']} "
-          f"training values, stopped: {m['train']['stop_reason']}; fit {m['timing']['fit']:.1f} s, total "
+          f"training values{' (tried ' + ', '.join(map(str, tried)) + ')' if len(tried) > 1 else ''}, stopped: {m['train']['stop_reason']}; fit {m['timing']['fit']:.1f} s, total "
           f"{m['seconds_total']:.1f} s; y at 1000 values of {plan.vary.name}: {m['timing']['evaluate_1000']:.3f} s")
     print(f"{'read-out':14s} {'held-out':>9s} {'max |rel_err|':>14s} {'median':>10s}   (vs SciPy, none a training value)")
     for k, r in m["readouts"].items():

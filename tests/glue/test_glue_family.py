@@ -53,10 +53,22 @@ def test_too_few_training_values_are_flagged_not_silent():
     """B = −1/k over a linear k grid of 3 values: the interpolant between them is off by percents,
     and the trust check, which looks between the training values, must say so."""
     with pytest.warns(gn.TrustWarning, match="cannot be trusted"):
-        coarse = gn.fit(gn.Family(relaxation, [gn.Parameter("k", 0.5, 5.0)], train=3), network=SMALL, progress=False)
+        coarse = gn.fit(gn.Family(relaxation, [gn.Parameter("k", 0.5, 5.0)], train=3, max_train=3), network=SMALL,
+                        progress=False)
     assert not coarse.trust.trusted
     k = 1.7
     assert abs(coarse.y([2.0], k=k)[0] - (1 - np.exp(-2 * k)) / k) > 1e-3  # really wrong, not a false alarm
+
+
+def test_a_family_not_trusted_between_its_training_values_is_refined_until_it_is():
+    """The same 3 values, refinement allowed: 3 → 5 → 9 (the old nodes among the new) until the
+    trust passes; then y is right between the training values too."""
+    fit = gn.fit(gn.Family(relaxation, [gn.Parameter("k", 0.5, 5.0)], train=3), network=SMALL, progress=False)
+    assert fit.history.train_tried[0] == 3 and len(fit.history.train_tried) >= 2 and fit.trust.trusted
+    assert fit.family.train == fit.history.train_tried[-1]
+    assert np.isin(gn.Parameter("k", 0.5, 5.0).grid(3), fit.family.training_values()[:, 0]).all()
+    k = np.linspace(0.6, 4.9, 9)
+    np.testing.assert_allclose(fit.y([2.0], k=k)[:, 0], (1 - np.exp(-2 * k)) / k, rtol=1e-3)
 
 
 def test_family_at_one_value_is_an_ordinary_fit(family_fit):

@@ -279,6 +279,19 @@ def fit(
 
 
 def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress, callback) -> FamilyFit:
+    """:func:`_fit_family_once`, repeated with ``2·train − 1`` training values while the trust fails,
+    up to ``family.max_train``; ``history.train_tried`` lists the counts tried."""
+    tried = []
+    while True:
+        result = _fit_family_once(family, network, trainer, seed, log_every, tol, progress, callback)
+        tried.append(family.train)
+        result.history.train_tried = tried
+        if result.trust.trusted or 2 * family.train - 1 > family.max_train:
+            return _warned(result)
+        family = dataclasses.replace(family, train=2 * family.train - 1)
+
+
+def _fit_family_once(family: Family, network, trainer, seed, log_every, tol, progress, callback) -> FamilyFit:
     """One member per training θ, each initialised from its own problem (the same seed; the terms'
     inits at that θ), trained as one program (:func:`~gluenn.engine.optimise` with
     ``ensemble=True, member_data=True``)."""
@@ -298,7 +311,7 @@ def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress
                                 callback=callback, ensemble=True, member_data=True)
     history.structure = structure
     history.phases = [p.to_dict() for p in phases]
-    return _warned(FamilyFit(family, network, seed, eqx.combine(stacked, static), history))
+    return FamilyFit(family, network, seed, eqx.combine(stacked, static), history)
 
 
 def fit_unknowns(problem: Problem, parameters: tuple, network, trainer, seed: int, options: dict, *,

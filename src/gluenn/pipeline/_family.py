@@ -38,26 +38,30 @@ class FamilyRun:
     vary: Vary
     train: int = 8
     held_out: int = 20
+    max_train: int = 29
 
     def __post_init__(self):
         require(isinstance(self.train, int) and 2 <= self.train <= 64, "--train", self.train,
                 "use 2 to 64 training values (8 is the default)")
         require(isinstance(self.held_out, int) and 1 <= self.held_out <= 200, "--held-out", self.held_out,
                 "score at 1 to 200 held-out values (20 is the default)")
+        object.__setattr__(self, "max_train", max(self.max_train, self.train))
 
     @property
     def parameter(self) -> Parameter:
         return Parameter(self.vary.name, self.vary.lo, self.vary.hi, self.vary.log)
 
-    def held_out_values(self) -> np.ndarray:
-        """The middles of `held_out` equal steps of the range, nudged off any training value."""
+    def held_out_values(self, train: int | None = None) -> np.ndarray:
+        """The middles of `held_out` equal steps of the range, nudged off the `train` training
+        values (default: `train` of this plan; after a refinement, pass the count trained)."""
         u = (np.arange(self.held_out) + 0.5) / self.held_out
-        nodes = self.parameter.fraction(self.parameter.grid(self.train))
+        nodes = self.parameter.fraction(self.parameter.grid(self.train if train is None else train))
         near = np.min(np.abs(u[:, None] - nodes[None, :]), axis=1) < 1e-3
         return self.parameter.value(np.where(near, u + 2e-3, u))
 
     def to_dict(self) -> dict:
-        return {**dataclasses.asdict(self.vary), "train": self.train, "held_out": self.held_out}
+        return {**dataclasses.asdict(self.vary), "train": self.train, "held_out": self.held_out,
+                "max_train": self.max_train}
 
 
 class SetupCache:
@@ -126,7 +130,7 @@ def _run(experiment, plan: FamilyRun, params, seed, progress, folder, fingerprin
         announce()
     fits = train_family(checked, setup, seed, progress)
     t_fit = time.perf_counter()
-    thetas = plan.held_out_values()
+    thetas = plan.held_out_values(next(iter(fits.values())).family.train)
     rows = [_score(builds(th), {k: f.at(**{plan.vary.name: th}).solution for k, f in fits.items()}) for th in thetas]
     trust = _trust(fits, rows, setup)
     t_score = time.perf_counter()
@@ -149,7 +153,7 @@ def families(builds: SetupCache, setup: Setup, plan: FamilyRun) -> dict[str, Fam
     out = {}
     for comp in setup.components:
         family = Family(lambda comp=comp, **theta: builds(theta[plan.vary.name]).components[comp].problem,
-                        [plan.parameter], train=plan.train)
+                        [plan.parameter], train=plan.train, max_train=plan.max_train)
         try:
             FamilyLoss(family)
         except ConfigError as exc:
@@ -208,6 +212,7 @@ def _table(thetas: np.ndarray, rows: list) -> dict:
 def _train_block(fits: dict, setup: Setup) -> dict:
     f = next(iter(fits.values()))
     return {"stop_reason": f.history.stop_reason.value, "members": int(f.family.training_values().shape[0]),
+            "train_tried": list(getattr(f.history, "train_tried", [f.family.train])),
             "train_values": f.family.training_values()[:, 0].tolist(),
             "compile_seconds": f.history.compile_seconds, "train_seconds": f.history.train_seconds}
 
