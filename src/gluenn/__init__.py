@@ -36,7 +36,7 @@ from .engine import (  # noqa: E402
     trainer_phases)
 from .glue import (  # noqa: E402
     Ansatz, CoefficientNet, Data, Equation, EquationScale, Evaluation, Family, FamilyFit, Fit, Inference, Interval, Loss, Network, Parameter, Plateau, Points, Problem,
-    Residual, SampleSet, Solution, Suppress, Term, Trust, fit, fit_ensemble, invert, invert_jointly, linspace, load, logspace, points, save)
+    Residual, SampleSet, Solution, Suppress, Term, Trust, fit, fit_ensemble, invert, invert_jointly, linspace, load, load_family, logspace, points, save)
 from .pipeline import Component, CustomSetup, Experiment, RunResult, Setup, run_experiment, sweep  # noqa: E402
 
 __all__ = [
@@ -44,7 +44,7 @@ __all__ = [
     "Evaluation", "Experiment", "Family", "FamilyFit", "Fit", "GaussNewton", "GaussNewtonCG", "GluennError", "History", "Inference", "Interrupted",
     "Interval", "LBFGS", "Lexicographic", "Limits", "Loss", "Network", "Objective", "Param", "Params", "Parameter", "Phase", "Plateau", "Points", "Problem",
     "Residual", "RunResult", "SampleSet", "SamplingWarning", "Setup", "Solution", "StopReason", "Suppress", "TRAINERS", "Term",
-    "TrainingError", "Trust", "TrustWarning", "baselines", "check_memory", "check_points", "check_steps", "check_width", "engine", "fit", "fit_ensemble", "glue", "invert", "invert_jointly", "limits", "linspace", "load", "logspace", "metrics",
+    "TrainingError", "Trust", "TrustWarning", "baselines", "check_memory", "check_points", "check_steps", "check_width", "engine", "fit", "fit_ensemble", "glue", "invert", "invert_jointly", "limits", "linspace", "load", "load_family", "logspace", "metrics",
     "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save", "sweep", "systems",
     "trainer_phases",
 ]

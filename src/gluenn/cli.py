@@ -103,13 +103,17 @@ def _infer_parser(sub) -> None:
                          formatter_class=argparse.RawDescriptionHelpFormatter, epilog=textwrap.dedent("""\
         examples:
           gluenn infer freezeout --vary eta=1e3:1e6:log --observe Y_end=2.9e-4±1% --seeds 0,1,2
+          gluenn infer freezeout --from runs/freezeout-vary-HASH --observe Y_end=2.9e-4±1%   no training
 
         one model over the range per seed (as `gluenn run --vary`), the read-out curve from it, and
         the parameter where the curve crosses the observation; the interval is where it crosses
         VALUE ∓ SIGMA, widened in quadrature by the spread over seeds. No reference is used.
         writes metrics.json (inference, every seed's trust) and readouts.csv (the curves)."""))
     inf.add_argument("experiment", help="name from `gluenn list`, or package.module:EXPERIMENT")
-    inf.add_argument("--vary", required=True, metavar="NAME=LO:HI[:log]", help="the parameter and its prior range")
+    inf.add_argument("--vary", default=None, metavar="NAME=LO:HI[:log]", help="the parameter and its prior range")
+    inf.add_argument("--from", dest="runs", action="append", default=[], metavar="RUN",
+                     help="read the models of complete `gluenn run EXPERIMENT --vary` folders instead of training "
+                          "(repeatable: one per seed; --vary, --seeds, --train and --set are then theirs)")
     inf.add_argument("--observe", required=True, metavar="READOUT=VALUE±SIGMA",
                      help="the observed read-out and its 1σ error (SIGMA may be a percentage: ±1%%; +- for ±)")
     inf.add_argument("--seeds", default="0", help="one model per seed: 0,1,2 or 0-4 (default 0)")
@@ -311,12 +315,22 @@ def _cmd_run_family(e, args, overrides) -> None:
 
 
 def _cmd_infer(args) -> None:
-    from .pipeline import FamilyRun, Observation, Vary, config_hash, get, infer, parse_seeds
+    from .pipeline import FamilyRun, Observation, Vary, config_hash, get, infer, load_runs, parse_seeds
     e = get(args.experiment)
-    plan, obs, seeds = FamilyRun(Vary.parse(args.vary), args.train), Observation.parse(args.observe), parse_seeds(args.seeds)
-    out = args.out or f"runs/{e.name}-infer-{config_hash({'o': args.overrides, 's': seeds, 'obs': args.observe, **plan.to_dict()}, 8)}"
+    obs, models, overrides = Observation.parse(args.observe), None, args.overrides
+    if args.runs:
+        if args.vary is not None or overrides or args.seeds != "0" or args.train != 8:
+            raise ConfigError("--vary/--seeds/--train/--set is invalid: with --from they are the runs' own; leave them out")
+        plan, overrides, models = load_runs(e, args.runs)
+        seeds = tuple(sorted(models))
+    elif args.vary is None:
+        raise ConfigError("--vary is invalid: it is missing; give the range (--vary eta=1e3:1e6:log) or --from RUN")
+    else:
+        plan, seeds = FamilyRun(Vary.parse(args.vary), args.train), parse_seeds(args.seeds)
+    key = {'o': overrides, 's': seeds, 'obs': args.observe, 'from': args.runs, **plan.to_dict()}
+    out = args.out or f"runs/{e.name}-infer-{config_hash(key, 8)}"
     header = f"gluenn infer {e.name}: {plan.vary.name} from {obs.readout} = {obs.value:.6g} ± {obs.sigma:.3g} -> {out}"
-    res = infer(e, plan, obs, seeds=seeds, overrides=args.overrides, out=out,
+    res = infer(e, plan, obs, seeds=seeds, overrides=overrides, models=models, out=out,
                 progress=False if args.no_progress else None, overwrite=args.overwrite,
                 announce=lambda: print(header, file=sys.stderr))
     inf = res.metrics["inference"]

@@ -221,3 +221,16 @@ def test_unknowns_nothing_depends_on_or_without_data_are_refused():
         gn.fit(_observed_relaxation(0.4), unknowns=[gn.Parameter("q", 0.5, 5.0)], network=SMALL, progress=False)
     with pytest.raises(gn.ConfigError, match="name the Data set"):
         gn.invert_jointly(_observed_relaxation(0.4), gn.Parameter("k", 0.5, 5.0), "residual", 0.01, network=SMALL)
+
+
+def test_a_family_checkpoint_round_trips_and_refuses_another_range(family_fit, tmp_path):
+    gn.save(tmp_path / "checkpoint.eqx", family_fit)
+    loaded = gn.load_family(tmp_path / "checkpoint.eqx", family_fit.family)["y"]
+    x, k = np.linspace(0.0, 2.0, 5), [0.7, 2.2, 4.9]
+    np.testing.assert_array_equal(loaded.y(x, k=k), family_fit.y(x, k=k))
+    np.testing.assert_array_equal(loaded.at(k=1.3).solution.y(x), family_fit.at(k=1.3).solution.y(x))
+    with pytest.raises(gn.ConfigError, match="was trained with terms"):
+        gn.load_family(tmp_path / "checkpoint.eqx", gn.Family(relaxation, [gn.Parameter("k", 0.5, 4.0, log=True)]))
+    with pytest.raises(gn.ConfigError, match="not a 'glue-family' one"):
+        gn.save(tmp_path / "single.eqx", family_fit.member(0))
+        gn.load_family(tmp_path / "single.eqx", family_fit.family)

@@ -58,7 +58,14 @@ def test_freezeout_over_three_decades_of_eta_from_one_training(tmp_path, capsys)
     assert m["trust"]["trusted"], m["trust"]["reasons"]
     assert m["timing"]["evaluate_1000"] < 1.0
     manifest = json.loads((out / "manifest.json").read_text())
-    assert {"readouts.csv", "readouts.png", "solution.png", "metrics.json"} <= set(manifest["files"])
+    assert {"readouts.csv", "readouts.png", "solution.png", "metrics.json", "checkpoint.eqx"} <= set(manifest["files"])
+    # the saved model answers the inverse problem without training again: the held-out η in the
+    # middle of the table, observed through its SciPy Y(31) ±1 %
+    eta, y31 = y_end["theta"][9], y_end["true"][9]
+    assert main(["infer", "freezeout", "--from", str(out), "--observe", f"Y_end={y31!r}±1%", "--out",
+                 str(tmp_path / "inf"), "--no-progress"]) == 0
+    inf = json.loads((tmp_path / "inf" / "metrics.json").read_text())["inference"]
+    assert inf["lower"] <= eta <= inf["upper"] and abs(inf["value"] / eta - 1) < 0.02
 
 
 @pytest.mark.parametrize("text, match", [
@@ -73,6 +80,14 @@ def test_bad_observations_get_one_line_before_training(text, match, tmp_path, ca
     err = capsys.readouterr().err
     assert match in err and "Traceback" not in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_infer_from_a_folder_that_is_not_a_vary_run_gets_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert main(["infer", "freezeout", "--from", str(tmp_path / "empty"), "--observe", "Y_end=4e-4±1%"]) == 2
+    assert "give the folder of a complete `gluenn run EXPERIMENT --vary" in capsys.readouterr().err
+    assert main(["infer", "freezeout", "--observe", "Y_end=4e-4±1%"]) == 2
+    assert "--vary is invalid: it is missing" in capsys.readouterr().err
 
 
 def test_observations_are_read_with_absolute_or_relative_errors():

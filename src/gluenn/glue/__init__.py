@@ -7,7 +7,7 @@ coefficients, terms and ``y`` on any grid; :func:`save` / :func:`load` write and
 """
 
 from ._ansatz import Ansatz, CoefficientNet, Network, derivatives
-from ._checkpoint import load, save
+from ._checkpoint import load, load_family, save
 from ._family import Family, FamilyLoss, Parameter
 from ._inverse import Inference, invert, invert_jointly
 from ._fit import FamilyFit, Fit, fit, fit_ensemble, init_ansatz, least_squares_structure
@@ -20,4 +20,4 @@ from ._trust import Check, Trust, TrustLimits, diagnose
 __all__ = ["Ansatz", "Check", "CoefficientNet", "Data", "Equation", "EquationScale", "Evaluation", "Family", "FamilyFit", "FamilyLoss", "Fit", "Inference", "Interval", "Loss", "Network",
            "Parameter", "Plateau", "Points", "Problem", "Residual", "SampleSet", "Solution", "SolutionLike", "Suppress", "Term", "Trust", "TrustLimits", "UNSCALED",
            "check_user_functions", "derivatives", "diagnose", "fit", "fit_ensemble", "init_ansatz", "invert", "invert_jointly", "least_squares_structure",
-           "linspace", "load", "logspace", "mean_evaluation", "points", "save"]
+           "linspace", "load", "load_family", "logspace", "mean_evaluation", "points", "save"]

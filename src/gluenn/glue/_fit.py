@@ -91,7 +91,7 @@ class FamilyFit:
         """The fit of the problem at ``θ`` (``name=value`` per parameter, inside the trained range)."""
         theta = jnp.asarray(self.family.vector(values))
         ansatz = InterpolatedAnsatz(self.ansatz.net, jnp.asarray(self.family.training_values()),
-                                    interpolation_weights(self.family, theta), theta, self._template,
+                                    interpolation_weights(self.family, theta), theta, self.template,
                                     tuple(self.family.names))
         return Fit(self.family.at(np.asarray(theta)), self.network, self.seed, ansatz, self.history)
 
@@ -149,15 +149,15 @@ class FamilyFit:
     def coefficients(self, x, **values) -> dict:
         """``{"term.coef": c}`` at `x` for every θ given, each of shape ``S + (N,)``."""
         c = self._evaluate(x, values)[1]
-        return {n: c[..., i] for i, n in enumerate(self._template.coefficient_names)}
+        return {n: c[..., i] for i, n in enumerate(self.template.coefficient_names)}
 
     @property
     def domain(self) -> tuple[float, float]:
         """The problem's domain (the same at every θ)."""
-        return self._template.domain
+        return self.template.domain
 
     @functools.cached_property
-    def _template(self) -> Problem:
+    def template(self) -> Problem:
         """The problem built at the middle of the range, its functions still taking θ."""
         return self.family.raw(self.family.middle())
 
@@ -171,11 +171,11 @@ class FamilyFit:
         for theta in (thetas.min(axis=0), thetas.max(axis=0)):
             self.family.vector(dict(zip(names, theta)))
         require(bool(np.all(np.isfinite(thetas))), "parameters", "NaN", "give finite values")
-        lo, hi = self._template.domain
+        lo, hi = self.template.domain
         outside = x[~((x >= lo) & (x <= hi))]
         require(outside.size == 0, "x", float(outside[0]) if outside.size else None,
                 f"the model is trained on [{lo:g}, {hi:g}] only; evaluate inside it")
-        y, c = _family_values(self.family, self._template, self.ansatz.net, jnp.asarray(thetas), jnp.asarray(x))
+        y, c = _family_values(self.family, self.template, self.ansatz.net, jnp.asarray(thetas), jnp.asarray(x))
         return np.asarray(y).reshape(shape + (len(x),)), np.asarray(c).reshape(shape + (len(x), -1))
 
 

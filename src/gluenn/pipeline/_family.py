@@ -5,7 +5,8 @@ at every value but for the parameter, becomes a :class:`~gluenn.Family`), traine
 (:class:`~gluenn.FamilyFit`), and scored at **held-out** values — the middles of ``held_out``
 equal steps of the range (in ``log θ`` for a log range), none of them a training value — against
 the experiment's SciPy reference built there. The folder holds ``metrics.json`` (the read-out
-table, the trust of the whole range), ``readouts.csv``, ``readouts.png`` (read-out vs θ with the
+table, the trust of the whole range), ``checkpoint.eqx`` (every member: :func:`~gluenn.load_family`),
+``readouts.csv``, ``readouts.png`` (read-out vs θ with the
 reference, and its error) and ``solution.png`` (y at three held-out values with the reference).
 ``metrics.json`` ``common_gauge`` says where, between training values, the coefficients are held
 to the experiment's plateau and suppression sets (where every member was).
@@ -22,7 +23,7 @@ import numpy as np
 from .._errors import ConfigError, Interrupted, TrustWarning, require
 from .._io import write_csv
 from ..engine import StopReason
-from ..glue import Check, Family, FamilyFit, FamilyLoss, Parameter, Trust, fit
+from ..glue import Check, Family, FamilyFit, FamilyLoss, Parameter, Trust, fit, save
 from ._experiment import CustomSetup, Experiment, RunResult, Setup
 from ._folder import RunFolder
 from ._plots import plot_readout_curves, plot_solution
@@ -236,6 +237,7 @@ def _outputs(out, experiment, plan: FamilyRun, builds: SetupCache, fits: dict, t
         columns.update({f"{k}_pred": [r[k]["pred"] for r in rows], f"{k}_true": [r[k].get("true") for r in rows],
                         f"{k}_rel_err": [r[k].get("rel_err") for r in rows]})
     write_csv(out / "readouts.csv", columns)
+    save(out / "checkpoint.eqx", fits, extra={"experiment": experiment.name, "vary": plan.to_dict()})
     plot_readout_curves(out / "readouts.png", name, plan.vary.log, thetas, rows,
                         title=f"{experiment.name}: one training over {name} ∈ [{plan.vary.lo:g}, {plan.vary.hi:g}]")
     picks = thetas[[0, len(thetas) // 2, -1]]

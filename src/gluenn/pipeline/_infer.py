@@ -12,6 +12,8 @@ seeds' spread in quadrature. No reference solution is used. The folder holds ``m
 from __future__ import annotations
 
 import dataclasses
+import json
+import pathlib
 import re
 import time
 
@@ -20,11 +22,12 @@ import scipy.interpolate
 
 from .._errors import ConfigError, require, shown
 from .._io import write_csv
-from ..glue import invert
+from ..glue import invert, load_family
 from ._experiment import Experiment, RunResult
 from ._family import FamilyRun, SetupCache, checked_params, families, train_family
-from ._folder import RunFolder
+from ._folder import MANIFEST, RunFolder
 from ._report import versions
+from ._sweep_plan import Vary
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,9 +55,33 @@ class Observation:
         return cls(m.group(1), value, sigma)
 
 
+def load_runs(experiment: Experiment, folders) -> tuple[FamilyRun, dict, dict]:
+    """``(plan, overrides, {seed: {component: FamilyFit}})`` from complete ``gluenn run --vary`` folders
+    of `experiment` (their ``metrics.json`` and ``checkpoint.eqx``), which must share the range and
+    the other parameters: models trained once, read instead of trained again."""
+    plans, models = [], {}
+    for folder in map(pathlib.Path, folders):
+        require((folder / MANIFEST).is_file() and (folder / "checkpoint.eqx").is_file(), "--from", str(folder),
+                "give the folder of a complete `gluenn run EXPERIMENT --vary ...` (it has manifest.json and checkpoint.eqx)")
+        m = json.loads((folder / "metrics.json").read_text())
+        require(m.get("experiment") == experiment.name and "vary" in m, "--from", str(folder),
+                f"it holds a {m.get('experiment')!r} run{'' if 'vary' in m else ' without --vary'}, not {experiment.name} --vary")
+        v = m["vary"]
+        plan = FamilyRun(Vary(v["name"], v["lo"], v["hi"], v["log"]), v["train"], v["held_out"], v.get("max_train", 29))
+        plans.append((plan.vary, m["params"]))
+        require(plans[0] == plans[-1], "--from", str(folder), "every run must share the range and the other parameters")
+        require(m["seed"] not in models, "--from", str(folder), f"two runs of seed {m['seed']}")
+        builds = SetupCache(experiment, experiment.params(m["params"]), plan.vary.name)
+        checked = families(builds, builds(float(plan.parameter.value(0.5))), plan)
+        models[m["seed"]] = load_family(folder / "checkpoint.eqx", checked)
+    return plan, plans[0][1], models
+
+
 def infer(experiment: Experiment, plan: FamilyRun, observation: Observation, *, seeds=(0,), overrides=(),
-          curve: int = 33, out=None, progress: bool | None = None, overwrite: bool = False, announce=None) -> RunResult:
-    """The varied parameter from `observation` (see the module notes); one model per seed.
+          models: dict | None = None, curve: int = 33, out=None, progress: bool | None = None, overwrite: bool = False,
+          announce=None) -> RunResult:
+    """The varied parameter from `observation` (see the module notes); one model per seed, trained
+    here or given (`models`: ``{seed: {component: FamilyFit}}``, e.g. from :func:`load_runs`).
 
     **Returns:** a :class:`RunResult` (``kind="inference"``; ``metrics["inference"]``: the
     :class:`~gluenn.Inference` as a dict, plus ``trusted``). **Raises:** :class:`~gluenn.ConfigError`
@@ -62,23 +89,25 @@ def infer(experiment: Experiment, plan: FamilyRun, observation: Observation, *, 
     the observation never or more than once.
     """
     params = checked_params(experiment, plan, overrides)
-    seeds = tuple(seeds)
+    seeds = tuple(seeds if models is None else sorted(models))
     require(1 <= len(seeds) <= 16, "--seeds", seeds, "infer with 1 to 16 seeds")
     builds = SetupCache(experiment, params, plan.vary.name)
     setup = builds(float(plan.parameter.value(0.5)))
     known = sorted(setup.readout({k: c.reference for k, c in setup.components.items()}))
     require(observation.readout in known, "--observe", observation.readout, f"{experiment.name}'s read-outs are {known}")
     fingerprint = {"experiment": experiment.name, "params": {k: v for k, v in params.items() if k != plan.vary.name},
-                   "seeds": list(seeds), "vary": plan.to_dict(), "observe": dataclasses.asdict(observation)}
+                   "seeds": list(seeds), "vary": plan.to_dict(), "observe": dataclasses.asdict(observation),
+                   "models": "trained here" if models is None else "read from --from"}
     folder = RunFolder.claim(out, fingerprint, overwrite=overwrite) if out is not None else None
     failed = True
     try:
-        checked = families(builds, setup, plan)
+        checked = families(builds, setup, plan) if models is None else None
         if folder is not None:
             folder.begin()
         if announce is not None:
             announce()
-        result = _infer(builds, setup, checked, plan, observation, seeds, curve, progress, fingerprint, folder)
+        models = models or {seed: None for seed in seeds}
+        result = _infer(builds, setup, checked, plan, observation, models, curve, progress, fingerprint, folder)
         failed = False
         return result
     finally:
@@ -91,14 +120,14 @@ def _readout_function(setup):
     return setup.coefficient_readout if setup.coefficient_readout is not None else setup.readout
 
 
-def _infer(builds, setup, checked, plan, observation, seeds, curve, progress, fingerprint, folder) -> RunResult:
+def _infer(builds, setup, checked, plan, observation, models, curve, progress, fingerprint, folder) -> RunResult:
     t0 = time.perf_counter()
     name, param = plan.vary.name, plan.parameter
     u = 0.5 - 0.5 * np.cos(np.pi * np.arange(curve) / (curve - 1))
     thetas = param.value(u)
-    fits, curves, trusts = [], [], []
+    fits, curves, trusts, seeds = [], [], [], list(models)
     for seed in seeds:
-        fit = train_family(checked, setup, seed, progress)
+        fit = models[seed] or train_family(checked, setup, seed, progress)
         values = [_readout_function(builds(th))({k: f.at(**{name: th}).solution for k, f in fit.items()})
                   for th in thetas]
         curves.append(np.array([float(v[observation.readout]) for v in values]))
