@@ -72,18 +72,21 @@ class Parameter:
         near them, where an interpolant is least constrained), in ``log θ`` for a log parameter."""
         return self.value(lobatto(n))
 
-    def value(self, u) -> np.ndarray:
-        """The θ at fractions `u` (``0`` … ``1``) of the range (in ``log θ`` for a log parameter)."""
-        u = np.asarray(u, dtype=np.float64)
+    def value(self, u):
+        """The θ at fractions `u` (``0`` … ``1``) of the range (in ``log θ`` for a log parameter);
+        NumPy in, NumPy out; a JAX array (possibly traced) in, JAX out."""
+        xp = jnp if isinstance(u, jax.Array) else np
+        u = xp.asarray(u, dtype=xp.float64)
         if self.log:
-            return np.exp(np.log(self.lo) + u * (np.log(self.hi) - np.log(self.lo)))
+            return xp.exp(np.log(self.lo) + u * (np.log(self.hi) - np.log(self.lo)))
         return self.lo + u * (self.hi - self.lo)
 
-    def fraction(self, value) -> np.ndarray:
-        """The inverse of :meth:`value`: where `value` lies in the range, ``0`` … ``1``."""
-        v = np.asarray(value, dtype=np.float64)
+    def fraction(self, value):
+        """The inverse of :meth:`value`: where `value` lies in the range, ``0`` … ``1`` (NumPy or JAX)."""
+        xp = jnp if isinstance(value, jax.Array) else np
+        v = xp.asarray(value, dtype=xp.float64)
         if self.log:
-            return np.log(v / self.lo) / np.log(self.hi / self.lo)
+            return (xp.log(v) - math.log(self.lo)) / (math.log(self.hi) - math.log(self.lo))
         return (v - self.lo) / (self.hi - self.lo)
 
     def range(self) -> tuple[float, float, bool]:
@@ -439,9 +442,7 @@ def interpolation_weights(family: Family, theta):
     bary = jnp.asarray([(-1.0) ** k * (0.5 if k in (0, n - 1) else 1.0) for k in range(n)])
     out = jnp.ones((1,))
     for i, p in enumerate(family.parameters):
-        t = theta[i]
-        u = (jnp.log(t) - math.log(p.lo)) / (math.log(p.hi) - math.log(p.lo)) if p.log else (t - p.lo) / (p.hi - p.lo)
-        diff = u - nodes
+        diff = p.fraction(jnp.asarray(theta[i])) - nodes
         exact = diff == 0
         safe = bary / jnp.where(exact, 1.0, diff)
         w = jnp.where(jnp.any(exact), exact.astype(jnp.float64), safe / jnp.sum(safe))

@@ -266,16 +266,9 @@ def fit(
                                     dict(log_every=log_every, tol=tol, progress=progress, callback=callback))[0])
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
-    params, static = eqx.partition(ansatz, eqx.is_inexact_array)
-    objective = _objective(problem, params, static)
-    structure = _checked_structure(problem, ansatz, objective, params)
-    phases = _resolve(trainer, structure)
-    _check_jacobian(objective, params, phases)
-    params, history = optimise(objective, params, phases, log_every=log_every, tol=tol,
-                               progress=progress, callback=callback, resume=resume, weights=weights)
-    history.structure = structure
-    history.phases = [p.to_dict() for p in phases]
-    return _warned(Fit(problem, network, seed, eqx.combine(params, static), history))
+    trained, history = _train(Loss(problem), ansatz, trainer, dict(log_every=log_every, tol=tol, progress=progress,
+                                                                   callback=callback, resume=resume, weights=weights))
+    return _warned(Fit(problem, network, seed, trained, history))
 
 
 def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress, callback) -> FamilyFit:
@@ -322,15 +315,16 @@ def fit_unknowns(problem: Problem, parameters: tuple, network, trainer, seed: in
     loss = UnknownLoss(problem, parameters)
     if start is None:
         start = UnknownAnsatz(init_ansatz(loss.problem, network, seed).net, jnp.zeros(len(parameters)), problem, parameters)
-    trained, history = _train_unknowns(loss, start, trainer, options)
+    trained, history = _train(loss, start, trainer, options)
     theta = np.asarray(trained.theta())
     bound = bind(problem, [p.name for p in parameters], theta)
     unknowns = {p.name: float(v) for p, v in zip(parameters, theta)}
     return Fit(bound, network, seed, Ansatz(trained.net, bound.terms), history, unknowns), trained
 
 
-def _train_unknowns(loss, start: UnknownAnsatz, trainer, options: dict) -> tuple:
-    """`start` (its network and θ) trained on `loss`: ``(trained, history)``."""
+def _train(loss: Loss, start, trainer, options: dict) -> tuple:
+    """`start` (an ansatz, or an :class:`UnknownAnsatz` with its θ) trained on `loss` by the phases
+    `trainer` resolves to; `options` go to :func:`~gluenn.engine.optimise`. ``(trained, history)``."""
     params, static = eqx.partition(start, eqx.is_inexact_array)
     objective = _objective(loss.problem, params, static, loss)
     structure = _checked_structure(loss.problem, start, objective, params)

@@ -36,10 +36,7 @@ class UnknownAnsatz(eqx.Module):
     def theta(self) -> jax.Array:
         """θ, shape ``(P,)``."""
         u = jax.nn.sigmoid(self.s)
-        out = []
-        for i, p in enumerate(self.parameters):
-            out.append(jnp.exp(np.log(p.lo) + u[i] * np.log(p.hi / p.lo)) if p.log else p.lo + u[i] * (p.hi - p.lo))
-        return jnp.stack(out)
+        return jnp.stack([p.value(u[i]) for i, p in enumerate(self.parameters)])
 
     @property
     def terms(self) -> tuple:
