@@ -60,10 +60,16 @@ def _kind(default) -> str:
 
 
 class Params(Mapping):
-    """Read-only parameter values with attribute access (``p.eta``)."""
+    """Read-only parameter values with attribute access (``p.eta``).
 
-    def __init__(self, values: Mapping[str, Any]):
+    A parametric run (``--vary``) builds the set-up at many values of one parameter; :meth:`span`
+    tells a ``build`` the whole range, so that what must not change with the parameter — the
+    domain, the number of points — is computed once from it (a single run: the value itself).
+    """
+
+    def __init__(self, values: Mapping[str, Any], spans: Mapping[str, tuple[float, float]] | None = None):
         self._v = dict(values)
+        self._spans = dict(spans or {})
 
     def __getattr__(self, name):
         try:
@@ -81,7 +87,18 @@ class Params(Mapping):
         return len(self._v)
 
     def replace(self, **kw) -> "Params":
-        return Params({**self._v, **kw})
+        return Params({**self._v, **kw}, self._spans)
+
+    def span(self, name: str) -> tuple[float, float]:
+        """``(lo, hi)`` of the number `name` over the run: ``(value, value)`` in a single run, the
+        varied range in a ``--vary`` run. Base the structure of a set-up (domain, point counts,
+        patch edges) on it, and the physics on the value."""
+        value = self._v[name]
+        return self._spans.get(name, (value, value))
+
+    def spanning(self, name: str, lo: float, hi: float) -> "Params":
+        """These values with `name` declared to range over ``[lo, hi]`` (:meth:`span`)."""
+        return Params(self._v, {**self._spans, name: (float(lo), float(hi))})
 
     def number(self, name: str, auto: float) -> float:
         """A text parameter that is ``"auto"`` (then `auto`) or a positive finite number."""

@@ -50,6 +50,7 @@ def optimise(
     ensemble: bool = False,
     weights: "Weights | None" = None,
     member_data: bool = False,
+    member_batch: int | None = None,
 ):
     """Minimise ``f(params) -> (total, terms)`` through ``phases`` in order; returns ``(params, History)``.
 
@@ -64,7 +65,9 @@ def optimise(
     - `ensemble`: `params` is a stack of K models (leading axis K) trained together by ``jax.vmap``
       (one compilation); rows log the mean ``loss`` and the worst ``loss_max``; retries, `tol` and
       convergence go by the worst member. `member_data`: the objective's `data` has the leading
-      axis K too, and member k sees its slice k (problems that differ in their data, as one program).
+      axis K too, and member k sees its slice k (problems that differ in their data, as one program);
+      `member_batch`: then at most this many members step at once (``jax.lax.map`` in batches: the
+      memory of a batch, not of all K; default all).
     - `weights`: a :class:`~gluenn.engine.Weights` strategy for the objective's unweighted terms
       instead of its own weights, updated between chunks (not during ``fixed_objective`` phases).
 
@@ -74,11 +77,14 @@ def optimise(
     require(isinstance(max_retries, int) and max_retries >= 0, "max_retries", max_retries, "use an integer >= 0")
     require(weights is None or not ensemble, "weights", weights, "automatic weights are per model; fix them for ensembles")
     require(ensemble or not member_data, "member_data", member_data, "member data need ensemble=True")
+    require(member_batch is None or (isinstance(member_batch, int) and member_batch >= 1), "member_batch", member_batch,
+            "use a positive integer (or None: every member at once)")
     objective = f if isinstance(f, Objective) else Objective(f)
     hist, at = resume if resume is not None else (History(), None)
     at = _rebuild(at, phases)
     loop = _Loop(objective, phases, _Weighting(objective, phases, weights, params, at), hist, log_every=log_every,
-                 tol=tol, max_retries=max_retries, callback=callback, ensemble=ensemble, member_data=member_data)
+                 tol=tol, max_retries=max_retries, callback=callback, ensemble=ensemble, member_data=member_data,
+                 member_batch=member_batch)
     loop.begin(params, at)
     loop.bar = ProgressBar(sum(p.steps for p in phases), sys.stderr.isatty() if progress is None else progress)
     if at is not None:
@@ -149,10 +155,10 @@ class _Loop:
     """The state of one :func:`optimise` call between chunks."""
 
     def __init__(self, objective, phases, weighting, hist, *, log_every, tol, max_retries, callback, ensemble,
-                 member_data=False):
+                 member_data=False, member_batch=None):
         self.phases, self.weighting, self.hist, self.ensemble = phases, weighting, hist, ensemble
         self.log_every, self.tol, self.max_retries, self.callback = log_every, tol, max_retries, callback
-        self.member_data = member_data
+        self.member_data, self.member_batch = member_data, member_batch
         value = lambda p, w, d: weighting.make(w, d).value(p)  # noqa: E731
         # traced into each chunk
         self.value = jax.vmap(value, in_axes=(0, None, 0 if member_data else None)) if ensemble else value
@@ -265,8 +271,8 @@ class _Loop:
 
         def chunk(p, s, n, w, d):
             if member_data:
-                each = jax.vmap(lambda p, s, dk: phase.step(make(w, dk), p, s))
-                step = lambda p, s: each(p, s, d)  # noqa: E731
+                one = lambda p, s, dk: phase.step(make(w, dk), p, s)  # noqa: E731
+                step = lambda p, s: self._each(one, p, s, d)  # noqa: E731
             else:
                 objective = make(w, d)
                 step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
@@ -279,6 +285,13 @@ class _Loop:
         compiled = jax.jit(chunk).lower(self.params, state, jnp.int32(1), self.weighting.traced(), self.data).compile()
         self.hist.compile_seconds += time.perf_counter() - t0
         return compiled
+
+    def _each(self, one, params, state, data):
+        """`one` for every member: by ``jax.vmap``, or in batches of `member_batch` (``jax.lax.map``)."""
+        k = jax.tree_util.tree_leaves(params)[0].shape[0]
+        if self.member_batch is None or self.member_batch >= k:
+            return jax.vmap(one)(params, state, data)
+        return jax.lax.map(lambda a: one(*a), (params, state, data), batch_size=self.member_batch)
 
     def interrupted(self) -> None:
         """Ctrl-C: go back to the last consistent point and record where to resume."""

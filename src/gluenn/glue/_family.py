@@ -30,7 +30,7 @@ from .._errors import ConfigError, require
 from .._limits import check_members
 from ._ansatz import Ansatz, derivatives
 from ._loss import UNSCALED, Loss
-from ._points import points
+from ._points import Interval, Points
 from ._problem import Plateau, Problem, Residual, Suppress
 
 def lobatto(n: int) -> np.ndarray:
@@ -371,6 +371,22 @@ class FamilyLoss(Loss):
 
 
 
+class ParametricEquation(eqx.Module):
+    """The template's equation with θ as an array leaf (not baked in): what the trust evaluates the
+    residual with, so that one compiled check serves every θ of a :class:`Family`."""
+
+    template: object = eqx.field(static=True)  # the template problem's Equation (its residual takes θ)
+    names: tuple = eqx.field(static=True)
+    theta: jax.Array
+
+    @property
+    def order(self) -> int:
+        return self.template.order
+
+    def residual(self, x, *derivs):
+        return _bound(self.template.residual, list(self.names), self.theta, "Equation.residual")(x, *derivs)
+
+
 def _with_terms(ansatz, terms):
     """`ansatz` with the terms of one member's problem (``None`` and :data:`UNSCALED` pass through)."""
     if ansatz is None or ansatz is UNSCALED:
@@ -475,14 +491,25 @@ def restrict_gauge(problem: Problem, common: dict) -> Problem:
     samples = []
     for s in problem.samples:
         if isinstance(s, (Plateau, Suppress)):
-            x = s.points.values()
-            lo, hi = common.get(s.name, (math.inf, -math.inf))
-            keep = x[(x >= lo) & (x <= hi)]
-            if keep.size < 2:
+            cut = _cut(s.points, *common.get(s.name, (math.inf, -math.inf)))
+            if len(cut) < 2:
                 continue
-            s = dataclasses.replace(s, points=points(keep))
+            s = dataclasses.replace(s, points=cut)
         samples.append(s)
     return dataclasses.replace(problem, samples=tuple(samples))
+
+
+def _cut(pts: Points, lo: float, hi: float) -> Points:
+    """The points of `pts` inside ``[lo, hi]``, each interval still its own piece (a plateau may
+    hold a different constant on each: the plane waves left and right of a barrier)."""
+    pieces = []
+    for iv in pts.intervals:
+        x = iv.values()
+        keep = x[(x >= lo) & (x <= hi)]
+        if keep.size:
+            pieces.append(Interval(float(keep[0]), float(keep[-1]), int(keep.size), iv.spacing))
+    explicit = tuple(v for v in pts.explicit if lo <= v <= hi)
+    return Points(tuple(pieces), explicit)
 
 
 def _describe(family: Family, theta: Sequence[float]) -> str:

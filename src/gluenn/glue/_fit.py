@@ -14,10 +14,10 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from ._ansatz import Ansatz, Network, make_ansatz
-from ._family import (Family, FamilyLoss, Parameter, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
+from ._family import (Family, FamilyLoss, Parameter, ParametricEquation, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
                       restrict_gauge)
 from .._errors import SamplingWarning, TrustWarning, require
-from .._limits import check_members, check_memory
+from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
@@ -119,9 +119,11 @@ class FamilyFit:
             values = dict(zip(self.family.names, theta))
             where = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
             at = self.at(**values)
+            problem = at.problem
             if not np.any(np.all(np.isclose(nodes, theta, rtol=1e-12, atol=0), axis=1)):
-                at = dataclasses.replace(at, problem=restrict_gauge(at.problem, self.common_gauge))
-            for c in at.trust.checks:
+                problem = restrict_gauge(problem, self.common_gauge)
+            equation = ParametricEquation(self.template.equation, tuple(self.family.names), at.ansatz.theta)
+            for c in diagnose(problem, at.ansatz, at.history.stop_reason.ok, equation=equation).checks:
                 seen = worst.get(c.name)
                 if seen is None or not (c.value <= seen.value):
                     worst[c.name] = Check(c.name, c.value, c.limit, f"{where}: {c.where}" if c.where else where)
@@ -298,10 +300,10 @@ def _fit_family_once(family: Family, network, trainer, seed, log_every, tol, pro
     middle = objective.over(loss.member(len(loss.thetas) // 2))
     structure = _checked_structure(loss.problem, ansatz, middle, params)
     phases = _resolve(trainer, structure)
-    _check_jacobian(middle, params, phases, members=len(loss.thetas))
+    batch = _member_batch(middle, params, phases, loss.problem.equation.order, network, len(loss.thetas))
     stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *members)
     stacked, history = optimise(objective, stacked, phases, log_every=log_every, tol=tol, progress=progress,
-                                callback=callback, ensemble=True, member_data=True)
+                                callback=callback, ensemble=True, member_data=True, member_batch=batch)
     history.structure = structure
     history.phases = [p.to_dict() for p in phases]
     return FamilyFit(family, network, seed, eqx.combine(stacked, static), history)
@@ -419,6 +421,23 @@ def _resolve(trainer: "Sequence[Phase] | Auto", structure: str) -> list:
                       "rows are linear in the output layers; this problem's are not, so it is a single "
                       "linearised step: use trainer 'auto' or 'gauss-newton'", stacklevel=3)
     return phases
+
+
+def _member_batch(objective: Objective, params, phases, order: int, network: Network, members: int) -> int | None:
+    """How many members of a family a least-squares step forms at once (None: all). Forming one
+    member's Jacobian carries every output-layer tangent through the widest layer and the
+    derivatives in x: about ``8 · rows · P · (width + 3) · (order + 1)`` bytes (measured on tunneling:
+    ~1 GB a member; 29 members at once ran out of 23 GB), so the members go in batches that fit the
+    memory limit, one batch after another."""
+    if not any(p.linear_only for p in phases):
+        return None
+    rows = jax.eval_shape(objective.rows, params).shape[0]
+    lin = sum(int(np.size(x)) for x in jax.tree_util.tree_leaves(eqx.filter(params, objective.linear)))
+    width = max((*network.head, network.head_out, *network.trunk), default=1)
+    each = 8.0 * rows * lin * (width + 3) * (order + 1)
+    _check_jacobian(objective, params, phases)
+    batch = max(1, int(limits().memory_bytes() // each))
+    return None if batch >= members else batch
 
 
 def _check_jacobian(objective: Objective, params, phases, members: int = 1) -> None:

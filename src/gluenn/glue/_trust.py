@@ -95,10 +95,12 @@ class Trust:
         return Trust(self.checks + other.checks)
 
 
-def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits = TrustLimits()) -> Trust:
+def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits = TrustLimits(),
+             equation=None) -> Trust:
     """The :class:`Trust` of a trained `ansatz` (cost: one compiled evaluation of ``y`` and its
     derivatives on about three times the residual points, and of ``y`` and the coefficients on the
-    data and plateau points)."""
+    data and plateau points). `equation`: the residual to check (default ``problem.equation``; a
+    family passes one that takes θ as an argument, so the evaluation is compiled once for all θ)."""
     checks = [Check("training", 0.0 if stop_ok else 1.0, 0.0, "" if stop_ok else "the optimiser did not finish")]
     residual_sets = [(s, _fresh(s.points.values())) for s in problem.samples if isinstance(s, Residual)]
     residual_sets = [(s, x) for s, x in residual_sets if x.size >= 2]
@@ -110,7 +112,7 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
     suppressed = [s for s in problem.samples if isinstance(s, Suppress) and s.weight > 0 and s.priority <= 1]
     x_res = [x for _, x in residual_sets]
     x_at = [s.points.values() for s in data_sets] + [x for _, x in pieces] + [s.points.values() for s in suppressed]
-    res, at = _evaluate(ansatz, problem.equation, _joined(x_res), _joined(x_at))
+    res, at = _evaluate(ansatz, problem.equation if equation is None else equation, _joined(x_res), _joined(x_at))
     res, values = _split(res, [len(x) for x in x_res]), _split(at, [len(x) for x in x_at])
     residual = _residual_check(residual_sets, res, limits.residual)
     data = _data_check(problem, ansatz, data_sets, [_data_values(ansatz, s, v[0]) for s, v in zip(data_sets, values)],

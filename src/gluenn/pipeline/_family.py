@@ -67,10 +67,12 @@ class FamilyRun:
 
 
 class SetupCache:
-    """The experiment's set-up at each value of the varied parameter, built once per value."""
+    """The experiment's set-up at each value of the varied parameter, built once per value, with
+    the range declared to the build (:meth:`~gluenn.Params.span`: its structure follows the range)."""
 
-    def __init__(self, experiment: Experiment, params, name: str):
-        self.experiment, self.params, self.name, self.cache = experiment, params, name, {}
+    def __init__(self, experiment: Experiment, params, vary: Vary):
+        self.experiment, self.name, self.cache = experiment, vary.name, {}
+        self.params = params.spanning(vary.name, vary.lo, vary.hi)
 
     def __call__(self, value: float) -> Setup:
         key = float(value)
@@ -123,7 +125,7 @@ def checked_params(experiment: Experiment, plan: FamilyRun, overrides):
 
 def _run(experiment, plan: FamilyRun, params, seed, progress, folder, fingerprint, announce) -> RunResult:
     t0 = time.perf_counter()
-    builds = SetupCache(experiment, params, plan.vary.name)
+    builds = SetupCache(experiment, params, plan.vary)
     setup = builds(float(plan.parameter.value(0.5)))
     checked = families(builds, setup, plan)
     if folder is not None:

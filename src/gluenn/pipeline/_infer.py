@@ -71,7 +71,7 @@ def load_runs(experiment: Experiment, folders) -> tuple[FamilyRun, dict, dict]:
         plans.append((plan.vary, m["params"]))
         require(plans[0] == plans[-1], "--from", str(folder), "every run must share the range and the other parameters")
         require(m["seed"] not in models, "--from", str(folder), f"two runs of seed {m['seed']}")
-        builds = SetupCache(experiment, experiment.params(m["params"]), plan.vary.name)
+        builds = SetupCache(experiment, experiment.params(m["params"]), plan.vary)
         checked = families(builds, builds(float(plan.parameter.value(0.5))), plan)
         models[m["seed"]] = load_family(folder / "checkpoint.eqx", checked)
     return plan, plans[0][1], models
@@ -91,7 +91,7 @@ def infer(experiment: Experiment, plan: FamilyRun, observation: Observation, *, 
     params = checked_params(experiment, plan, overrides)
     seeds = tuple(seeds if models is None else sorted(models))
     require(1 <= len(seeds) <= 16, "--seeds", seeds, "infer with 1 to 16 seeds")
-    builds = SetupCache(experiment, params, plan.vary.name)
+    builds = SetupCache(experiment, params, plan.vary)
     setup = builds(float(plan.parameter.value(0.5)))
     known = sorted(setup.readout({k: c.reference for k, c in setup.components.items()}))
     require(observation.readout in known, "--observe", observation.readout, f"{experiment.name}'s read-outs are {known}")

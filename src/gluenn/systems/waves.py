@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -32,8 +33,12 @@ def wkb_envelope(V, E: float, mass: float, domain: tuple[float, float], n: int =
 
     A function of ``x`` only (jax-traceable), so rows divided by it stay linear in the coefficients;
     `V` must accept a NumPy array. The integral is a trapezoid rule on `n` points of `domain`.
+    `E` may be a (traced) JAX scalar — a parametric family's energy — and the rule is then run in JAX.
     """
     xs = np.linspace(*domain, n)
-    kap = np.sqrt(2 * mass * np.maximum(np.asarray(V(xs)) - E, 0.0))
-    log_env = np.concatenate([np.cumsum(((kap[1:] + kap[:-1]) / 2 * np.diff(xs))[::-1])[::-1], [0.0]])
+    xp = jnp if isinstance(E, jax.Array) else np
+    with jax.ensure_compile_time_eval():  # a number E: a constant table, even when first asked for under jit
+        v = V(xs) if xp is jnp else np.asarray(V(xs))
+    kap = xp.sqrt(2 * mass * xp.maximum(v - E, 0.0))
+    log_env = xp.concatenate([xp.cumsum(((kap[1:] + kap[:-1]) / 2 * np.diff(xs))[::-1])[::-1], xp.zeros(1)])
     return lambda x: jnp.exp(jnp.interp(x, xs, log_env))
