@@ -65,7 +65,7 @@ def cli_cases(tmp: pathlib.Path) -> list:
         ("sweep: malformed seed range", ["sweep", "freezeout", "--seeds", "9-0"]),
         ("run --vary: a parameter the experiment reads from a closure", run("freezeout", "--vary", "prefactor=0.1:0.2",
                                                                            "--train", "3")),
-        ("run --vary: a range that moves the domain", run("darkphoton", "--vary", "m=0.05:0.2", "--train", "3")),
+        ("run --vary: a range that moves the domain", run("darkphoton", "--vary", "k=1.5:3", "--train", "3")),
         ("run --vary: with `--ensemble`", run("freezeout", "--vary", "eta=1e3:1e6:log", "--ensemble", "2")),
         ("infer: an observation without an error bar", ["infer", "freezeout", "--vary", "eta=1e3:1e6:log", "--observe",
                                                        "Y_end=4e-4"]),

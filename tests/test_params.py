@@ -79,3 +79,23 @@ def test_a_number_where_auto_is_the_default_is_accepted_and_checked():
     assert e.params().number("margin", auto=1.0) == 1.0
     with pytest.raises(gn.ConfigError, match="margin=.* is invalid: give a positive finite number or 'auto'"):
         e.params({"margin": -1.0}).number("margin", auto=1.0)
+
+
+def test_span_is_the_value_in_a_single_run_and_the_range_when_varied():
+    p = gn.Params({"k": 2.0, "m": 0.5})
+    assert p.span("k") == (2.0, 2.0)
+    varied = p.spanning("k", 1.6, 1.98)
+    assert varied.span("k") == (1.6, 1.98) and varied.span("m") == (0.5, 0.5)
+    assert varied.replace(k=1.7).span("k") == (1.6, 1.98) and varied.replace(k=1.7).k == 1.7
+
+
+def test_a_varied_set_up_keeps_its_structure_across_the_range():
+    """Tunneling over k: the domain and every point count come from the range (Params.span), so the
+    set-up at either end has the same structure — and a single run is what it always was."""
+    from gluenn.experiments.tunneling import EXPERIMENT as tunneling
+    ends = [tunneling.build(tunneling.params({"k": k}).spanning("k", 1.6, 1.98)) for k in (1.6, 1.98)]
+    problems = [s.components["re"].problem for s in ends]
+    assert problems[0].domain == problems[1].domain
+    assert [len(s.points) for s in problems[0].samples] == [len(s.points) for s in problems[1].samples]
+    alone = tunneling.build(tunneling.params({"k": 1.6})).components["re"].problem
+    assert alone.domain == problems[0].domain and len(alone.samples[1].points) < len(problems[0].samples[1].points)

@@ -234,3 +234,34 @@ def test_a_family_checkpoint_round_trips_and_refuses_another_range(family_fit, t
     with pytest.raises(gn.ConfigError, match="not a 'glue-family' one"):
         gn.save(tmp_path / "single.eqx", family_fit.member(0))
         gn.load_family(tmp_path / "single.eqx", family_fit.family)
+
+
+def test_members_trained_in_batches_match_members_trained_at_once():
+    """A memory-bounded family (`member_batch`: members stepped a few at a time, ``jax.lax.map``)
+    is the same computation as all members at once (``jax.vmap``): the same solutions to roundoff."""
+    from gluenn.engine import optimise
+    from gluenn.glue._fit import _objective, init_ansatz
+    import equinox as eqx
+    import jax
+    loss = gn.glue.FamilyLoss(gn.Family(relaxation, [gn.Parameter("k", 0.5, 5.0)], train=5, max_train=5))
+    ansatz = init_ansatz(loss.problem, SMALL, 0)
+    params, static = eqx.partition(ansatz, eqx.is_inexact_array)
+    stacked = jax.tree_util.tree_map(lambda *a: jnp.stack(a), *[params] * 5)
+    objective = _objective(loss.problem, params, static, loss)
+    phases = [gn.engine.GaussNewton(3)]
+    runs = [optimise(objective, stacked, phases, progress=False, ensemble=True, member_data=True, member_batch=b)[0]
+            for b in (None, 2)]
+    for a, b in zip(jax.tree_util.tree_leaves(runs[0]), jax.tree_util.tree_leaves(runs[1])):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-7, atol=1e-8)  # SVD roundoff
+
+
+def test_restricting_the_gauge_keeps_each_interval_its_own_plateau():
+    """Plane waves left and right of a barrier hold *different* constants: cutting their plateau set
+    to the common gauge must not merge the two sides into one piece (it would flag a right fit)."""
+    from gluenn.glue._family import restrict_gauge
+    both = gn.linspace(-10, -6, 9) | gn.linspace(6, 10, 9)
+    problem = dataclasses.replace(relaxation(1.0), samples=(gn.Plateau(both, terms="steady", name="free"),),
+                                  domain=(-10, 10))
+    cut = restrict_gauge(problem, {"free": (-9.0, 9.5)}).samples[0].points
+    assert len(cut.intervals) == 2 and not cut.explicit
+    np.testing.assert_allclose(cut.values(), both.values()[(both.values() >= -9) & (both.values() <= 9.5)])

@@ -110,3 +110,19 @@ def test_eta_is_recovered_from_an_observed_yield_within_its_interval(tmp_path, c
     inf = json.loads((out / "metrics.json").read_text())["inference"]
     assert inf["lower"] <= 4.2e4 <= inf["upper"] and abs(inf["value"] / 4.2e4 - 1) < 0.02 and inf["trusted"]
     assert 0.005 < inf["observational"] / 4.2e4 < 0.02  # ±1 % in Y is about ±1 % in η (Y ∝ η^-0.9 here)
+
+
+@pytest.mark.slow
+def test_tunneling_over_a_hundredfold_range_of_transmission_from_one_training(tmp_path):
+    """Issue 19's tunneling acceptance, seed 0: k ∈ [1.9, 1.98] on the paper's barrier (|T|² from
+    2.8e-5 to 2.8e-3), |T(k)|² within 2 % of SciPy's at 15 held-out k, |R|² + |T|² − 1 within 2e-3,
+    trusted. The domain and the point counts follow the range (Params.span), not the value."""
+    out = tmp_path / "tun"
+    assert main(["run", "tunneling", "--vary", "k=1.9:1.98", "--held-out", "15", "--out", str(out),
+                 "--no-progress"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    t2 = m["readouts"]["T2"]
+    assert len(t2["theta"]) == 15 and max(t2["true"]) / min(t2["true"]) > 30
+    assert t2["max_abs_rel_err"] < 0.02
+    assert max(abs(v - 1) for v in m["readouts"]["R2_plus_T2"]["pred"]) < 2e-3
+    assert m["trust"]["trusted"], m["trust"]["reasons"]

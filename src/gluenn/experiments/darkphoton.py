@@ -13,7 +13,7 @@ PARAMETERS = {
     "k": gn.Param(2.0, "comoving momentum k", positive=True),
     "m": gn.Param(0.10, "vector mass m", positive=True),
     "a_star": gn.Param(0.1, "a_*: start of the domain and of the growing mode a/a_*", positive=True),
-    "a_end": gn.Param("auto", "end of the domain; auto = 25 k/m (paper: 500)"),
+    "a_end": gn.Param("auto", "end of the domain; auto = 25 k/m (the smallest m of a --vary range; paper: 500)"),
     "data": gn.Param("initial", "X(a_*) = 1, X'(a_*) = 1/a_* as the reference (initial) or h = a/a_* on [a_*, 10 a_*] (growing; paper)",
                      choices=("initial", "growing")),
     "early": gn.Param("horizon", "early terms: the modes through horizon exit, exact for a ≪ k/m (horizon), or a/a_* (power; paper)",
@@ -45,7 +45,7 @@ PARAMETERS = {
 
 def build(p: gn.Params) -> gn.Setup:
     km, a_s = p.k / p.m, p.a_star
-    a_end = p.number("a_end", auto=25 * km)
+    a_end = p.number("a_end", auto=25 * p.k / p.span("m")[0])
     patch = 10 * a_s if p.data == "growing" else a_s  # where the data sit: the crossover must come well after
     gn.require(patch < km / 2, "k, m, a_star", (p.k, p.m, a_s), f"the crossover k/m = {km:g} must lie well beyond the data at a <= {patch:g}")
     gn.require(a_end > 1.15 * km * 2, "a_end", a_end, f"end the domain well past the crossover k/m = {km:g}")
