@@ -101,3 +101,34 @@ def test_trajectory_validation_is_clear():
         node.Trajectory(np.arange(3.0), np.array([[0.0], [np.nan], [1.0]]))
     with pytest.raises(gn.ConfigError, match="adjoint"):
         node.NODELoss(node.Trajectory(np.arange(3.0), np.zeros((3, 1))), adjoint="magic")
+
+
+def _relaxation_to_an_unknown_level():
+    """dz/dt = −(z − a) with the level a unknown (true 2, prior [0.5, 5]); z observed on [0, 3]."""
+    def field(t, z, *, a):
+        return -(z - a)
+    t = np.arange(0, 301) * 0.01
+    z = (2.0 + (0.2 - 2.0) * np.exp(-t))[:, None]
+    data = node.Trajectory(t, z)
+    physics = node.Physics(field, 1.0, data.derivative_scales(), at="data", unknowns=("a",))
+    net = node.VectorField.create(jax.random.PRNGKey(0), z, data.derivative_scales(), width=16, depth=2)
+    return data, physics, node.WithParameters.create(net, [gn.Parameter("a", 0.5, 5.0)])
+
+
+def test_unknown_physics_parameters_learn_only_where_the_data_are_in_the_loss():
+    """The physics alone cannot tell a (a free field matches it at any a): it holds a fixed; the data
+    term through the model's trajectory moves it."""
+    import equinox as eqx
+    data, physics, model = _relaxation_to_an_unknown_level()
+    assert model.values["a"] == pytest.approx(2.75)  # the middle of the range
+    grad = lambda loss: eqx.filter_grad(lambda m: loss(m)[0])(model).raw  # noqa: E731
+    assert float(jnp.abs(grad(physics.alone(data))[0])) == 0.0
+    assert float(jnp.abs(grad(node.NODELoss(data, physics, dt=0.01))[0])) > 0.0
+
+
+def test_an_unknown_physics_parameter_is_recovered_with_the_field():
+    data, physics, model = _relaxation_to_an_unknown_level()
+    stages = [node.Stage("physics", physics.alone(data), [gn.LBFGS(200)]),
+              node.Stage("composite", node.NODELoss(data, physics, dt=0.01), [gn.LBFGS(300)])]
+    fit = node.fit_stages(model, stages, log_every=100, progress=False)
+    assert float(fit.model.values["a"]) == pytest.approx(2.0, rel=1e-2)

@@ -73,15 +73,9 @@ def optimise(
 
     Cost: one compilation per phase (and per retry), then ``steps / log_every`` host round trips.
     """
-    require(isinstance(log_every, int) and log_every >= 1, "log_every", log_every, "use a positive integer")
-    require(isinstance(max_retries, int) and max_retries >= 0, "max_retries", max_retries, "use an integer >= 0")
-    require(weights is None or not ensemble, "weights", weights, "automatic weights are per model; fix them for ensembles")
-    require(ensemble or not member_data, "member_data", member_data, "member data need ensemble=True")
-    require(member_batch is None or (isinstance(member_batch, int) and member_batch >= 1), "member_batch", member_batch,
-            "use a positive integer (or None: every member at once)")
+    _check_options(log_every, max_retries, weights, ensemble, member_data, member_batch)
     objective = f if isinstance(f, Objective) else Objective(f)
-    hist, at = resume if resume is not None else (History(), None)
-    at = _rebuild(at, phases)
+    hist, at = (resume[0], _rebuild(resume[1], phases)) if resume is not None else (History(), None)
     loop = _Loop(objective, phases, _Weighting(objective, phases, weights, params, at), hist, log_every=log_every,
                  tol=tol, max_retries=max_retries, callback=callback, ensemble=ensemble, member_data=member_data,
                  member_batch=member_batch)
@@ -149,6 +143,15 @@ class _Weighting:
             self.w = self.strategy.update(self.w, stats, self.priorities)
         return {**{f"w:{k}": v for k, v in self.w.items()},
                 **{f"{self.strategy.label}:{k}": v for k, v in stats.items()}}
+
+
+def _check_options(log_every, max_retries, weights, ensemble, member_data, member_batch) -> None:
+    require(isinstance(log_every, int) and log_every >= 1, "log_every", log_every, "use a positive integer")
+    require(isinstance(max_retries, int) and max_retries >= 0, "max_retries", max_retries, "use an integer >= 0")
+    require(weights is None or not ensemble, "weights", weights, "automatic weights are per model; fix them for ensembles")
+    require(ensemble or not member_data, "member_data", member_data, "member data need ensemble=True")
+    require(member_batch is None or (isinstance(member_batch, int) and member_batch >= 1), "member_batch", member_batch,
+            "use a positive integer (or None: every member at once)")
 
 
 class _Loop:

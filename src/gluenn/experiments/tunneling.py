@@ -3,15 +3,13 @@ The set-up and the measured choices behind every default: ``docs/experiments/tun
 
 from __future__ import annotations
 
-import functools
 import math
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
 import gluenn as gn
-from gluenn.systems.waves import fit_cos_sin, plane_amplitudes, scattering, wkb_envelope
+from gluenn.systems.waves import barrier_terms, fit_cos_sin, plane_amplitudes, scattering, wkb_envelopes
 
 PARAMETERS = {
     "V0": gn.Param(4.1, "barrier height V₀ (must exceed E = k²/2m)"),
@@ -41,29 +39,20 @@ PARAMETERS = {
 
 def build(p: gn.Params) -> gn.Setup:
     (k_lo, k_hi), E, m = p.span("k"), p.k**2 / (2 * p.mass), p.mass
-    gn.require(p.V0 > k_hi**2 / (2 * m), "V0", p.V0, f"this ansatz describes tunneling, E < V0 (E = k²/2m = "
-               f"{k_hi**2 / (2 * m):g}); above it κ is imaginary")
+    gn.require(p.V0 > k_hi**2 / (2 * m), "V0", p.V0, f"this ansatz describes tunneling, E = k²/2m < V0 (E up to {k_hi**2 / (2 * m):g})")
     gn.require(p.d > 8 * p.sigma, "d", p.d, f"the barrier must be wider than its edges (d > 8σ = {8 * p.sigma:g})")
-    # the structure follows the span of k (the lowest E has the widest edges, the highest k the densest waves);
-    # the free (plane-wave) patch starts where |V| < free_tol · E: beyond ±(d/2 + σ ln(V0/(tol E)))
+    # structure from the span of k; the free (plane-wave) patch starts where |V| < free_tol E: ±(d/2 + σ ln(V0/(tol E)))
     edge = p.sigma * math.log(p.V0 / (p.free_tol * k_lo**2 / (2 * m))) if p.free_tol > 0 else 2.1 * p.sigma
     margin = p.number("margin", auto=max(8.14, edge + 2 * math.pi / k_lo))
-    h, L = p.d / 2, p.d / 2 + margin
-    per_unit = p.points_per_wavelength * k_hi / (2 * math.pi)
+    h, L, per_unit = p.d / 2, p.d / 2 + margin, p.points_per_wavelength * k_hi / (2 * math.pi)
     gn.require(p.sigma * per_unit >= 0.5, "sigma", p.sigma, f"edges this sharp fall between the samples (spacing "
                f"{1 / per_unit:.3g}); use sigma >= {0.5 / per_unit:.3g} or more points_per_wavelength")
     n = lambda lo, hi: max(8, int(round(per_unit * (hi - lo))))  # noqa: E731
     V = lambda x: p.V0 * (1 / (jnp.exp(-(x + h) / p.sigma) + 1) + 1 / (jnp.exp((x - h) / p.sigma) + 1) - 1)  # noqa: E731
-    kappa = lambda k: jnp.sqrt(2 * m * (p.V0 - k**2 / (2 * m)))  # noqa: E731
-    envelopes = functools.lru_cache(lambda k: wkb_envelope(V, k**2 / (2 * m), m, (-L, L)))
-    env = (lambda x, *, k=p.k: (wkb_envelope(V, k**2 / (2 * m), m, (-L, L)) if isinstance(k, jax.Array) else envelopes(k))(x)) \
-        if p.envelope else (lambda x, *, k=None: 1.0)
+    env = wkb_envelopes(V, m, (-L, L), p.k) if p.envelope else (lambda x, *, k=None: 1.0)
     equation = gn.Equation(lambda x, y, dy, d2y, *, k=p.k: -d2y / (2 * m) + (V(x) - k**2 / (2 * m)) * y,
                            normalisation=(lambda x, y: jnp.abs(y) + 1.0) if p.normalise else lambda x, y, *, k=p.k: env(x, k=k))
-    k = p.k
-    plane = lambda x, c, *, k=k: c[0] * jnp.cos(k * x) + c[1] * jnp.sin(k * x)  # noqa: E731
-    grow = lambda x, c, *, k=k: c[0] * jnp.exp(kappa(k) * (x - h))  # noqa: E731
-    decay = lambda x, c, *, k=k: c[0] * jnp.exp(-kappa(k) * (x + h))  # noqa: E731
+    k, (plane, grow, decay) = p.k, barrier_terms(p.V0, m, h, p.k)
     gn.require(edge < margin - math.pi / k_lo, "margin", p.margin, f"use margin > {edge + math.pi / k_lo:.3g} or 'auto'")
     inside, outside_l, outside_r = (-h + 2 * p.sigma, h - 2 * p.sigma), (-L, -h - edge), (h + edge, L)
     flat = h - p.sigma * math.log(1e3)  # |V − V0| ≤ 1e-3 V0 inside ±flat: C, D are exact constants there

@@ -248,7 +248,7 @@ def same_structure(base: Problem, other: Problem, where: str) -> None:
               ("equation order", base.equation.order, other.equation.order)]
     for name, a, b in checks:
         if a != b:
-            raise ConfigError(f"Family.problem is invalid: its {name} differ at {where} ({b}) from the middle "
+            raise ConfigError(f"Family.problem is invalid: its {name} {'differs' if name in ('domain', 'equation order') else 'differ'} at {where} ({b}) from the middle "
                               f"of the range ({a}); only θ in the functions, the targets and the positions of "
                               "the points may vary")
     for a, b in zip(base.samples, other.samples):

@@ -10,11 +10,11 @@ write and read a model in gluenn's checkpoint format.
 """
 
 from ._checkpoint import load, save
-from ._field import VectorField
+from ._field import VectorField, WithParameters
 from ._loss import NODELoss, Physics, ResidualLoss, TermsLoss, Trajectory
 from ._solve import ADJOINTS, SOLVERS, ScanAdjoint, adjoint, check_solution, integrate, solver
 from ._stages import LinearHead, PartStore, Stage, StagedFit, fit_stages, objective
 
 __all__ = ["ADJOINTS", "LinearHead", "NODELoss", "PartStore", "Physics", "ResidualLoss", "SOLVERS", "ScanAdjoint",
-           "Stage", "StagedFit", "TermsLoss", "Trajectory", "VectorField", "adjoint", "check_solution", "fit_stages",
+           "Stage", "StagedFit", "TermsLoss", "Trajectory", "VectorField", "WithParameters", "adjoint", "check_solution", "fit_stages",
            "integrate", "load", "objective", "save", "solver"]

@@ -83,3 +83,34 @@ class VectorField(eqx.Module):
         for lin, norm in zip(self.hidden, self.norms):
             x = jnp.tanh(norm(lin(x)))
         return self.out(x) * scale
+
+
+class WithParameters(eqx.Module):
+    """A vector field trained together with unknown parameters of the known physics.
+
+    ``model(t, z)`` is `field`'s; :attr:`values` are the parameters, each kept inside its range by
+    construction, ``θ_i = parameters[i].value(sigmoid(raw_i))`` (any object with ``name`` and
+    ``value(u)``, ``u ∈ (0, 1)``, e.g. :class:`gluenn.Parameter`). A :class:`~gluenn.node.Physics`
+    with ``unknowns`` reads them from the model; starts at the middle of every range.
+    """
+
+    field: eqx.Module
+    raw: jax.Array  # (P,) unconstrained
+    parameters: tuple = eqx.field(static=True)
+
+    @classmethod
+    def create(cls, field: eqx.Module, parameters) -> "WithParameters":
+        parameters = tuple(parameters)
+        return cls(field, jnp.zeros(len(parameters)), parameters)
+
+    @property
+    def values(self) -> dict:
+        """``{name: value}`` (traced inside training, numbers outside)."""
+        u = jax.nn.sigmoid(self.raw)
+        return {p.name: p.value(u[i]) for i, p in enumerate(self.parameters)}
+
+    def output_layer(self):
+        return self.field.output_layer()
+
+    def __call__(self, t, z, args=None):
+        return self.field(t, z, args)

@@ -93,6 +93,11 @@ class Physics:
     - `priority`: what automatic weights (``--weights auto``) make of the term next to the data
       (priority 0): 0 — a fit term of equal standing; 1 — a regulariser of the data fit,
       weighted ``gauge`` (1e-6) below it (see :class:`~gluenn.engine.NTKBalance`).
+    - `unknowns`: names of keyword-only arguments of `field` that are *not* known — parameters of
+      the physics (a stimulus current, a conductance) learned with the field: the model is then a
+      :class:`~gluenn.node.WithParameters` and they are read from it. They learn only where the
+      data are in the loss (:class:`NODELoss`); the physics alone (:meth:`alone`) holds them fixed,
+      since a free field can match the physics at any value of them.
     """
 
     field: Callable
@@ -103,8 +108,10 @@ class Physics:
     horizon: float | None = None
     spacing: float | None = None
     relative: float | None = None
+    unknowns: tuple[str, ...] = ()
 
     def __post_init__(self):
+        object.__setattr__(self, "unknowns", tuple(self.unknowns))
         require(np.isfinite(self.weight) and self.weight >= 0, "physics weight", self.weight, "use a value >= 0")
         require(isinstance(self.priority, int) and self.priority >= 0, "Physics.priority", self.priority,
                 "use 0 (fit term) or 1 (regulariser)")
@@ -122,11 +129,20 @@ class Physics:
             require(bool(np.all(np.isfinite(s)) and np.all(s > 0)), "Physics.scales", s, "give positive scales")
             object.__setattr__(self, "scales", s)
 
-    def residuals(self, model, t, z, f_known=None):
+    def known(self, model, fixed: bool = False):
+        """``f_known(t, z)`` with the `unknowns` read from `model` (`fixed`: no gradient into them)."""
+        if not self.unknowns:
+            return self.field
+        values = {k: model.values[k] for k in self.unknowns}
+        values = jax.lax.stop_gradient(values) if fixed else values
+        return lambda t, z: self.field(t, z, **values)
+
+    def residuals(self, model, t, z, f_known=None, fixed: bool = False):
         """``(f_θ − f_known)(t_i, z_i)_j / s_j`` (or the `relative` form) at the states `z`
-        (``(N, D)``) and times `t`, shape ``(N, D)``; `f_known` may be given precomputed (fixed states)."""
+        (``(N, D)``) and times `t`, shape ``(N, D)``; `f_known` may be given precomputed (fixed states
+        and no `unknowns`); `fixed`: the unknowns get no gradient."""
         t, z = jnp.asarray(t), jnp.asarray(z)
-        f = jax.vmap(self.field)(t, z) if f_known is None else f_known
+        f = jax.vmap(self.known(model, fixed))(t, z) if f_known is None else f_known
         r = jax.vmap(model)(t, z) - f
         s = 1.0 if self.scales is None else jnp.asarray(self.scales)
         if self.relative is not None:
@@ -148,6 +164,10 @@ class Physics:
         t, z = data.t, data.z
         if forecast is not None:
             t, z = np.concatenate([t, forecast.t]), np.concatenate([z, forecast.z])
+        if self.unknowns:  # f_known depends on the model's parameters: evaluated in the loss, held fixed
+            ok = np.all(np.isfinite(z), axis=1)
+            t, z = t[ok], z[ok]
+            return TermsLoss(lambda model: {"physics": self.residuals(model, t, z, fixed=True)}, {"physics": self.weight})
         f_known = jax.vmap(self.field)(jnp.asarray(t), jnp.asarray(z))
         if forecast is not None:  # a wild forecast can leave the known field's domain (overflow)
             ok = np.asarray(jnp.all(jnp.isfinite(f_known), axis=1))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -42,3 +44,31 @@ def wkb_envelope(V, E: float, mass: float, domain: tuple[float, float], n: int =
     kap = xp.sqrt(2 * mass * xp.maximum(v - E, 0.0))
     log_env = xp.concatenate([xp.cumsum(((kap[1:] + kap[:-1]) / 2 * np.diff(xs))[::-1])[::-1], xp.zeros(1)])
     return lambda x: jnp.exp(jnp.interp(x, xs, log_env))
+
+
+def wkb_envelopes(V, mass: float, domain: tuple[float, float], k0: float):
+    """:func:`wkb_envelope` as a function of the wave number too, ``env(x, *, k=k0)`` (``E = k²/2m``):
+    tabulated once per number k, in JAX for a traced k (a parametric family's member)."""
+    table = functools.lru_cache(lambda k: wkb_envelope(V, k**2 / (2 * mass), mass, domain))
+
+    def env(x, *, k=k0):
+        return (wkb_envelope(V, k**2 / (2 * mass), mass, domain) if isinstance(k, jax.Array) else table(k))(x)
+    return env
+
+
+def barrier_terms(V0: float, mass: float, h: float, k0: float) -> tuple:
+    """The tunneling ansatz's term functions, each ``f(x, c, *, k=k0)``: plane waves
+    ``c₀ cos kx + c₁ sin kx``, and ``c₀ e^{κ(x−h)}`` / ``c₀ e^{−κ(x+h)}`` growing and decaying
+    under a barrier of height `V0` between ``±h`` (``κ = √(2m(V0 − k²/2m))``)."""
+    def kappa(k):
+        return jnp.sqrt(2 * mass * (V0 - k**2 / (2 * mass)))
+
+    def plane(x, c, *, k=k0):
+        return c[0] * jnp.cos(k * x) + c[1] * jnp.sin(k * x)
+
+    def grow(x, c, *, k=k0):
+        return c[0] * jnp.exp(kappa(k) * (x - h))
+
+    def decay(x, c, *, k=k0):
+        return c[0] * jnp.exp(-kappa(k) * (x + h))
+    return plane, grow, decay
