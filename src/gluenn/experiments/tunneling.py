@@ -38,7 +38,7 @@ PARAMETERS = {
 
 
 def build(p: gn.Params) -> gn.Setup:
-    (k_lo, k_hi), E, m = p.span("k"), p.k**2 / (2 * p.mass), p.mass
+    (k_lo, k_hi), m = p.span("k"), p.mass
     gn.require(p.V0 > k_hi**2 / (2 * m), "V0", p.V0, f"this ansatz describes tunneling, E = k²/2m < V0 (E up to {k_hi**2 / (2 * m):g})")
     gn.require(p.d > 8 * p.sigma, "d", p.d, f"the barrier must be wider than its edges (d > 8σ = {8 * p.sigma:g})")
     # structure from the span of k; the free (plane-wave) patch starts where |V| < free_tol E: ±(d/2 + σ ln(V0/(tol E)))
