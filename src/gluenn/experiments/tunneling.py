@@ -39,7 +39,7 @@ PARAMETERS = {
 
 def build(p: gn.Params) -> gn.Setup:
     (k_lo, k_hi), m = p.span("k"), p.mass
-    gn.require(p.V0 > k_hi**2 / (2 * m), "V0", p.V0, f"this ansatz describes tunneling, E = k²/2m < V0 (E up to {k_hi**2 / (2 * m):g})")
+    gn.require(p.V0 > k_hi**2 / (2 * m), "V0", p.V0, f"this ansatz describes tunneling, E < V0 (E = k²/2m up to {k_hi**2 / (2 * m):g})")
     gn.require(p.d > 8 * p.sigma, "d", p.d, f"the barrier must be wider than its edges (d > 8σ = {8 * p.sigma:g})")
     # structure from the span of k; the free (plane-wave) patch starts where |V| < free_tol E: ±(d/2 + σ ln(V0/(tol E)))
     edge = p.sigma * math.log(p.V0 / (p.free_tol * k_lo**2 / (2 * m))) if p.free_tol > 0 else 2.1 * p.sigma
