@@ -48,6 +48,7 @@ def cli_cases(tmp: pathlib.Path) -> list:
         ("negative physics weight", run("hodgkin-huxley", "--set", "lam=-1")),
         ("unknown solver", run("hodgkin-huxley", "--set", "solver=euler")),
         ("observed channels without the voltage", run("hodgkin-huxley", "--set", "observe=n,m")),
+        ("physics parameter to calibrate without its range", run("hodgkin-huxley", "--set", "learn=I_ext=5")),
         ("PINN baseline with latent channels", run("fitzhugh-nagumo", "--preset", "pinn", "--set", "observe=v")),
         ("output folder that is a file", ["run", "freezeout", "--no-progress", "--out", str(a_file)]),
         ("`--resume` where nothing was interrupted", ["run", "freezeout", "--resume", str(tmp / "empty")]),

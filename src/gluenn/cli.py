@@ -276,6 +276,7 @@ def _cmd_run(args) -> None:
     else:
         for k, v in m["readouts"].items():
             print(f"{k:22s} {_fmt(v)}")
+        _print_calibration(m.get("calibration"))
         if "trust" in m:
             _print_trust(m["trust"])
     print(f"outputs: {res.out}/")
@@ -283,6 +284,15 @@ def _cmd_run(args) -> None:
     if early:
         print(f"gluenn: warning: training did not finish ({early}); the numbers above are those of the last "
               "finite state — do not trust them as converged", file=sys.stderr)
+
+
+def _print_calibration(cal) -> None:
+    """One line per calibrated physics parameter (see :func:`gluenn.node.calibrate`)."""
+    for k, c in (cal or {}).items():
+        if isinstance(c, dict) and "value" in c:
+            truth = f"; true {c['true']:g} ({c['error_pct']:+.3f} %)" if c.get("error_pct") is not None else ""
+            print(f"calibrated {k} = {c['value']:.6g} ± {c['sigma']:.2g} (prior [{c['prior'][0]:g}, {c['prior'][1]:g}]"
+                  f"{truth})")
 
 
 def _cmd_run_family(e, args, overrides) -> None:

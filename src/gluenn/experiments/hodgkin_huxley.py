@@ -26,6 +26,8 @@ PARAMETERS = {
     "noise_theta": P(5.0, "OU mean reversion θ (1/ms)", positive=True),
     "noise_sigma": P(0.5, "OU volatility σ", minimum=0),
     "noise_seed": P(0, "seed of the noise (fixed across model seeds, as in the paper)", minimum=0),
+    "learn": P("", "physics parameters not given but calibrated on the window, with their prior range: I_ext=LO:HI "
+               "(e.g. I_ext=5:20); the data still come from I_ext"),
     "observe": P("v,n,m,h", "observed channels (v must be one); the others are latent: no data term, initial value at "
                  "rest at the first observed v, physics states from a solve of the known field (plus noise of the same model)"),
     **pinode.TRAINING,
@@ -45,12 +47,18 @@ def build(p: gn.Params) -> gn.pipeline.NODESetup:
     z_ref = hh.reference(p.I_ext, z0, t_ref)
     noise = ou_noise(n_train, 4, p.dt, p.noise_theta, p.noise_sigma, p.noise_seed) if p.noise else 0.0
     data, z_start = _observation(p, t_ref[:n_train], z_ref[:n_train] + noise)
+    unknowns = pinode.unknowns(p.learn, ("I_ext",))
     info = {"stimulus_uA_cm2": p.I_ext, "resting_state": z0.tolist(),
-            "reference": {"solver": "scipy Radau", "rtol": 1e-9, "atol": 1e-9}}
+            "reference": {"solver": "scipy Radau", "rtol": 1e-9, "atol": 1e-9}, "truth": {"I_ext": p.I_ext}}
     return pinode.setup(p, pinode.System(
-        hh.hodgkin_huxley(p.I_ext), hh.NAMES, hh.UNITS, (t_ref, z_ref), data, z_start, (0.0, p.t_train),
+        _field if unknowns else hh.hodgkin_huxley(p.I_ext), hh.NAMES, hh.UNITS, (t_ref, z_ref), data, z_start, (0.0, p.t_train),
         {"short": (p.t_train, p.t_short), "long": (p.t_short, p.t_long)}, p.spike_tol, info=info,
-        spread=ou_noise(n_train, 4, p.dt, p.noise_theta, p.noise_sigma, p.noise_seed + 1) if p.noise else None))
+        spread=ou_noise(n_train, 4, p.dt, p.noise_theta, p.noise_sigma, p.noise_seed + 1) if p.noise else None,
+        unknowns=unknowns))
+
+
+def _field(t, z, I_ext):
+    return hh.hodgkin_huxley(I_ext)(t, z)
 
 
 def _observation(p, t, z):

@@ -37,6 +37,7 @@ class NODESetup(CustomSetup):
     - `train_window`: ``(t0, t1)`` of the training data (shaded in figures); `data`: the observed
       trajectory ``(t, z)`` for plotting.
     - `info`: extra JSON-ready facts for ``metrics.json`` (stimulus, noise, scales, …).
+    - `checks`: trust checks made before training (e.g. of a calibration), added to the run's.
     """
 
     names: tuple[str, ...]
@@ -54,6 +55,7 @@ class NODESetup(CustomSetup):
     spike_tolerance: float = 2.0
     log_every: int = 50
     info: Mapping = dataclasses.field(default_factory=dict)
+    checks: Sequence[Check] = ()
 
     def run(self, *, seed, out_dir, progress, store=None, weights=None):
         fit = fit_stages(self.init(jax.random.PRNGKey(seed)), self.stages, log_every=self.log_every,
@@ -71,7 +73,7 @@ class NODESetup(CustomSetup):
         first = None if finite.all() else float(t_ref[np.argmin(finite)])
         z_pred = np.where(finite[:, None], z_pred, np.nan)
         metrics = {"readouts": self._score(t_ref, z_pred, z_ref), "train": self._train_block(fit, weights, eval_s),
-                   "prediction": {"diverged_at_ms": first}, "trust": _trust(fit, t_ref, first).to_dict(),
+                   "prediction": {"diverged_at_ms": first}, "trust": _trust(fit, t_ref, first, self.checks).to_dict(),
                    **dict(self.info)}
         if out_dir is not None:
             self._write(out_dir, model, fit.rows, t_ref, z_pred, z_ref, metrics, seed)
@@ -115,13 +117,13 @@ class NODESetup(CustomSetup):
                   title=f"seed={seed}  F1={_score(metrics['readouts']['spike_f1'])}")
 
 
-def _trust(fit: StagedFit, t, diverged_at) -> Trust:
+def _trust(fit: StagedFit, t, diverged_at, checks=()) -> Trust:
     """The checks a trajectory fit can make without the truth: every stage ran to its end, and the
     forecast stays finite over the whole evaluation horizon (its own grid; the truth is not read)."""
     ok = fit.stopped is None and all(h.stop_reason.ok for _, h in fit.parts)
     where = "" if diverged_at is None else f"non-finite from t = {diverged_at:g} of [{t[0]:g}, {t[-1]:g}]"
     return Trust((Check("training", 0.0 if ok else 1.0, 0.0, "" if ok else fit.stop),
-                  Check("forecast", 0.0 if diverged_at is None else 1.0, 0.0, where)))
+                  Check("forecast", 0.0 if diverged_at is None else 1.0, 0.0, where), *checks))
 
 
 def _score(value) -> str:

@@ -18,7 +18,8 @@ from .._errors import require
 from .._params import Param, Params
 from ..baselines import PINNLoss, TrajectoryNet
 from ..engine import LBFGS, Adam, GaussNewton, GaussNewtonCG
-from ..node import ADJOINTS, SOLVERS, NODELoss, Physics, Stage, Trajectory, VectorField, integrate
+from ..glue import Check, Parameter
+from ..node import ADJOINTS, SOLVERS, Calibration, NODELoss, Physics, Stage, Trajectory, VectorField, calibrate, integrate
 from ._node import NODESetup
 
 _T = functools.partial(Param, kind="training")
@@ -86,7 +87,11 @@ class System:
       the time input of the field).
     - `windows`: ``{"short": (t0, t1), "long": (t1, t2)}``: spike metrics of channel
       `spike_channel` on the first, RMSEs of the other channels on the second.
-    - `spike_tolerance`: spike matching tolerance (time units); `info`: extra facts for ``metrics.json``.
+    - `spike_tolerance`: spike matching tolerance (time units); `info`: extra facts for ``metrics.json``
+      (``info["truth"]``: ``{name: value}`` of the unknowns that made synthetic data, for the error).
+    - `unknowns`: parameters of the known physics that are not known (:class:`gluenn.Parameter`
+      s with their ranges); `field` then takes them as keywords, ``f(t, z, **θ)``. They are
+      calibrated on the window (:func:`gluenn.node.calibrate`) before the field is learned.
     - `spread`: with latent channels, perturbations ``(N, D)`` added to their states from the
       known solve, where the physics warm start is imposed: the tube around the trajectory that
       measurement noise gives the observed channels (measured: on a clean curve alone the field
@@ -105,6 +110,7 @@ class System:
     spike_channel: int = 0
     spread: np.ndarray | None = None
     info: Mapping = dataclasses.field(default_factory=dict)
+    unknowns: tuple = ()
 
     def __post_init__(self):
         shape, d = self.data.z.shape, self.data.z.shape[1]
@@ -117,6 +123,24 @@ class System:
                 "give {'short': (t0, t1), 'long': (t1, t2)}: spike metrics, then the other channels' RMSEs")
 
 
+def unknowns(text: str, names: tuple[str, ...], field: str = "learn") -> tuple[Parameter, ...]:
+    """``"I_ext=5:20"`` (comma-separated, ``NAME=LO:HI[:log]``, names among `names`) → the
+    :class:`gluenn.Parameter` s of :attr:`System.unknowns`; ``""`` → none."""
+    out = []
+    for item in (i.strip() for i in str(text).split(",") if i.strip()):
+        name, _, spec = item.partition("=")
+        parts = spec.split(":")
+        try:
+            lo, hi = float(parts[0]), float(parts[1])
+            ok = name.strip() in names and len(parts) in (2, 3) and (len(parts) == 2 or parts[2] == "log")
+        except (ValueError, IndexError):
+            ok = False
+        require(ok, field, text, f"write NAME=LO:HI[:log] with NAME one of {', '.join(names)}, e.g. {names[0]}=5:20")
+        out.append(Parameter(name.strip(), lo, hi, log=len(parts) == 3))
+    require(len({q.name for q in out}) == len(out), field, text, "name each parameter once")
+    return tuple(out)
+
+
 def setup(p: Params, system: System) -> NODESetup:
     """The PI-NODE-SR set-up of `system` with the :data:`TRAINING` parameters `p` (which also
     need ``dt``, the data spacing and Heun step, and ``forecast_spacing``, the time between the
@@ -124,7 +148,11 @@ def setup(p: Params, system: System) -> NODESetup:
     solve of the known field from `z0` (plus ``system.spread``) for the physics' states and the
     normalisation."""
     field, data, z0 = system.field, system.data, np.asarray(system.z0, np.float64)
-    t_obs = data.t
+    t_obs, checks, calibrated = data.t, (), {}
+    if system.unknowns:
+        cal = calibrate(field, data, z0, system.unknowns, names=system.names, dt=p.dt, solver=p.solver)
+        field, checks = functools.partial(field, **cal.values), _calibration_checks(cal)
+        calibrated = {"calibration": _with_truth(cal.to_dict(), system.info.get("truth", {}))}
     full = data
     if data.partial:
         known = np.asarray(integrate(field, z0, t_obs, dt=p.dt))
@@ -133,7 +161,7 @@ def setup(p: Params, system: System) -> NODESetup:
     s_fd = full.derivative_scales()
     s = {"paper": s_fd, "robust": np.minimum(s_fd, f_obs.std(0)), "none": None}[p.scales]
     names, span = system.names, system.train_window[1] - system.train_window[0]
-    info = {"observed": [names[j] for j in data.observed], "initial_state": z0.tolist(), **dict(system.info),
+    info = {"observed": [names[j] for j in data.observed], "initial_state": z0.tolist(), **dict(system.info), **calibrated,
             "scales": None if s is None else dict(zip(names, np.asarray(s).tolist())),
             "scales_finite_difference": dict(zip(names, s_fd.tolist()))}
     if p.model == "pinn":
@@ -155,7 +183,29 @@ def setup(p: Params, system: System) -> NODESetup:
     return NODESetup(
         names=names, units=system.units, init=init, stages=stages, predict=predict, reference=system.reference,
         windows=system.windows, spike_window="short", gating_window="long", train_window=system.train_window,
-        data=(t_obs, data.z), spike_channel=system.spike_channel, spike_tolerance=system.spike_tolerance, info=info)
+        data=(t_obs, data.z), spike_channel=system.spike_channel, spike_tolerance=system.spike_tolerance, info=info,
+        checks=checks)
+
+
+def _with_truth(out: dict, truth: Mapping) -> dict:
+    """The calibration summary with, for synthetic data, each parameter's true value and error."""
+    for k, v in truth.items():
+        if k in out:
+            out[k] = {**out[k], "true": v, "error_pct": 100 * (out[k]["value"] / v - 1) if v else None}
+    return out
+
+
+#: a calibrated parameter's 1σ, relative to its value, above which the window did not determine it
+CALIBRATION_LIMIT = 0.01
+
+
+def _calibration_checks(cal: Calibration) -> tuple:
+    """The calibration's trust: every value inside its prior (not on an end) and determined by the
+    window to :data:`CALIBRATION_LIMIT`."""
+    shown = ", ".join(f"{k} = {v:.6g} ± {cal.sigma[k]:.2g}" for k, v in cal.values.items())
+    edge = f"{', '.join(cal.edge)} on an end of its prior {cal.prior[cal.edge[0]]}: widen it" if cal.edge else ""
+    return (Check("calibration", cal.relative_sigma, CALIBRATION_LIMIT, shown),
+            Check("prior edge", 1.0 if cal.edge else 0.0, 0.0, edge))
 
 
 def _stages(p, field, data, full, z0, s, horizon) -> list:
