@@ -104,10 +104,13 @@ def _infer_parser(sub) -> None:
         examples:
           gluenn infer freezeout --vary eta=1e3:1e6:log --observe Y_end=2.9e-4±1% --seeds 0,1,2
           gluenn infer freezeout --from runs/freezeout-vary-HASH --observe Y_end=2.9e-4±1%   no training
+          gluenn infer freezeout --route joint --vary eta=1e3:1e6:log --observe Y_end=2.9e-4±1%
 
         one model over the range per seed (as `gluenn run --vary`), the read-out curve from it, and
         the parameter where the curve crosses the observation; the interval is where it crosses
         VALUE ∓ SIGMA, widened in quadrature by the spread over seeds. No reference is used.
+        --route joint trains the parameter with the coefficients instead (one fit and two refits at
+        VALUE ∓ SIGMA per seed), where the experiment declares that problem.
         writes metrics.json (inference, every seed's trust) and readouts.csv (the curves)."""))
     inf.add_argument("experiment", help="name from `gluenn list`, or package.module:EXPERIMENT")
     inf.add_argument("--vary", default=None, metavar="NAME=LO:HI[:log]", help="the parameter and its prior range")
@@ -117,6 +120,10 @@ def _infer_parser(sub) -> None:
     inf.add_argument("--observe", required=True, metavar="READOUT=VALUE±SIGMA",
                      help="the observed read-out and its 1σ error (SIGMA may be a percentage: ±1%%; +- for ±)")
     inf.add_argument("--seeds", default="0", help="one model per seed: 0,1,2 or 0-4 (default 0)")
+    inf.add_argument("--route", choices=("curve", "joint"), default="curve",
+                     help="curve (default): root of the read-out curve of a model over the range (route a); joint: "
+                          "the parameter trained with the coefficients in one fit per seed, the observation its "
+                          "data (route b; experiments that declare it: freezeout)")
     inf.add_argument("--train", type=int, default=8, metavar="N", help="training values per model (default 8)")
     inf.add_argument("--set", dest="overrides", action="append", default=[], metavar="NAME=VALUE",
                      help="another parameter fixed (repeatable)")
@@ -325,9 +332,20 @@ def _cmd_run_family(e, args, overrides) -> None:
 
 
 def _cmd_infer(args) -> None:
-    from .pipeline import FamilyRun, Observation, Vary, config_hash, get, infer, load_runs, parse_seeds
+    from .pipeline import FamilyRun, Observation, Vary, config_hash, get, infer, infer_jointly, load_runs, parse_seeds
     e = get(args.experiment)
     obs, models, overrides = Observation.parse(args.observe), None, args.overrides
+    if args.route == "joint":
+        if args.runs or args.train != 8 or args.vary is None:
+            raise ConfigError("--route='joint' is invalid: it fits the parameter with the coefficients, per seed, "
+                              "without --from or --train; give --vary NAME=LO:HI[:log] (the prior range)")
+        vary, seeds = Vary.parse(args.vary), parse_seeds(args.seeds)
+        key = {'o': overrides, 's': seeds, 'obs': args.observe, 'route': 'joint', 'vary': args.vary}
+        out = args.out or f"runs/{e.name}-infer-{config_hash(key, 8)}"
+        header = f"gluenn infer {e.name} --route joint: {vary.name} from {obs.readout} = {obs.value:.6g} ± {obs.sigma:.3g} -> {out}"
+        res = infer_jointly(e, vary, obs, seeds=seeds, overrides=overrides, out=out, overwrite=args.overwrite,
+                            progress=False if args.no_progress else None, announce=lambda: print(header, file=sys.stderr))
+        return _print_inference(res, seeds, "every seed's fit passed its self-checks and its refits bracket it")
     if args.runs:
         if args.vary is not None or overrides or args.seeds != "0" or args.train != 8:
             raise ConfigError("--vary/--seeds/--train/--set is invalid: with --from they are the runs' own; leave them out")
@@ -343,13 +361,17 @@ def _cmd_infer(args) -> None:
     res = infer(e, plan, obs, seeds=seeds, overrides=overrides, models=models, out=out,
                 progress=False if args.no_progress else None, overwrite=args.overwrite,
                 announce=lambda: print(header, file=sys.stderr))
+    _print_inference(res, seeds, "every seed's model passed its self-checks over the range")
+
+
+def _print_inference(res, seeds, judged: str) -> None:
     inf = res.metrics["inference"]
     print(f"\n{inf['name']} = {inf['value']:.6g}, 1σ interval [{inf['lower']:.6g}, {inf['upper']:.6g}] "
           f"(observation ±{inf['observational']:.3g}, seeds ±{inf['model']:.3g}; {len(seeds)} seed(s))")
     print(f"how: {inf['method']}")
-    print(f"trusted: {'yes' if inf['trusted'] else 'NO'} (every seed's model passed its self-checks over the range)")
+    print(f"trusted: {'yes' if inf['trusted'] else 'NO'} ({judged})")
     if not inf["trusted"]:
-        print("gluenn: warning: a model over the range failed its self-checks: see trust in metrics.json", file=sys.stderr)
+        print("gluenn: warning: this inference cannot be trusted: see trust in metrics.json", file=sys.stderr)
     print(f"outputs: {res.out}/")
 
 

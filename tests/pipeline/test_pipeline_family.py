@@ -113,6 +113,23 @@ def test_eta_is_recovered_from_an_observed_yield_within_its_interval(tmp_path, c
 
 
 @pytest.mark.slow
+def test_eta_is_recovered_by_route_b_within_its_interval_on_seeds_0_1_2(tmp_path):
+    """Issue 19's inverse acceptance, route (b): the same observation (SciPy's Y(31) at η = 4.2e4,
+    ±1 %), η trained with the coefficients, one fit per seed; each seed's answer within 2 % and
+    its own 1σ interval, trusted, and the combined answer too."""
+    from gluenn.experiments import freezeout as fo
+    setup = fo.build(fo.EXPERIMENT.params({"eta": 4.2e4}))
+    y_end = setup.readout({"y": setup.components["y"].reference})["Y_end"]
+    out = tmp_path / "joint"
+    assert main(["infer", "freezeout", "--route", "joint", "--vary", "eta=1e3:1e6:log", "--observe",
+                 f"Y_end={y_end!r}±1%", "--seeds", "0,1,2", "--out", str(out), "--no-progress"]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    for r in [m["inference"], *m["seeds"].values()]:
+        assert r["lower"] <= 4.2e4 <= r["upper"] and abs(r["value"] / 4.2e4 - 1) < 0.02 and r["trusted"], r
+    assert "route b" in m["inference"]["method"] and m["inference"]["route"].startswith("b")
+
+
+@pytest.mark.slow
 def test_tunneling_over_a_hundredfold_range_of_transmission_from_one_training(tmp_path):
     """Issue 19's tunneling acceptance, seed 0: k ∈ [1.9, 1.98] on the paper's barrier (|T|² from
     2.8e-5 to 2.8e-3), |T(k)|² within 2 % of SciPy's at 15 held-out k, |R|² + |T|² − 1 within 2e-3,

@@ -9,6 +9,8 @@ import numpy as np
 import gluenn as gn
 from gluenn.systems.relic import freezeout_point, traced_freezeout_point
 
+from .freezeout_joint import joint
+
 PARAMETERS = {
     "eta": gn.Param(1e4, "interaction strength η in D[Y] = Y' + η x⁻² (Y² − Y_eq²)", positive=True),
     "prefactor": gn.Param(0.145, "Y_eq prefactor g: Y_eq = g x^{3/2} e^{-x}", positive=True),
@@ -140,5 +142,5 @@ def _exact_regions(reference, eta: float, g: float, x_start: float, x_end: float
 EXPERIMENT = gn.Experiment(
     "freezeout", "chemical freeze-out of a yield Y(x) (GlueNN §IV.A)", PARAMETERS, build,
     presets={"paper": {"gap_points": 0, "features": "random", "late": "constant", "trainer": "adam+lbfgs", "steps": 1500}},
-    ablation=(),
+    ablation=(), joint=joint,
 )

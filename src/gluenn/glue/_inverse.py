@@ -106,18 +106,21 @@ def _crossings(curve: np.ndarray, grid: np.ndarray, level: float) -> list[float]
 
 
 def invert_jointly(problem, unknown, observed: str, sigma: float, *, network=None, trainer=None, seed: int = 0,
-                   progress: bool | None = None) -> Inference:
+                   progress: bool | None = None, rounds: int = 4) -> Inference:
     """θ from one fit in which it is trained with the coefficients (route b): `problem`'s functions
     take the :class:`~gluenn.Parameter` `unknown` as a keyword-only argument and its
     :class:`~gluenn.Data` set named `observed` holds the observation, whose 1σ error is `sigma`.
 
     The interval: two more fits, each started from the answer, with the observation moved by −σ
     and +σ (every point of that set moved alike). ``result.fit`` is the fit at the answer; its
-    ``trust`` says whether it solved the problem (``to_dict()["trusted"]``). Cost: three fits (the
-    last two warm-started).
+    ``trust`` says whether it solved the problem (``to_dict()["trusted"]``). Each of the three fits
+    that fails its self-checks is continued from where it stopped — up to `rounds` more times,
+    while its loss still falls by a tenth a round — since the joint problem converges slowly
+    where θ and the coefficients trade off. Cost: three fits (the last two warm-started), up to
+    ``3·(1 + rounds)``.
     """
     from ._ansatz import Network
-    from ._fit import DEFAULT_TRAINER, fit_unknowns
+    from ._fit import DEFAULT_TRAINER
     from ._problem import Data
     from ._unknown import check_unknowns
     params = check_unknowns(problem, [unknown])
@@ -128,21 +131,38 @@ def invert_jointly(problem, unknown, observed: str, sigma: float, *, network=Non
     network = Network() if network is None else network
     trainer = DEFAULT_TRAINER if trainer is None else trainer
     options = dict(log_every=100, tol=None, progress=progress, callback=None)
-    central, trained = fit_unknowns(problem, params, network, trainer, seed, options)
-    refits = [fit_unknowns(_shifted(problem, observed, shift), params, network, trainer, seed, options, start=trained)[0]
-              for shift in (-sigma, sigma)]
+    require(isinstance(rounds, int) and rounds >= 0, "rounds", rounds, "give the most continuation rounds, >= 0")
+    central, trained, n = _converged(problem, params, network, trainer, seed, options, None, rounds)
+    refits, more = map(list, zip(*[_converged(_shifted(problem, observed, shift), params, network, trainer, seed, options, trained,
+                                    rounds)[::2] for shift in (-sigma, sigma)]))
     ends = [f.unknowns[unknown.name] for f in refits]
     value, lower, upper = central.unknowns[unknown.name], min(ends), max(ends)
     edge = [w for w, v, e in (("below", lower, unknown.lo), ("above", upper, unknown.hi)) if np.isclose(v, e, rtol=1e-3)]
     failed = [f"{name} fit: {'; '.join(f.trust.reasons)}" for name, f in zip(("central", "−σ", "+σ"), [central] + refits)
               if not f.trust.trusted] + ([] if lower <= value <= upper else ["the refits do not bracket the answer"])
-    method = (f"trained with the coefficients in one fit (route b), interval from refits at {observed} ∓ σ"
+    continued = f"; continued {n}, {more[0]}, {more[1]} rounds (central, −σ, +σ)" if n or any(more) else ""
+    method = (f"trained with the coefficients in one fit (route b), interval from refits at {observed} ∓ σ{continued}"
               + (f"; at the range's end {' and '.join(edge)}: widen the range" if edge else "")
               + (f"; NOT converged: {' / '.join(failed)}" if failed else ""))
     if failed:
         warnings.warn(f"invert_jointly: {unknown.name} = {value:.6g} cannot be trusted: {' / '.join(failed)}",
                       TrustWarning, stacklevel=2)
     return Inference(unknown.name, value, lower, upper, 0.5 * (upper - lower), 0.0, method, not failed, central)
+
+
+def _converged(problem, params, network, trainer, seed, options, start, rounds) -> tuple:
+    """``(fit, trained, continuation rounds)``: :func:`fit_unknowns` from `start`, continued from
+    where it stopped while it fails its self-checks and its loss fell by a tenth in the last round."""
+    from ._fit import fit_unknowns
+    fit, trained = fit_unknowns(problem, params, network, trainer, seed, options, start=start)
+    for n in range(rounds):
+        if fit.trust.trusted:
+            return fit, trained, n
+        before = fit.history.final.get("loss", np.inf)
+        fit, trained = fit_unknowns(problem, params, network, trainer, seed, options, start=trained)
+        if not fit.history.final.get("loss", np.inf) < 0.9 * before:
+            return fit, trained, n + 1
+    return fit, trained, rounds
 
 
 def _shifted(problem, name: str, shift: float):

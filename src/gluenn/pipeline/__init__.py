@@ -7,6 +7,7 @@ from ._ablate import ablate
 from ._constants import Constant
 from ._family import FamilyRun, run_family
 from ._infer import Observation, infer, load_runs
+from ._joint import JointProblem, infer_jointly
 from ._experiment import Component, CustomSetup, Experiment, RunResult, Setup
 from ._node import NODESetup
 from . import pinode
@@ -20,5 +21,5 @@ from ._sweep_plots import sweep_figures
 from ._sweep_table import frame as sweep_frame
 
 __all__ = ["Component", "Constant", "CustomSetup", "Experiment", "GROUP", "NODESetup", "ResumeStore", "RunConfig", "RunResult",
-           "FamilyRun", "Observation", "Point", "Setup", "Vary", "Workers", "ablate", "config_hash", "experiments", "get", "infer", "load_runs", "parse_seeds", "pinode", "plan", "read_state",
+           "FamilyRun", "Observation", "Point", "Setup", "Vary", "Workers", "ablate", "config_hash", "experiments", "get", "infer", "infer_jointly", "JointProblem", "load_runs", "parse_seeds", "pinode", "plan", "read_state",
            "run_experiment", "run_family", "run_points", "sweep", "sweep_figures", "sweep_frame", "versions"]

@@ -101,6 +101,9 @@ class Experiment:
     - `presets`: named sets of typed values (e.g. ``"paper"``: the paper's exact configuration),
       checked against `parameters` when the experiment is declared.
     - `ablation`: the presets that are rows of ``gluenn ablate`` besides the default (``None``: all).
+    - `joint`: ``joint(params, unknown, readout, value) -> JointProblem``, the problem in which the
+      :class:`~gluenn.Parameter` `unknown` is trained with the coefficients and the observation
+      ``readout = value`` is data (``gluenn infer --route joint``); ``None``: route (a) only.
     """
 
     name: str
@@ -109,6 +112,7 @@ class Experiment:
     build: Callable[[Params], "Setup | CustomSetup"]
     presets: Mapping[str, Mapping] = dataclasses.field(default_factory=dict)
     ablation: tuple[str, ...] | None = None
+    joint: Callable | None = None
 
     def __post_init__(self):
         for preset, values in self.presets.items():
