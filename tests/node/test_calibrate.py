@@ -58,7 +58,8 @@ def test_a_window_that_does_not_determine_the_parameter_fails_the_calibration_ch
 def test_learn_parses_ranges_and_refuses_unknown_names_in_one_line():
     assert [(q.name, q.lo, q.hi, q.log) for q in pinode.unknowns("I_ext=5:20", ("I_ext",))] == [("I_ext", 5, 20, False)]
     assert pinode.unknowns("", ("I_ext",)) == ()
-    for bad in ("g_Na=100:140", "I_ext=5", "I_ext=a:b", "I_ext=5:20:lin", "I_ext=5:20,I_ext=6:9"):
+    for bad in ("g_Na=100:140", "I_ext=5", "I_ext=a:b", "I_ext=5:20:lin", "I_ext=5:20,I_ext=6:9", "I_ext=20:5",
+                "I_ext=0:20:log", "I_ext=nan:5", "I_ext=5:inf"):
         try:
             pinode.unknowns(bad, ("I_ext",))
         except gn.ConfigError as err:
@@ -81,3 +82,20 @@ def test_hodgkin_huxley_stimulus_from_the_default_noisy_window():
     assert abs(err) / 9.909286 < 0.02 and abs(err) < 3 * cal.sigma["I_ext"], cal
     for name, s in cal.noise.items():
         assert abs(s / (0.5 / np.sqrt(10)) - 1) < 0.25, (name, s)
+
+
+def test_an_adaptive_solver_calibrates_too_and_a_field_that_never_solves_is_refused_in_one_line():
+    """Forward-mode derivatives through Diffrax's adaptive solve (not the scanned Heun steps) give
+    the same answer; a field whose trajectory is never finite is an error, not a traceback."""
+    data, z0 = _window(2.0, 0.7, np.array([0.01, 0.01]), 0)
+    params = [gn.Parameter("a", 0.5, 5.0), gn.Parameter("b", 0.1, 3.0)]
+    heun = node.calibrate(_relaxation, data, z0, params)
+    tsit5 = node.calibrate(_relaxation, data, z0, params, solver="tsit5")
+    for k in ("a", "b"):
+        assert abs(tsit5.values[k] - heun.values[k]) < 0.1 * heun.sigma[k]
+    try:
+        node.calibrate(lambda t, z, a, b: z / 0.0 * a, data, z0, params)
+    except gn.TrainingError as err:
+        assert "not finite for any of 64 values of a, b" in str(err)
+    else:
+        raise AssertionError("a field that never solves was calibrated")

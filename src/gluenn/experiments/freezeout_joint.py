@@ -22,6 +22,7 @@ def joint(p: gn.Params, unknown: gn.Parameter, readout: str, value: float) -> gn
     """The route-(b) problem for an observation ``readout = value`` (only ``Y_end``)."""
     from . import freezeout as fo
     gn.require(readout == "Y_end", "--observe", readout, "route joint observes Y_end, the yield at x_end")
+    gn.require(unknown.name == "eta", "--vary", unknown.name, "route joint infers eta: --vary eta=LO:HI[:log]")
     gn.require(p.x_start < SPLIT < p.x_end, "x_start, x_end", (p.x_start, p.x_end), f"need x_start < {SPLIT} < x_end")
     g, at_mid = p.prefactor, fo.build(p.replace(eta=float(unknown.value(0.5))))
     ends = [fo.build(p.replace(eta=e)).components["y"].problem for e in (unknown.lo, unknown.hi)]

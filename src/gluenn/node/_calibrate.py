@@ -13,15 +13,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
+import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
 from scipy.optimize import least_squares
-from scipy.stats import qmc
 
-from .._errors import require
+from .._errors import TrainingError, require
 from ._loss import Trajectory
 from ._solve import integrate
+from ._solve import solver as _solver
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,13 +80,19 @@ def calibrate(field: Callable, data: Trajectory, z0, parameters: Sequence, *, na
     def theta(u):
         return {p.name: p.value(u[i]) for i, p in enumerate(params)}
 
+    # forward mode through the solve (P columns): the scanned Heun steps, or Diffrax's forward mode
+    grad = "scan" if isinstance(_solver(solver), diffrax.Heun) else diffrax.ForwardMode()
+
     def residuals(u, weight):
-        zt = integrate(lambda s, y: field(s, y, **theta(u)), z0, t, solver=solver, dt=dt, adjoint="scan")
+        zt = integrate(lambda s, y: field(s, y, **theta(u)), z0, t, solver=solver, dt=dt, adjoint=grad)
         return ((zt[:, obs] - z) / weight).ravel()
 
     weight = jnp.asarray(np.maximum(data.z[:, obs].std(0), 1e-12))
     grid = _starts(len(params), starts)
     misfit = np.asarray(jax.jit(jax.vmap(lambda u: jnp.mean(residuals(u, weight) ** 2)))(jnp.asarray(grid)))
+    if not np.any(np.isfinite(misfit)):
+        raise TrainingError(f"calibrate: the known field's trajectory is not finite for any of {starts} values of "
+                            f"{', '.join(p.name for p in params)} in the prior; check the field, z0 and dt")
     u, evaluations = grid[int(np.argmin(np.where(np.isfinite(misfit), misfit, np.inf)))], starts
     f, jac = jax.jit(residuals), jax.jit(jax.jacfwd(residuals))
     for _ in range(passes):
@@ -101,6 +108,7 @@ def _starts(n: int, count: int) -> np.ndarray:
     """`count` points of ``(0, 1)^n``: the midpoints of a uniform grid (one parameter) or a Halton set."""
     if n == 1:
         return ((np.arange(count) + 0.5) / count)[:, None]
+    from scipy.stats import qmc  # 0.5 s to import: only where it is used
     return qmc.Halton(d=n, scramble=False).random(count + 1)[1:]
 
 

@@ -136,7 +136,10 @@ def unknowns(text: str, names: tuple[str, ...], field: str = "learn") -> tuple[P
         except (ValueError, IndexError):
             ok = False
         require(ok, field, text, f"write NAME=LO:HI[:log] with NAME one of {', '.join(names)}, e.g. {names[0]}=5:20")
-        out.append(Parameter(name.strip(), lo, hi, log=len(parts) == 3))
+        log = len(parts) == 3
+        require(np.isfinite(lo) and np.isfinite(hi) and lo < hi and (lo > 0 or not log), field, text,
+                "give a finite range LO < HI (LO > 0 for :log), e.g. I_ext=5:20")
+        out.append(Parameter(name.strip(), lo, hi, log=log))
     require(len({q.name for q in out}) == len(out), field, text, "name each parameter once")
     return tuple(out)
 
