@@ -369,7 +369,7 @@ def _print_inference(res, seeds, judged: str) -> None:
     print(f"\n{inf['name']} = {inf['value']:.6g}, 1σ interval [{inf['lower']:.6g}, {inf['upper']:.6g}] "
           f"(observation ±{inf['observational']:.3g}, seeds ±{inf['model']:.3g}; {len(seeds)} seed(s))")
     print(f"how: {inf['method']}")
-    print(f"trusted: {'yes' if inf['trusted'] else 'NO'} ({judged})")
+    print(f"trusted: {'yes' if inf['trusted'] else 'NO'} (requires: {judged})")
     if not inf["trusted"]:
         print("gluenn: warning: this inference cannot be trusted: see trust in metrics.json", file=sys.stderr)
     print(f"outputs: {res.out}/")
