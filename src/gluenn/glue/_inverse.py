@@ -133,8 +133,9 @@ def invert_jointly(problem, unknown, observed: str, sigma: float, *, network=Non
     options = dict(log_every=100, tol=None, progress=progress, callback=None)
     require(isinstance(rounds, int) and rounds >= 0, "rounds", rounds, "give the most continuation rounds, >= 0")
     central, trained, n = _converged(problem, params, network, trainer, seed, options, None, rounds)
-    refits, more = map(list, zip(*[_converged(_shifted(problem, observed, shift), params, network, trainer, seed, options, trained,
-                                    rounds)[::2] for shift in (-sigma, sigma)]))
+    shifted = [_converged(_shifted(problem, observed, shift), params, network, trainer, seed, options, trained, rounds)
+               for shift in (-sigma, sigma)]
+    refits, more = [f for f, _, _ in shifted], [k for _, _, k in shifted]
     ends = [f.unknowns[unknown.name] for f in refits]
     value, lower, upper = central.unknowns[unknown.name], min(ends), max(ends)
     edge = [w for w, v, e in (("below", lower, unknown.lo), ("above", upper, unknown.hi)) if np.isclose(v, e, rtol=1e-3)]

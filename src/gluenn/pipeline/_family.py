@@ -25,7 +25,7 @@ from .._io import write_csv
 from ..engine import StopReason
 from ..glue import Family, FamilyFit, FamilyLoss, Parameter, Trust, fit, save
 from ._experiment import CustomSetup, Experiment, RunResult, Setup
-from ._folder import RunFolder
+from ._folder import claimed
 from ._plots import plot_readout_curves, plot_solution
 from ._report import score_readouts, versions
 from ._trust import run_trust
@@ -99,15 +99,8 @@ def run_family(experiment: Experiment, plan: FamilyRun, *, overrides=(), seed: i
     require(isinstance(seed, int) and 0 <= seed < 2**32, "--seed", seed, "use an integer in [0, 2**32)")
     fingerprint = {"experiment": experiment.name, "params": {k: v for k, v in params.items() if k != plan.vary.name},
                    "seed": seed, "vary": plan.to_dict()}
-    folder = RunFolder.claim(out, fingerprint, overwrite=overwrite) if out is not None else None
-    failed = True
-    try:
-        result = _run(experiment, plan, params, seed, progress, folder, fingerprint, announce)
-        failed = False
-        return result
-    finally:
-        if folder is not None:
-            folder.release(failed=failed)
+    with claimed(out, fingerprint, overwrite=overwrite) as folder:
+        return _run(experiment, plan, params, seed, progress, folder, fingerprint, announce)
 
 
 def checked_params(experiment: Experiment, plan: FamilyRun, overrides):

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -96,6 +97,20 @@ class RunFolder:
     def _remove_if_created(self) -> None:
         if self.created and self.path.is_dir() and not any(self.path.iterdir()):
             self.path.rmdir()
+
+
+@contextlib.contextmanager
+def claimed(out, fingerprint: dict, *, resume: bool = False, overwrite: bool = False):
+    """``with claimed(out, fingerprint) as folder:`` — :meth:`RunFolder.claim` (``None`` when `out`
+    is ``None``: no folder), released on the way out, as failed if an exception leaves the block."""
+    folder = RunFolder.claim(out, fingerprint, resume=resume, overwrite=overwrite) if out is not None else None
+    failed = True
+    try:
+        yield folder
+        failed = False
+    finally:
+        if folder is not None:
+            folder.release(failed=failed)
 
 
 def take_lock(lock: pathlib.Path, field: str, who: str) -> None:

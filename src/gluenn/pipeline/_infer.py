@@ -25,7 +25,7 @@ from .._io import write_csv
 from ..glue import invert, load_family
 from ._experiment import Experiment, RunResult
 from ._family import FamilyRun, SetupCache, checked_params, families, train_family
-from ._folder import MANIFEST, RunFolder
+from ._folder import MANIFEST, claimed
 from ._report import versions
 from ._sweep_plan import Vary
 
@@ -98,21 +98,14 @@ def infer(experiment: Experiment, plan: FamilyRun, observation: Observation, *, 
     fingerprint = {"experiment": experiment.name, "params": {k: v for k, v in params.items() if k != plan.vary.name},
                    "seeds": list(seeds), "vary": plan.to_dict(), "observe": dataclasses.asdict(observation),
                    "models": "trained here" if models is None else "read from --from"}
-    folder = RunFolder.claim(out, fingerprint, overwrite=overwrite) if out is not None else None
-    failed = True
-    try:
+    with claimed(out, fingerprint, overwrite=overwrite) as folder:
         checked = families(builds, setup, plan) if models is None else None
         if folder is not None:
             folder.begin()
         if announce is not None:
             announce()
         models = models or {seed: None for seed in seeds}
-        result = _infer(builds, setup, checked, plan, observation, models, curve, progress, fingerprint, folder)
-        failed = False
-        return result
-    finally:
-        if folder is not None:
-            folder.release(failed=failed)
+        return _infer(builds, setup, checked, plan, observation, models, curve, progress, fingerprint, folder)
 
 
 def _readout_function(setup):

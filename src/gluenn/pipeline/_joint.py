@@ -18,7 +18,7 @@ import numpy as np
 from .._errors import TrustWarning, require
 from ..glue import Inference, Network, Parameter, Problem, invert_jointly
 from ._experiment import Experiment, RunResult
-from ._folder import RunFolder
+from ._folder import claimed
 from ._report import versions
 from ._sweep_plan import Vary
 
@@ -50,19 +50,12 @@ def infer_jointly(experiment: Experiment, vary: Vary, observation, *, seeds=(0,)
     fingerprint = {"experiment": experiment.name, "params": {k: v for k, v in params.items() if k != vary.name},
                    "seeds": list(seeds), "vary": dataclasses.asdict(vary), "observe": dataclasses.asdict(observation),
                    "route": "joint"}
-    folder = RunFolder.claim(out, fingerprint, overwrite=overwrite) if out is not None else None
-    failed = True
-    try:
+    with claimed(out, fingerprint, overwrite=overwrite) as folder:
         if folder is not None:
             folder.begin()
         if announce is not None:
             announce()
-        result = _infer(joint, unknown, observation, seeds, progress, fingerprint, folder)
-        failed = False
-        return result
-    finally:
-        if folder is not None:
-            folder.release(failed=failed)
+        return _infer(joint, unknown, observation, seeds, progress, fingerprint, folder)
 
 
 def _infer(joint: JointProblem, unknown, observation, seeds, progress, fingerprint, folder) -> RunResult:

@@ -13,7 +13,7 @@ from ..engine import StopReason, weights_strategy
 from ..glue import Fit, fit, fit_ensemble, init_ansatz
 from ._constants import all_exact_constants
 from ._experiment import CustomSetup, Experiment, RunResult, Setup
-from ._folder import RunFolder
+from ._folder import RunFolder, claimed
 from ._report import glue_metrics, versions, write_glue_outputs
 from ._resume import ResumeStore
 
@@ -76,15 +76,8 @@ def run_experiment(experiment: Experiment, *, overrides: Mapping | Sequence[str]
     params = experiment.params(overrides, preset)
     balance = weights_strategy(weights)
     fingerprint = config.fingerprint(experiment, params)
-    folder = RunFolder.claim(out, fingerprint, resume=resume, overwrite=overwrite) if out is not None else None
-    failed = True
-    try:
-        result = _run(experiment, config, params, fingerprint, balance, folder, announce)
-        failed = False
-        return result
-    finally:
-        if folder is not None:
-            folder.release(failed=failed)
+    with claimed(out, fingerprint, resume=resume, overwrite=overwrite) as folder:
+        return _run(experiment, config, params, fingerprint, balance, folder, announce)
 
 
 def _run(experiment: Experiment, config: RunConfig, params, fingerprint: dict, balance, folder: RunFolder | None,
