@@ -49,7 +49,8 @@ def build(p: gn.Params) -> gn.pipeline.NODESetup:
     data, z_start = _observation(p, t_ref[:n_train], z_ref[:n_train] + noise)
     unknowns = pinode.unknowns(p.learn, ("I_ext",))
     info = {"stimulus_uA_cm2": p.I_ext, "resting_state": z0.tolist(),
-            "reference": {"solver": "scipy Radau", "rtol": 1e-9, "atol": 1e-9}, "truth": {"I_ext": p.I_ext}}
+            "reference": {"solver": "scipy Radau", "rtol": 1e-9, "atol": 1e-9},
+            **({"truth": {"I_ext": p.I_ext}} if unknowns else {})}
     return pinode.setup(p, pinode.System(
         _field if unknowns else hh.hodgkin_huxley(p.I_ext), hh.NAMES, hh.UNITS, (t_ref, z_ref), data, z_start, (0.0, p.t_train),
         {"short": (p.t_train, p.t_short), "long": (p.t_short, p.t_long)}, p.spike_tol, info=info,
