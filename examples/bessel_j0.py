@@ -48,7 +48,7 @@ def solve(seed: int = 0, size: float = 1.0) -> dict:
     return {"readouts": {"A": (float(ev.coefficients["wave.A"][-1]), 1.0),
                          "B": (float(ev.coefficients["wave.B"][-1]), 0.0)},
             "y_error": float(np.max(np.abs(ev.y - exact)) / np.max(np.abs(exact))),
-            "trust": fit.trust}
+            "trust": fit.trust, "figure": {"x": x, "evaluation": ev, "exact": exact}}
 
 
 if __name__ == "__main__":

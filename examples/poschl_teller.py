@@ -53,7 +53,16 @@ def solve(seed: int = 0, size: float = 1.0) -> dict:
     return {"readouts": {"T2": (float(t2), exact_t2())},
             "unitarity": float(abs(amp_out / amp_in) ** 2 + t2 - 1),
             "y_error": _psi_error(fits),
-            "trust": fits["re"].trust + fits["im"].trust}
+            "trust": fits["re"].trust + fits["im"].trust,
+            "figure": _re_psi(fits["re"])}
+
+
+def _re_psi(fit) -> dict:
+    """Re ψ and its coefficients against SciPy, for the gallery's figures."""
+    x = np.linspace(-L, L, 1200)
+    ref = gn.reference.solve_equation(fit.problem.equation, L, [np.cos(K * L), -K * np.sin(K * L)], -L,
+                                      method="DOP853", rtol=1e-12, atol=1e-12)
+    return {"x": x, "evaluation": fit.solution.evaluate(x), "exact": ref.y(x)}
 
 
 def _psi_error(fits) -> float:

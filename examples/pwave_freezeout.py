@@ -44,7 +44,7 @@ def solve(seed: int = 0, size: float = 1.0, eta: float = 1e5) -> dict:
     exact = reference.y(x)
     return {"readouts": {"Y_end": (float(ev.coefficients["frozen.c"][-1]), float(exact[-1]))},
             "y_error": float(np.max(np.abs(ev.y - exact)) / np.max(np.abs(exact))),
-            "trust": fit.trust}
+            "trust": fit.trust, "figure": {"x": x, "evaluation": ev, "exact": exact, "xscale": "log", "log_coefficients": True}}
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ from .._errors import ConfigError
 from ._phases import LBFGS, Adam, Auto, GaussNewton, Lexicographic, Phase
 
 TRAINERS = ("auto", "adam", "adam+lbfgs", "lstsq", "lexicographic", "gauss-newton")
+"""The trainer names :func:`trainer_phases` (and ``gluenn run --trainer``) accept."""
 
 
 def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int = 0,

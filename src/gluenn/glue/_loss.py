@@ -21,8 +21,8 @@ class Reference(enum.Enum):
     UNSCALED = "unscaled"
 
 
-#: ``reference=UNSCALED``: rows that take a scale from a solution use none (their own units)
 UNSCALED = Reference.UNSCALED
+"""``reference=UNSCALED``: rows that take a scale from a solution use none (their own units)."""
 
 
 class Loss:

@@ -25,11 +25,11 @@ class ScanAdjoint(diffrax.AbstractAdjoint):
         return diffrax.RecursiveCheckpointAdjoint().loop(**kwargs)
 
 
-#: the names accepted where a solver is configured by text (an experiment parameter)
 SOLVERS = {"heun": diffrax.Heun, "tsit5": diffrax.Tsit5, "kvaerno5": diffrax.Kvaerno5}
-#: the names accepted where an adjoint is configured by text
+"""The solvers accepted by name (``solver="heun"``): Diffrax classes, fixed-step Heun or adaptive Tsit5 / Kvaerno5."""
 ADJOINTS = {"scan": ScanAdjoint, "recursive": diffrax.RecursiveCheckpointAdjoint,
             "backsolve": lambda: diffrax.BacksolveAdjoint(solver=diffrax.Heun())}
+"""The adjoints accepted by name (``adjoint="scan"``): reverse mode through the steps, Diffrax's checkpointed or backsolve adjoint."""
 
 
 def solver(spec) -> diffrax.AbstractSolver:

@@ -10,8 +10,8 @@ from importlib.metadata import entry_points
 from .._errors import ConfigError
 from ._experiment import Experiment
 
-#: the entry-point group a package declares its experiments in (``name = "package.module:EXPERIMENT"``)
 GROUP = "gluenn.experiments"
+"""The entry-point group a package declares its experiments in (``name = "package.module:EXPERIMENT"``); ``gluenn list`` shows them."""
 
 
 def experiments() -> dict[str, Experiment]:
