@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import importlib.util
 import json
+import os
 import pathlib
 import platform
 import shutil
@@ -23,6 +24,8 @@ import sys
 import time
 
 import numpy as np
+
+from gluenn.pipeline import plot_coefficients, plot_solution  # the run report's own figures
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 IMG = ROOT / "docs" / "gallery" / "img"
@@ -39,7 +42,6 @@ def _stamp(command: str, wall: float) -> str:
 
 
 def _cores() -> int:
-    import os
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
 
@@ -95,7 +97,6 @@ def _zoo(name: str) -> None:
 
 
 def _zoo_figures(name: str, fig: dict) -> None:
-    from gluenn.pipeline._plots import plot_coefficients, plot_solution  # the run report's own figures
     x, ev = fig["x"], fig["evaluation"]
     plot_solution(IMG / f"{name}-solution.png", x, {"y": {"label": "y", "pred": ev.y, "true": fig["exact"],
                                                           "floor": float(np.max(np.abs(fig["exact"])))}},

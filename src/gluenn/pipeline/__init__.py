@@ -17,9 +17,10 @@ from ._resume import ResumeStore, read_state
 from ._run import RunConfig, run_experiment
 from ._sweep import Workers, run_points, sweep
 from ._sweep_plan import Point, Vary, config_hash, parse_seeds, plan
+from ._plots import plot_coefficients, plot_solution
 from ._sweep_plots import sweep_figures
 from ._sweep_table import frame as sweep_frame
 
 __all__ = ["Component", "Constant", "CustomSetup", "Experiment", "GROUP", "NODESetup", "ResumeStore", "RunConfig", "RunResult",
-           "FamilyRun", "Observation", "Point", "Setup", "Vary", "Workers", "ablate", "config_hash", "experiments", "get", "infer", "infer_jointly", "JointProblem", "load_runs", "parse_seeds", "pinode", "plan", "read_state",
+           "FamilyRun", "Observation", "Point", "Setup", "Vary", "Workers", "ablate", "config_hash", "experiments", "get", "infer", "infer_jointly", "JointProblem", "load_runs", "parse_seeds", "pinode", "plan", "plot_coefficients", "plot_solution", "read_state",
            "run_experiment", "run_family", "run_points", "sweep", "sweep_figures", "sweep_frame", "versions"]

@@ -26,6 +26,7 @@ def _save(fig, path) -> None:
 def plot_solution(path, x, curves: dict, *, xscale="linear", yscale="linear", xlabel="x",
                   title: str = "") -> None:
     """One column per component: reference, GlueNN, matching curve and band; error below.
+    Writes the PNG `path` atomically; `x` has shape ``(N,)`` and so does every curve.
 
     ``curves[component]`` = ``{"label", "pred", "true", "match"?, "band"?: (low, high),
     "ensemble"?: (low, high, size)}``.
@@ -94,7 +95,9 @@ def plot_readout_curves(path, name: str, log: bool, theta, rows: list, *, title:
 
 
 def plot_coefficients(path, x, panels: dict, *, xscale="linear", xlabel="x", title: str = "") -> None:
-    """Normalised contributions f_j/y (top) and the coefficient functions c_j(x) (bottom).
+    """Normalised contributions f_j/y (top) and the coefficient functions c_j(x) (bottom), as in
+    every run's ``coefficients.png``; writes the PNG `path` atomically, arrays of shape ``(N,)``
+    (e.g. from :meth:`gluenn.Solution.evaluate`: ``ev.fractions``, ``ev.coefficients``).
 
     ``panels[component]`` = ``{"fractions": {term: array}, "coefficients": {name: array},
     "log_coefficients": True (log axis), a float (symlog threshold) or False, "constants": [(name, value, region)]}``.
