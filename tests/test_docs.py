@@ -49,7 +49,6 @@ def test_site_builds_strict_and_documents_every_public_name(tmp_path):
             if not {f"{package}.{name}", f"{home}.{name}", f"gluenn.{name}"} & documented:
                 missing.append(f"{package}.{name}")
     assert not missing, f"no API entry for {missing}: add them to a page under docs/api/"
-    assert gluenn.__all__
 
 
 def test_readme_fits_one_screen():
