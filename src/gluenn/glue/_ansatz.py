@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _random as random
 from .._errors import require
 from .._limits import check_width
 from ._problem import Term
@@ -84,9 +85,10 @@ class Network:
         return dataclasses.asdict(self)
 
 
-def _uniform(key, shape, fan_in):
+def _uniform(key, shape, fan_in, scale: float = 1.0):
+    """``scale ·`` U(−1/√fan_in, 1/√fan_in) of `shape` (drawn in NumPy: :mod:`gluenn._random`)."""
     bound = 1.0 / math.sqrt(fan_in)
-    return jax.random.uniform(key, shape, jnp.float64, -bound, bound)
+    return jnp.asarray(scale * random.uniform(key, shape, -bound, bound))
 
 
 def _spread(key, n: int, lo: float, hi: float, where: np.ndarray | None):
@@ -101,8 +103,8 @@ def _spread(key, n: int, lo: float, hi: float, where: np.ndarray | None):
     Why twice: ``docs/features.md`` (1× let Airy's residual between the points reach 2 %)."""
     t = np.array([lo, hi]) if where is None or len(where) < 2 else where
     N = len(t) - 1
-    kc, kw = jax.random.split(key)
-    u = np.asarray(jax.random.uniform(kc, (n,), jnp.float64))
+    kc, kw = random.split(key)
+    u = random.uniform(kc, (n,))
     grid = np.linspace(0.0, 1.0, N + 1)
     centre = np.interp(u, grid, t)
     half = min(4, N) / N
@@ -110,16 +112,16 @@ def _spread(key, n: int, lo: float, hi: float, where: np.ndarray | None):
     h = (np.interp(b, grid, t) - np.interp(a, grid, t)) / ((b - a) * N)
     span = hi - lo
     narrow = np.minimum(np.maximum(2 * h * max(N / n, 1.0), 1e-12 * span), span)
-    r = np.asarray(jax.random.uniform(kw, (n,), jnp.float64))
+    r = random.uniform(kw, (n,))
     return centre, narrow * (span / narrow) ** r
 
 
 def _first_layer(key, n: int, lo: float, hi: float, scale: float, shift: float, where):
     """First-layer weights ``(n, 1)`` and biases ``(n,)`` of the steps ``tanh(±(t − t_i)/w_i)``
     (:func:`_spread`); the network sees ``u = scale·t + shift``, so the slope in ``u`` is ``1/(w_i·scale)``."""
-    kspread, ksign = jax.random.split(key)
+    kspread, ksign = random.split(key)
     centre, width = _spread(kspread, n, lo, hi, where)
-    sign = np.where(np.asarray(jax.random.bernoulli(ksign, 0.5, (n,))), 1.0, -1.0)
+    sign = np.where(random.bernoulli(ksign, 0.5, (n,)), 1.0, -1.0)
     slope = sign / (width * scale)
     return jnp.asarray(slope[:, None]), jnp.asarray(-slope * (centre * scale + shift))
 
@@ -156,7 +158,7 @@ class CoefficientNet(eqx.Module):
         self.log_input = spec.input == "log"
         self.activation = spec.activation
         widths = (1,) + spec.head + (spec.head_out,)
-        keys = iter(jax.random.split(key, 2 * (len(widths) + len(spec.trunk) + 2)))
+        keys = iter(random.split(key, 2 * (len(widths) + len(spec.trunk) + 2)))
         self.head_w, self.head_b = [], []
         for w_in, w_out in zip(widths[:-1], widths[1:]):
             self.head_w.append(_uniform(next(keys), (w_out, w_in), w_in))
@@ -164,7 +166,7 @@ class CoefficientNet(eqx.Module):
         if spec.features == "spread":
             t = None if where is None else np.unique(np.log(where) if self.log_input else where)
             t = None if t is None else t[(t >= lo) & (t <= hi)]
-            self.head_w[0], self.head_b[0] = _first_layer(jax.random.fold_in(key, 1), widths[1], lo, hi, self.scale,
+            self.head_w[0], self.head_b[0] = _first_layer(random.fold_in(key, 1), widths[1], lo, hi, self.scale,
                                                           self.shift, t)
         K = n_coefficients
         twidths = (spec.head_out,) + spec.trunk
@@ -172,7 +174,7 @@ class CoefficientNet(eqx.Module):
         for w_in, w_out in zip(twidths[:-1], twidths[1:]):
             self.trunk_w.append(_uniform(next(keys), (K, w_out, w_in), w_in))
             self.trunk_b.append(_uniform(next(keys), (K, w_out), w_in))
-        self.out_w = spec.output_scale * _uniform(next(keys), (K, twidths[-1]), twidths[-1])
+        self.out_w = _uniform(next(keys), (K, twidths[-1]), twidths[-1], spec.output_scale)
         self.out_b = jnp.asarray(raw_init, dtype=jnp.float64)
 
     def features(self, x):

@@ -16,6 +16,7 @@ from jax.flatten_util import ravel_pytree
 from ._ansatz import Ansatz, Network, make_ansatz
 from ._family import (Family, FamilyLoss, Parameter, ParametricEquation, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
                       restrict_gauge)
+from .. import _random as random
 from .._errors import SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
@@ -212,7 +213,7 @@ DEFAULT_TRAINER = Auto((Lexicographic(),), (Adam(2000), LBFGS(500)))
 def init_ansatz(problem: Problem, network: Network, seed: int) -> Ansatz:
     """The untrained ansatz for ``problem`` (deterministic in ``seed``)."""
     require(isinstance(seed, int) and 0 <= seed < 2**32, "seed", seed, "use an integer in [0, 2**32)")
-    ansatz = make_ansatz(problem.terms, network, problem.domain, key=jax.random.PRNGKey(seed),
+    ansatz = make_ansatz(problem.terms, network, problem.domain, key=random.key(seed),
                          where=problem.collocation_points())
     check_user_functions(problem, ansatz)
     return ansatz
@@ -480,9 +481,10 @@ def _probe_rows(objective: Objective, params, seed: int = 0) -> tuple:
         over = objective.over(data)
         return (over.unscaled_rows or over.rows)(eqx.combine(unravel(v), rest))
 
-    d = jax.random.normal(jax.random.PRNGKey(seed), flat.shape, flat.dtype)
-    d = d * (1e-1 * (jnp.linalg.norm(flat) / np.sqrt(flat.size) + 1e-2))
-    return tuple(np.asarray(rows(flat + k * d, objective.data)) for k in (0, 1, 2))
+    flat = np.asarray(flat)  # the direction in NumPy: no compiled program for a few vector operations
+    d = np.random.default_rng(seed).standard_normal(flat.shape)
+    d *= 1e-1 * (np.linalg.norm(flat) / np.sqrt(flat.size) + 1e-2)
+    return tuple(np.asarray(rows(jnp.asarray(flat + k * d), objective.data)) for k in (0, 1, 2))
 
 
 def _classify(r0, r1, r2) -> str:
