@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .. import _random as random
+from .._random import bernoulli, fold_in, split, uniform
 from .._errors import require
 from .._limits import check_width
 from ._problem import Term
@@ -86,9 +86,9 @@ class Network:
 
 
 def _uniform(key, shape, fan_in, scale: float = 1.0):
-    """``scale ·`` U(−1/√fan_in, 1/√fan_in) of `shape` (drawn in NumPy: :mod:`gluenn._random`)."""
+    """``scale ·`` U(−1/√fan_in, 1/√fan_in) of `shape` (drawn in NumPy: ``gluenn._random``)."""
     bound = 1.0 / math.sqrt(fan_in)
-    return jnp.asarray(scale * random.uniform(key, shape, -bound, bound))
+    return jnp.asarray(scale * uniform(key, shape, -bound, bound))
 
 
 def _spread(key, n: int, lo: float, hi: float, where: np.ndarray | None):
@@ -103,8 +103,8 @@ def _spread(key, n: int, lo: float, hi: float, where: np.ndarray | None):
     Why twice: ``docs/features.md`` (1× let Airy's residual between the points reach 2 %)."""
     t = np.array([lo, hi]) if where is None or len(where) < 2 else where
     N = len(t) - 1
-    kc, kw = random.split(key)
-    u = random.uniform(kc, (n,))
+    kc, kw = split(key)
+    u = uniform(kc, (n,))
     grid = np.linspace(0.0, 1.0, N + 1)
     centre = np.interp(u, grid, t)
     half = min(4, N) / N
@@ -112,16 +112,16 @@ def _spread(key, n: int, lo: float, hi: float, where: np.ndarray | None):
     h = (np.interp(b, grid, t) - np.interp(a, grid, t)) / ((b - a) * N)
     span = hi - lo
     narrow = np.minimum(np.maximum(2 * h * max(N / n, 1.0), 1e-12 * span), span)
-    r = random.uniform(kw, (n,))
+    r = uniform(kw, (n,))
     return centre, narrow * (span / narrow) ** r
 
 
 def _first_layer(key, n: int, lo: float, hi: float, scale: float, shift: float, where):
     """First-layer weights ``(n, 1)`` and biases ``(n,)`` of the steps ``tanh(±(t − t_i)/w_i)``
     (:func:`_spread`); the network sees ``u = scale·t + shift``, so the slope in ``u`` is ``1/(w_i·scale)``."""
-    kspread, ksign = random.split(key)
+    kspread, ksign = split(key)
     centre, width = _spread(kspread, n, lo, hi, where)
-    sign = np.where(random.bernoulli(ksign, 0.5, (n,)), 1.0, -1.0)
+    sign = np.where(bernoulli(ksign, 0.5, (n,)), 1.0, -1.0)
     slope = sign / (width * scale)
     return jnp.asarray(slope[:, None]), jnp.asarray(-slope * (centre * scale + shift))
 
@@ -158,7 +158,7 @@ class CoefficientNet(eqx.Module):
         self.log_input = spec.input == "log"
         self.activation = spec.activation
         widths = (1,) + spec.head + (spec.head_out,)
-        keys = iter(random.split(key, 2 * (len(widths) + len(spec.trunk) + 2)))
+        keys = iter(split(key, 2 * (len(widths) + len(spec.trunk) + 2)))
         self.head_w, self.head_b = [], []
         for w_in, w_out in zip(widths[:-1], widths[1:]):
             self.head_w.append(_uniform(next(keys), (w_out, w_in), w_in))
@@ -166,7 +166,7 @@ class CoefficientNet(eqx.Module):
         if spec.features == "spread":
             t = None if where is None else np.unique(np.log(where) if self.log_input else where)
             t = None if t is None else t[(t >= lo) & (t <= hi)]
-            self.head_w[0], self.head_b[0] = _first_layer(random.fold_in(key, 1), widths[1], lo, hi, self.scale,
+            self.head_w[0], self.head_b[0] = _first_layer(fold_in(key, 1), widths[1], lo, hi, self.scale,
                                                           self.shift, t)
         K = n_coefficients
         twidths = (spec.head_out,) + spec.trunk

@@ -16,7 +16,7 @@ from jax.flatten_util import ravel_pytree
 from ._ansatz import Ansatz, Network, make_ansatz
 from ._family import (Family, FamilyLoss, Parameter, ParametricEquation, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
                       restrict_gauge)
-from .. import _random as random
+from .._random import key as prng_key
 from .._errors import SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
@@ -213,7 +213,7 @@ DEFAULT_TRAINER = Auto((Lexicographic(),), (Adam(2000), LBFGS(500)))
 def init_ansatz(problem: Problem, network: Network, seed: int) -> Ansatz:
     """The untrained ansatz for ``problem`` (deterministic in ``seed``)."""
     require(isinstance(seed, int) and 0 <= seed < 2**32, "seed", seed, "use an integer in [0, 2**32)")
-    ansatz = make_ansatz(problem.terms, network, problem.domain, key=random.key(seed),
+    ansatz = make_ansatz(problem.terms, network, problem.domain, key=prng_key(seed),
                          where=problem.collocation_points())
     check_user_functions(problem, ansatz)
     return ansatz
