@@ -312,8 +312,7 @@ class Lexicographic(Phase):
     solution (iteratively reweighted least squares; the rows are linearised once and rescaled).
 
     Only for rows linear in the output layers (``Auto`` picks it then). Cost: one Jacobian (``P``
-    forward passes), per solve two SVDs that reduce the fit and gauge rows to ``P`` rows each, then
-    ``bisections + 3`` SVDs of the reduced ``2P × P`` system (one more of ``M × P`` when ``ε = 1``). Logged:
+    forward passes) and ``bisections + 3`` SVDs of the ``M × P`` system per solve. Logged:
     ``cond`` and ``gauge`` (the ``ε`` chosen; 1: the weights as given).
     """
 
@@ -354,36 +353,24 @@ class Lexicographic(Phase):
         return eqx.combine(unravel(flat + delta), rest), {"cond": cond, "gauge": gauge}
 
     def _solve(self, r, J, flat, levels, row_scale):
-        """``(δ, cond, ε)``: one lexicographic solve of the rows ``(r + J δ) / row_scale``.
-
-        The fit rows and the gauge rows (times their priority scale) are each reduced once to
-        ``min(M, P)`` rows ``R`` with ``Qᵀ r`` (:func:`_reduced`): ``‖r + J δ‖² = ‖Qᵀr + R δ‖² + ‖r − Q Qᵀ r‖²``.
-        Every weighted solve of the bisection is then an SVD of ``[R_fit; √ε R_gauge]``
-        (``2P × P``), which has the singular values of the weighted ``M × P`` system (dark photon:
-        1856 × 204 → 408 × 204, 31 → 12 ms a solve)."""
-        r, J = _flushed(r / row_scale), _flushed(J / row_scale[:, None])
+        """``(δ, cond, ε)``: one lexicographic solve of the rows ``(r + J δ) / row_scale``."""
+        r, J = r / row_scale, J / row_scale[:, None]
         fit = levels == levels.min()
-        scale = jnp.asarray(1e-3 ** np.maximum(levels[~fit] - levels.min() - 1, 0))
+        scale = jnp.asarray(np.where(fit, 1.0, 1e-3 ** np.maximum(levels - levels.min() - 1, 0)))
         zero = r - J @ flat  # the rows at zero output layers
-        (R_fit, c_fit, floor), (R_gauge, c_gauge, _) = _reduced(J[fit], r[fit]), _reduced(
-            scale[:, None] * J[~fit], scale * r[~fit])
-        rcond = jnp.finfo(J.dtype).eps * max(J.shape)  # the cut the full system would get
 
         def solve(log_eps):
-            w = jnp.exp(0.5 * log_eps)
-            A, b = jnp.concatenate([R_fit, w * R_gauge]), -jnp.concatenate([c_fit, w * c_gauge])
-            delta, cond = _svd_solve(A, b, rcond)
-            return delta, cond, jnp.sum((c_fit + R_fit @ delta) ** 2) + floor
+            w = jnp.where(fit, 1.0, scale * jnp.exp(0.5 * log_eps))
+            delta, cond = _svd_solve(w[:, None] * J, -w * r)
+            res = (r + J @ delta)[fit]
+            return delta, cond, jnp.sum(res**2)
 
         lo, hi = jnp.log(self.eps_min), 0.0
         target = (1 + self.slack) * solve(lo)[2] + self.tol**2 * jnp.sum(zero[fit] ** 2)
         lo, hi = jax.lax.fori_loop(0, self.bisections, lambda _, b: _bisect(b, solve, target), (lo, hi))
-        as_given = solve(0.0)[2] <= target
-        # with the weights as given, the full system's own solve: bit for bit GaussNewton(1)'s step
-        w = jnp.asarray(np.where(fit, 1.0, 1e-3 ** np.maximum(levels - levels.min() - 1, 0)))
-        full = lambda: _svd_solve(w[:, None] * J, -w * r)  # noqa: E731
-        delta, cond = jax.lax.cond(as_given, full, lambda: solve(lo)[:2])
-        return delta, cond, jnp.exp(jnp.where(as_given, 0.0, lo))
+        best = jnp.where(solve(0.0)[2] <= target, 0.0, lo)
+        delta, cond, _ = solve(best)
+        return delta, cond, jnp.exp(best)
 
     def diagnostics(self, state) -> dict:
         return {"cond": state["cond"], "gauge": state["gauge"]}
@@ -496,30 +483,15 @@ def _output_jacobian(objective: Objective, params, rows_fn=None):
     return flat, unravel, rest, rows, r, J
 
 
-def _reduced(J, r):
-    """``(R, Qᵀ r, ‖r − Q Qᵀ r‖²)`` with ``J = Q R``, ``Q`` orthonormal columns: the least-squares
-    system ``J δ ≈ −r`` in ``min(M, P)`` rows, with the part of ``‖r‖²`` no ``δ`` can reach. From the
-    thin SVD (``Q = U``, ``R = S Vᵀ``): ``jnp.linalg.qr`` inside a vmapped loop deadlocked XLA's CPU
-    runtime at random (a family fit hung in 3 of 4 runs; JAX 0.10.2)."""
-    if J.shape[0] == 0:
-        return J, r, jnp.zeros((), r.dtype)
-    U, sv, Vt = jnp.linalg.svd(J, full_matrices=False)
-    c = U.T @ r
-    return sv[:, None] * Vt, c, jnp.sum((r - U @ c) ** 2)
-
-
-def _flushed(A):
-    """`A` with subnormal entries set to zero (see :func:`_svd_solve`)."""
-    return jnp.where(jnp.abs(A) < jnp.finfo(A.dtype).tiny, 0.0, A)
-
-
 def _svd_solve(A, b, rcond=None):
     """``(x, cond)``: the minimum-norm least-squares solution of ``A x ≈ b`` (as ``jnp.linalg.lstsq``,
     singular values below ``rcond · s_max`` cut) and the condition number ``s_max / s_min`` of ``A``."""
     # Subnormal entries (e.g. e^c of a coefficient driven to zero) make LAPACK's SVD
     # 10-40x slower (measured: dark photon step time grew 6 s -> 40 s per 100 steps); they
     # carry no information at float64 precision, so flush them to zero.
-    A, b = _flushed(A), _flushed(b)
+    tiny = jnp.finfo(A.dtype).tiny
+    A = jnp.where(jnp.abs(A) < tiny, 0.0, A)
+    b = jnp.where(jnp.abs(b) < tiny, 0.0, b)
     U, sv, Vt = jnp.linalg.svd(A, full_matrices=False)
     rcond = jnp.finfo(A.dtype).eps * max(A.shape) if rcond is None else rcond
     keep = sv > rcond * sv[0]
