@@ -25,6 +25,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 
 BENCHMARKS = [
     ("Where the wall time of a default run goes, cold and warm compilation cache", "profile.py", [], ["freezeout"]),
+    ("Freeze-out's training step against its floating-point operation count", "step_flops.py", [], []),
     ("Freeze-out: gluenn vs eager PyTorch (same GlueNN model and weights) and DeepXDE (plain PINN)",
      "bench_freezeout.py", [], ["--steps", "600", "--peer-steps", "2000", "--recipe", "300", "300", "--seeds", "0"]),
     ("Tunneling: gluenn vs DeepXDE (plain PINN), time to |T2| within 1 %", "bench_tunneling.py", [],

@@ -75,3 +75,17 @@ def test_an_objectives_data_reach_the_compiled_programs_as_an_argument():
     assert any(traced[2:]), "bind was never called with traced data: the data are baked in"
     np.testing.assert_array_equal(p1, p2)
     assert [r["loss"] for r in h1.rows] == [r["loss"] for r in h2.rows]
+
+
+def test_the_initial_row_is_the_loss_at_the_start_once_whatever_the_first_chunk_does():
+    """The initial row comes from the first chunk's own evaluation at its start (no run of the
+    chunk for 0 steps): it is the loss at the initial parameters, logged once, before the first
+    chunk's row, also when that chunk is rolled back and retried or a second phase follows."""
+    p0 = jnp.array([0.5, -1.0])
+    loss0 = float(jnp.sum((p0 - 3.0) ** 2))
+    _, hist = gn.optimise(_toy(10.0), p0, [gn.Adam(100, lr=16.0), gn.LBFGS(20)], log_every=25, progress=False)
+    assert [r["phase"] for r in hist.rows].count("init") == 1 and hist.rows[0]["phase"] == "init"
+    assert hist.rows[0]["loss"] == loss0 and hist.rows[0]["fit"] == loss0
+    assert hist.retries and hist.rows[1]["phase"] == "adam" and hist.rows[1]["step"] == 25
+    _, hist = gn.optimise(_toy(1e-9), p0, [gn.Adam(50, lr=1.0)], log_every=25, progress=False, max_retries=1)
+    assert hist.steps == 0 and [r["phase"] for r in hist.rows] == ["init"] and np.isnan(hist.rows[0]["loss"])

@@ -177,14 +177,15 @@ class _Loop:
         hist.stop_reason, hist.stop_detail, hist.resume = StopReason.COMPLETED, "", None
         self.started = at is not None
 
-    def log_start(self, compiled=None, state=None) -> None:
-        """Log the initial loss, once (not when resuming): from the first phase's compiled chunk run
-        for 0 steps — no program of its own — or, when no phase steps, from an evaluation compiled here."""
+    def log_start(self, start=None) -> None:
+        """Log the initial loss, once (not when resuming): `start` is ``(total, terms)`` at the
+        parameters a chunk began from, as the first chunk returns it — no program of its own; when
+        no phase steps, from an evaluation compiled here."""
         if self.started:
             return
         self.started, w = True, self.weighting.traced()
-        if compiled is not None:
-            loss0, terms0 = compiled(self.params, state, jnp.int32(0), w, self.data)[2:]
+        if start is not None:
+            loss0, terms0 = start
         else:
             t0 = time.perf_counter()
             evaluate = jax.jit(self.value).lower(self.params, w, self.data).compile()
@@ -207,12 +208,13 @@ class _Loop:
         if phase.steps == 0:
             return
         self._mark(i, phase, done, state)
-        compiled = self._compile(phase, state)
-        self.log_start(compiled, state)
-        last, retries = self.hist.rows[-1].get("loss_max", self.hist.rows[-1]["loss"]), 0
+        compiled, retries, last = self._compile(phase, state), 0, None
         while done < phase.steps:
             n = min(self.log_every, phase.steps - done)
-            new_params, new_state, losses, terms, loss = self._chunk(compiled, state, n)
+            new_params, new_state, losses, terms, loss, start = self._chunk(compiled, state, n)
+            self.log_start(start)  # the first chunk's start is the initial row
+            if last is None:
+                last = self.hist.rows[-1].get("loss_max", self.hist.rows[-1]["loss"])
             if not math.isfinite(loss):
                 phase, state = self._retry(i, phase, done, n, retries)
                 retries, done = retries + 1, 0
@@ -238,10 +240,10 @@ class _Loop:
     def _chunk(self, compiled, state, n: int):
         t0 = time.perf_counter()
         w = self.weighting.traced()
-        new_params, new_state, losses, terms = compiled(self.params, state, jnp.int32(n), w, self.data)
+        new_params, new_state, losses, terms, *start = compiled(self.params, state, jnp.int32(n), w, self.data)
         loss = float(np.max(losses))  # the worst member of an ensemble (waits for the chunk)
         self.hist.train_seconds += time.perf_counter() - t0
-        return new_params, new_state, losses, terms, loss
+        return new_params, new_state, losses, terms, loss, start
 
     def _retry(self, i, phase: Phase, done: int, n: int, retries: int):
         """Roll back the non-finite chunk: the phase with a smaller step from the last finite point."""
@@ -268,9 +270,13 @@ class _Loop:
             self.callback(row, self.params)
 
     def _compile(self, phase, state):
-        """``chunk(params, state, n, w, data) -> (params, state, total, terms)``: `n` steps of `phase`,
-        then the loss at the new parameters (in the same program: one compilation per phase)."""
-        make, ensemble, value, member_data = self.weighting.make, self.ensemble, self.value, self.member_data
+        """``chunk(params, state, n, w, data) -> (params, state, total, terms, total0, terms0)``: `n`
+        steps of `phase`, then the loss at the new parameters, and the loss at the parameters it began
+        from (``total0, terms0``; the first chunk's is the initial log row). One program per phase:
+        an initial evaluation by running it for 0 steps would cost a whole step wherever XLA hoists
+        the step's work out of the loop (a least-squares step on rows linear in the output layers)."""
+        make, ensemble, member_data = self.weighting.make, self.ensemble, self.member_data
+        value = jax.jit(self.value)  # the start and the end share one trace
 
         def chunk(p, s, n, w, d):
             if member_data:
@@ -281,8 +287,9 @@ class _Loop:
                 step = lambda p, s: phase.step(objective, p, s)  # noqa: E731
                 if ensemble:
                     step = jax.vmap(step)
+            start = tuple(value(p, w, d))
             p, s = jax.lax.fori_loop(0, n, lambda _, c: step(*c), (p, s))
-            return (p, s) + tuple(value(p, w, d))
+            return (p, s) + tuple(value(p, w, d)) + start
 
         t0 = time.perf_counter()
         compiled = jax.jit(chunk).lower(self.params, state, jnp.int32(1), self.weighting.traced(), self.data).compile()
