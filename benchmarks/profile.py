@@ -39,11 +39,12 @@ HERE = pathlib.Path(__file__).resolve().parent
 DRIVER = """
 import json, sys, time
 t0 = time.perf_counter()
-from gluenn.cli import main
+from gluenn.cli import exit_now, main
 t1 = time.perf_counter()
 rc = main(["run", sys.argv[1], "--out", sys.argv[2], "--no-progress"])
 t2 = time.perf_counter()
 print("PROFILE " + json.dumps({"import": t1 - t0, "main": t2 - t1, "rc": rc}))
+exit_now(rc)  # as the gluenn command ends
 """
 COLUMNS = ("wall", "start", "import", "build", "constants", "fit", "compile", "steps", "score", "outputs", "other")
 

@@ -74,3 +74,18 @@ def test_each_configuration_gets_its_own_default_folder(tmp_path, monkeypatch, c
     assert other.startswith("runs/tunneling-") and other == _default_out(e, ["V0=4.5"], 0, None, "fixed")
     assert len({other, _default_out(e, ["V0=4.5"], 1, None, "fixed"), _default_out(e, [], 0, "paper", "fixed"),
                 _default_out(e, [], 0, None, "auto")}) == 4
+
+
+def test_the_command_exits_quickly_but_loses_nothing():
+    """``exit_now`` (how the ``gluenn`` command ends): the status is the process's, unflushed
+    output arrives, exit handlers run and non-daemon threads finish first."""
+    import subprocess
+    import sys
+    code = ("import atexit, threading, time\n"
+            "from gluenn.cli import exit_now\n"
+            "atexit.register(lambda: print('handler', end=''))\n"
+            "threading.Thread(target=lambda: (time.sleep(0.3), print('thread', end=''))).start()\n"
+            "print('unflushed ', end='')\n"
+            "exit_now(3)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 3 and out.stdout == "unflushed threadhandler", (out.stdout, out.stderr[-500:])

@@ -4,9 +4,13 @@ parameters, tabulate ablations, sweep parameters and seeds."""
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import pathlib
 import sys
 import textwrap
+import threading
+from typing import NoReturn
 
 from ._errors import ConfigError, GluennError, Interrupted
 
@@ -500,5 +504,31 @@ def main(argv=None) -> int:
     return status or 0
 
 
+def exit_now(status: int) -> NoReturn:
+    """End the process with `status` without the interpreter's teardown.
+
+    Tearing down the thousands of modules and objects that JAX, SciPy and Matplotlib load takes
+    ~0.4 s (measured on 2 cores: ``python -c "import gluenn"`` 2.7 s, 2.3 s this way) and does
+    nothing a finished command needs. Everything that does matter still happens, in the order
+    Python would do it: other non-daemon threads are joined, the exit handlers run (Dask clusters
+    close and their worker processes are joined, logging flushes), the standard streams are
+    flushed; every file the commands write is already closed (atomic writes)."""
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing left to deliver
+            pass
+    os._exit(status)
+
+
+def run() -> NoReturn:
+    """The ``gluenn`` command: :func:`main` on the command line's arguments, then :func:`exit_now`."""
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
