@@ -526,9 +526,11 @@ def exit_now(status: int) -> NoReturn:
 
 
 def run() -> NoReturn:
-    """The ``gluenn`` command: :func:`main` on the command line's arguments, then :func:`exit_now`."""
+    """The ``gluenn`` command: :func:`main` on the command line's arguments, then :func:`exit_now`.
+    ``python -m gluenn.cli`` exits the usual way instead, so that a tool wrapping it (``python -m
+    cProfile``) can still write its output after ``main`` returns."""
     exit_now(main())
 
 
 if __name__ == "__main__":
-    run()
+    sys.exit(main())
