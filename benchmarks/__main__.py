@@ -5,8 +5,10 @@
     python -m benchmarks --quick    # fewer steps and one seed: a smoke run, not results
     python -m benchmarks --only bench_hh.py   # re-run some; the other sections of RESULTS.md are kept
 
-Each benchmark runs as its own process (so that one's JIT caches do not flatter another) and
-prints its own medians over seeds; this entry point collects them with the machine and the
+Each benchmark runs as its own process (so that one's JIT caches do not flatter another), with
+gluenn's persistent compilation cache off (``GLUENN_CACHE=off``: every compilation is paid and
+shown; the benchmarks that measure the cache, ``profile.py`` and ``bench_freezeout.py``'s default
+runs, give their own processes an empty cache folder), and prints its own medians over seeds; this entry point collects them with the machine and the
 library versions. Peers that cannot be installed on the machine are listed as such.
 """
 
@@ -77,7 +79,7 @@ def main() -> None:
         cmd = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
         print(f"== {title}: {' '.join(cmd[1:])}", flush=True)
         t0 = time.perf_counter()
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "GLUENN_CACHE": "off"})
         wall = time.perf_counter() - t0
         body = res.stdout.strip() if res.returncode == 0 else (res.stdout + res.stderr).strip()[-3000:]
         print(body, flush=True)

@@ -119,7 +119,7 @@ def default_runs(seed: int) -> dict:
     import sys
     import tempfile
     with tempfile.TemporaryDirectory() as cache:
-        env = dict(os.environ, GLUENN_CACHE_DIR=cache)
+        env = {**{k: v for k, v in os.environ.items() if k != "GLUENN_CACHE"}, "GLUENN_CACHE_DIR": cache}  # on
         out = {}
         for run in ("cold", "warm"):
             res = subprocess.run([sys.executable, __file__, "--default-fit", str(seed)], env=env,

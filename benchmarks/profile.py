@@ -51,7 +51,7 @@ COLUMNS = ("wall", "start", "import", "build", "constants", "fit", "compile", "s
 
 def run_once(experiment: str, cache: pathlib.Path, out: pathlib.Path) -> dict:
     """One ``gluenn run`` in a fresh process with `cache` as its compilation cache: the columns."""
-    env = {**os.environ, "GLUENN_CACHE_DIR": str(cache)}
+    env = {**{k: v for k, v in os.environ.items() if k != "GLUENN_CACHE"}, "GLUENN_CACHE_DIR": str(cache)}  # on
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-c", DRIVER, experiment, str(out)], env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
