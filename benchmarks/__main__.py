@@ -7,7 +7,7 @@
 
 Each benchmark runs as its own process (so that one's JIT caches do not flatter another), with
 gluenn's persistent compilation cache off (``GLUENN_CACHE=off``: every compilation is paid and
-shown; the benchmarks that measure the cache, ``profile.py`` and ``bench_freezeout.py``'s default
+shown; the benchmarks that measure the cache, ``wall_time.py`` and ``bench_freezeout.py``'s default
 runs, give their own processes an empty cache folder), and prints its own medians over seeds; this entry point collects them with the machine and the
 library versions. Peers that cannot be installed on the machine are listed as such.
 """
@@ -26,7 +26,7 @@ import time
 HERE = pathlib.Path(__file__).resolve().parent
 
 BENCHMARKS = [
-    ("Where the wall time of a default run goes, cold and warm compilation cache", "profile.py", [], ["freezeout"]),
+    ("Where the wall time of a default run goes, cold and warm compilation cache", "wall_time.py", [], ["freezeout"]),
     ("Freeze-out's training step against its floating-point operation count", "step_flops.py", [], []),
     ("Freeze-out: gluenn vs eager PyTorch (same GlueNN model and weights) and DeepXDE (plain PINN)",
      "bench_freezeout.py", [], ["--steps", "600", "--peer-steps", "2000", "--recipe", "300", "300", "--seeds", "0"]),

@@ -1,7 +1,7 @@
 """Where each default run's wall time goes, with a cold and a warm compilation cache (issue 21).
 
-    python benchmarks/profile.py                         # freezeout darkphoton tunneling, ~3 min on 2 cores
-    python benchmarks/profile.py freezeout --repeat 3    # one experiment, three cold/warm pairs
+    python benchmarks/wall_time.py                         # freezeout darkphoton tunneling, ~3 min on 2 cores
+    python benchmarks/wall_time.py freezeout --repeat 3    # one experiment, three cold/warm pairs
 
 Each run is ``gluenn run EXP`` in a fresh process through a small driver that times its own
 ``import gluenn.cli``; first with an empty compilation cache (**cold**), then again in a new process
@@ -19,7 +19,9 @@ run's ``metrics.json`` ``timing`` and ``train`` blocks:
 - *outputs*: figures, checkpoint, CSV and log; *other*: whatever the driver measured that the
   run did not attribute (argument parsing, folder bookkeeping, imports made on first use).
 
-Writes ``benchmarks/results/profile.md`` (machine, versions, date). Not part of the test run.
+Writes ``benchmarks/results/wall_time.md`` (machine, versions, date). Not part of the test run.
+(Not named ``profile.py``: a script of that name in this folder shadows the standard library's
+``profile`` module for every benchmark run from here, and PyTorch's import of ``cProfile`` fails.)
 """
 
 from __future__ import annotations
@@ -93,12 +95,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("experiments", nargs="*", default=["freezeout", "darkphoton", "tunneling"])
     ap.add_argument("--repeat", type=int, default=1, help="cold/warm pairs per experiment")
-    ap.add_argument("--write", default=str(HERE / "results" / "profile.md"))
+    ap.add_argument("--write", default=str(HERE / "results" / "wall_time.md"))
     args = ap.parse_args()
     rows = profile(args.experiments, args.repeat)
     import jax
 
-    head = [f"# Where the wall time of a default run goes (seconds; `python benchmarks/profile.py "
+    head = [f"# Where the wall time of a default run goes (seconds; `python benchmarks/wall_time.py "
             f"{' '.join(args.experiments)}{' --repeat ' + str(args.repeat) if args.repeat > 1 else ''}`)", "",
             f"{datetime.date.today()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}, JAX {jax.__version__}. Columns: see the script's docstring "
