@@ -83,3 +83,11 @@ def test_every_script_outside_the_package_compiles():
     assert len(scripts) > 10
     for path in scripts:
         compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_no_benchmark_script_shadows_a_standard_library_module():
+    """A benchmark runs as ``python benchmarks/SCRIPT.py``, so its folder comes first on the
+    import path: a ``profile.py`` there broke PyTorch's ``import cProfile`` in every peer benchmark."""
+    import sys
+    scripts = (SRC.parents[1] / "benchmarks").glob("*.py")
+    assert not [p.name for p in scripts if p.stem in sys.stdlib_module_names]
