@@ -60,6 +60,28 @@ def test_same_seed_same_numbers(decay_problem):
     assert other.history.rows[0]["loss"] != runs[0].history.rows[0]["loss"]
 
 
+def test_a_fit_traces_the_equation_a_fixed_small_number_of_times():
+    """Every program that needs a sample set's residuals (the structure probe, the step's rows and
+    their Jacobian, the loss, the trust checks) reuses one trace of them: a whole fit runs the
+    user's Python residual a few times whatever its length (15 times before the sets' residuals
+    were one jitted function each; each trace of the network's derivatives costs ~0.1 s on
+    freeze-out)."""
+    def count(steps):
+        traced = []
+
+        def residual(x, y, dy):
+            traced.append(1)                      # runs only while JAX traces
+            return dy + y
+        problem = gn.Problem(
+            terms=[gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x), init=1.0)],
+            equation=gn.Equation(residual),
+            samples=[gn.Data(gn.linspace(0.0, 0.3, 8), lambda x: 2.0 * jnp.exp(-x), weight=10.0),
+                     gn.Residual(gn.linspace(0.0, 3.0, 40))], domain=(0.0, 3.0))
+        gn.fit(problem, network=SMALL, trainer=[gn.GaussNewton(steps, damping=1e-3)], log_every=10, progress=False)
+        return len(traced)
+    assert count(20) <= 6 and count(60) <= 6
+
+
 def test_tolerance_stops_early(decay_problem):
     result = gn.fit(decay_problem, network=SMALL, trainer=[gn.Adam(2000, lr=3e-3)], seed=0,
                     tol=1e-2, log_every=10, progress=False)

@@ -250,7 +250,7 @@ def make_ansatz(terms: Sequence[Term], spec: Network, domain, *, key, where: np.
     if any(callable(t.init) for t in terms):
         lo, hi = domain
         x = np.geomspace(lo, hi, 256) if spec.input == "log" else np.linspace(lo, hi, 256)
-        feats = np.asarray(jax.vmap(net.features)(jnp.asarray(x)))  # (N, K, W)
+        feats = np.asarray(jax.jit(jax.vmap(net.features))(jnp.asarray(x)))  # (N, K, W): one program, not ~15
         out_w, out_b = np.array(net.out_w), np.array(net.out_b)
         k = 0
         for t in terms:
