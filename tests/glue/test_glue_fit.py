@@ -82,6 +82,30 @@ def test_a_fit_traces_the_equation_a_fixed_small_number_of_times():
     assert count(20) <= 6 and count(60) <= 6
 
 
+def test_a_users_own_sample_set_need_not_be_hashable():
+    """A SampleSet subclass declared as a plain ``@dataclass`` (unhashable: eq without hash) with an
+    array field trains as any other set; only the sharing of its trace is lost."""
+    import dataclasses
+
+    @dataclasses.dataclass
+    class Anchor(gn.SampleSet):
+        points: object
+        values: np.ndarray
+        weight: float = 10.0
+        priority: int = 0
+        name: str = "anchor"
+
+        def residual(self, ansatz, equation, x, target):
+            return ansatz.y(x) - 2.0 * jnp.exp(-x)
+
+    problem = gn.Problem(terms=[gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x), init=1.0)],
+                         equation=gn.Equation(lambda x, y, dy: dy + y),
+                         samples=[Anchor(gn.linspace(0.0, 0.3, 8), np.zeros(3)), gn.Residual(gn.linspace(0.0, 3.0, 40))],
+                         domain=(0.0, 3.0))
+    fit = gn.fit(problem, network=SMALL, trainer=[gn.GaussNewton(20, damping=1e-3)], progress=False)
+    assert float(fit.ansatz.coefficient_vectors(jnp.asarray(1.0))["decay"][0]) == pytest.approx(2.0, rel=1e-6)
+
+
 def test_tolerance_stops_early(decay_problem):
     result = gn.fit(decay_problem, network=SMALL, trainer=[gn.Adam(2000, lr=3e-3)], seed=0,
                     tol=1e-2, log_every=10, progress=False)
