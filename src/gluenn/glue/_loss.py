@@ -133,25 +133,23 @@ class Loss:
 # 0.12 s). The set, the equation and the ansatz's non-array parts are the cache key; a user's set
 # that cannot be hashed (a plain ``@dataclass`` subclass) is traced inline, as before.
 def _set_residuals(sample_set, equation, ansatz, x, t):
-    if _hashable(sample_set, equation, ansatz):
-        return _shared_residuals(sample_set, equation, ansatz, x, t)
-    return sample_set.residuals(ansatz, equation, x, t)
+    return _shared(sample_set, "residuals", ansatz, equation, x, t)
 
 
 def _set_scale(sample_set, equation, x, reference):
-    if _hashable(sample_set, equation, reference):
-        return _shared_scale(sample_set, equation, x, reference)
-    return sample_set.solution_scale(equation, x, reference)
+    return _shared(sample_set, "solution_scale", equation, x, reference)
+
+
+def _shared(sample_set, method: str, *args):
+    """``sample_set.method(*args)``, through one jitted function when its arguments can key the cache."""
+    if _hashable(sample_set, *args):
+        return _jitted(sample_set, method, *args)
+    return getattr(sample_set, method)(*args)
 
 
 @eqx.filter_jit
-def _shared_residuals(sample_set, equation, ansatz, x, t):
-    return sample_set.residuals(ansatz, equation, x, t)
-
-
-@eqx.filter_jit
-def _shared_scale(sample_set, equation, x, reference):
-    return sample_set.solution_scale(equation, x, reference)
+def _jitted(sample_set, method: str, *args):
+    return getattr(sample_set, method)(*args)
 
 
 def _hashable(*objects) -> bool:
