@@ -91,3 +91,14 @@ def test_no_benchmark_script_shadows_a_standard_library_module():
     import sys
     scripts = (SRC.parents[1] / "benchmarks").glob("*.py")
     assert not [p.name for p in scripts if p.stem in sys.stdlib_module_names]
+
+
+def test_a_glue_run_does_not_import_the_ode_solver_library():
+    """Diffrax (~0.2 s to import) is for the neural ODE only: importing gluenn and its CLI must
+    not load it (it is imported on first use in ``gluenn.node._solve``)."""
+    import subprocess
+    import sys
+
+    code = "import sys, gluenn.cli; print(sorted(m for m in ('diffrax', 'lineax', 'optimistix') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out

@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 
-import diffrax
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -21,8 +20,7 @@ from scipy.optimize import least_squares
 
 from .._errors import TrainingError, require
 from ._loss import Trajectory
-from ._solve import integrate
-from ._solve import solver as _solver
+from ._solve import integrate, is_heun
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,7 +79,12 @@ def calibrate(field: Callable, data: Trajectory, z0, parameters: Sequence, *, na
         return {p.name: p.value(u[i]) for i, p in enumerate(params)}
 
     # forward mode through the solve (P columns): the scanned Heun steps, or Diffrax's forward mode
-    grad = "scan" if isinstance(_solver(solver), diffrax.Heun) else diffrax.ForwardMode()
+    if is_heun(solver):
+        grad = "scan"
+    else:
+        import diffrax  # noqa: PLC0415 (on first use, as in ._solve)
+
+        grad = diffrax.ForwardMode()
 
     def residuals(u, weight):
         zt = integrate(lambda s, y: field(s, y, **theta(u)), z0, t, solver=solver, dt=dt, adjoint=grad)

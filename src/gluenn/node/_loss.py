@@ -5,16 +5,19 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import jax
 import jax.numpy as jnp
-import diffrax
 import numpy as np
 
 from .._errors import TrainingError, require
 from ..engine import mean_square, weighted_rows
 
-from ._solve import ScanAdjoint, adjoint, integrate, solver
+from ._solve import ScanAdjoint, adjoint, integrate, is_heun, solver
+
+if TYPE_CHECKING:
+    import diffrax
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -234,7 +237,7 @@ class NODELoss(ResidualLoss):
     physics: Physics | None = None
     solver: diffrax.AbstractSolver | str = "heun"
     dt: float = 0.01
-    adjoint: diffrax.AbstractAdjoint | str = ScanAdjoint()
+    adjoint: diffrax.AbstractAdjoint | ScanAdjoint | str = ScanAdjoint()
     z0: np.ndarray | None = None
 
     def __post_init__(self):
@@ -305,7 +308,7 @@ class NODELoss(ResidualLoss):
         if ph is None or ph.horizon is None or ph.horizon <= t[-1]:
             return None
         step = ph.spacing if ph.spacing is not None else float(np.median(np.diff(t)))
-        step = self.dt * max(1, round(step / self.dt)) if isinstance(self.solver, diffrax.Heun) else step
+        step = self.dt * max(1, round(step / self.dt)) if is_heun(self.solver) else step
         return t0 + step * np.arange(int(np.floor((ph.horizon - t0) / step + 1e-9)) + 1)
 
     @property

@@ -1,48 +1,65 @@
 """Trajectories of a vector field with Diffrax: fixed-step Heun for training, adaptive
 Tsit5 or the stiff Kvaerno5 for evaluation, and a selectable adjoint — solvers and adjoints are
-Diffrax objects (plus gluenn's :class:`ScanAdjoint`); names map to them in one place."""
+Diffrax objects (plus gluenn's :class:`ScanAdjoint`); names map to them in one place.
+
+Diffrax is imported on first use, not with gluenn: only the neural ODE needs it, and its import
+(~0.2 s) would otherwise be part of every GlueNN run's start-up."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-import diffrax
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .._errors import ConfigError, TrainingError, require
 
-class ScanAdjoint(diffrax.AbstractAdjoint):
+class ScanAdjoint(eqx.Module):
     """gluenn's own gradient for fixed-step Heun: the steps run as one ``lax.scan`` (no
     ``diffeqsolve``) and reverse mode differentiates it — the same discretise-then-optimise
     gradient as Diffrax's checkpointed adjoint, 2.6× faster per training step on the HH window
     (measured: 33 vs 88 ms, 2 cores), at O(steps) memory. Save times must lie on a uniform grid
     that is a multiple of ``dt``. With an adaptive solver it falls back to
-    ``diffrax.RecursiveCheckpointAdjoint``."""
-
-    def loop(self, **kwargs):  # never called: integrate() runs the scan itself
-        return diffrax.RecursiveCheckpointAdjoint().loop(**kwargs)
+    ``diffrax.RecursiveCheckpointAdjoint``. Accepted wherever gluenn takes an adjoint; it is not
+    a Diffrax adjoint (:func:`integrate` runs the scan itself), so not for ``diffrax.diffeqsolve``."""
 
 
-SOLVERS = {"heun": diffrax.Heun, "tsit5": diffrax.Tsit5, "kvaerno5": diffrax.Kvaerno5}
-"""The solvers accepted by name (``solver="heun"``): Diffrax classes, fixed-step Heun or adaptive Tsit5 / Kvaerno5."""
-ADJOINTS = {"scan": ScanAdjoint, "recursive": diffrax.RecursiveCheckpointAdjoint,
-            "backsolve": lambda: diffrax.BacksolveAdjoint(solver=diffrax.Heun())}
-"""The adjoints accepted by name (``adjoint="scan"``): reverse mode through the steps, Diffrax's checkpointed or backsolve adjoint."""
+def _diffrax():
+    import diffrax  # noqa: PLC0415 (on first use: see the module docstring)
+
+    return diffrax
 
 
-def solver(spec) -> diffrax.AbstractSolver:
-    """A Diffrax solver from a solver object (returned as it is) or a name in :data:`SOLVERS`."""
-    return _resolve(spec, diffrax.AbstractSolver, SOLVERS, "solver")
+SOLVERS = {"heun": lambda: _diffrax().Heun(), "tsit5": lambda: _diffrax().Tsit5(),
+           "kvaerno5": lambda: _diffrax().Kvaerno5()}
+"""The solvers accepted by name (``solver="heun"``), each a function returning a fresh Diffrax
+solver: fixed-step Heun or adaptive Tsit5 / Kvaerno5."""
+ADJOINTS = {"scan": ScanAdjoint, "recursive": lambda: _diffrax().RecursiveCheckpointAdjoint(),
+            "backsolve": lambda: _diffrax().BacksolveAdjoint(solver=_diffrax().Heun())}
+"""The adjoints accepted by name (``adjoint="scan"``), each a function returning a fresh adjoint:
+reverse mode through the steps, Diffrax's checkpointed or backsolve adjoint."""
 
 
-def adjoint(spec) -> diffrax.AbstractAdjoint:
-    """A Diffrax adjoint from an adjoint object (returned as it is) or a name in :data:`ADJOINTS`."""
-    return _resolve(spec, diffrax.AbstractAdjoint, ADJOINTS, "adjoint")
+def solver(spec):
+    """A Diffrax solver (``diffrax.AbstractSolver``) from a solver object (returned as it is) or a
+    name in :data:`SOLVERS`."""
+    return _resolve(spec, (_diffrax().AbstractSolver,), SOLVERS, "solver")
 
 
-def _resolve(spec, base: type, names: dict, what: str):
+def adjoint(spec):
+    """A Diffrax adjoint or a :class:`ScanAdjoint` from such an object (returned as it is) or a
+    name in :data:`ADJOINTS`."""
+    return _resolve(spec, (_diffrax().AbstractAdjoint, ScanAdjoint), ADJOINTS, "adjoint")
+
+
+def is_heun(method) -> bool:
+    """Whether a solver (object or name) is the fixed-step Heun solver."""
+    return isinstance(solver(method), _diffrax().Heun)
+
+
+def _resolve(spec, base: tuple, names: dict, what: str):
     if isinstance(spec, base):
         return spec
     if isinstance(spec, str) and spec in names:
@@ -68,6 +85,7 @@ def integrate(field: Callable, z0, ts, *, solver="heun", dt: float = 0.01, adjoi
     Jittable and differentiable. A failed adaptive solve returns ``inf`` states (not an
     exception inside ``jit``) — :func:`check_solution` turns that into a clear error.
     """
+    diffrax = _diffrax()
     method, grad = _solver_of(solver), _adjoint_of(adjoint)
     fixed = isinstance(method, diffrax.Heun)
     if isinstance(grad, ScanAdjoint):
