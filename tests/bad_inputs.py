@@ -150,6 +150,7 @@ def api_cases() -> list:
         ("a normalisation that is a string", lambda: gn.Equation(lambda x, y, dy: dy + y, normalisation="auto")),
         ("a lexicographic tolerance of zero", lambda: gn.engine.Lexicographic(tol=0.0)),
         ("a negative lexicographic slack", lambda: gn.engine.Lexicographic(slack=-1.0)),
+        ("a billion lexicographic bisections (unbounded work)", lambda: gn.engine.Lexicographic(bisections=10**9)),
     ]
 
 

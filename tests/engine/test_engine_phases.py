@@ -81,6 +81,20 @@ def test_lexicographic_puts_the_fit_before_the_gauge():
     assert 0 < history.final["gauge"] < 1
 
 
+
+def test_lexicographic_finds_the_gauge_to_its_stated_resolution():
+    """The default number of halvings gives ε within 0.1 % (its docstring's resolution) of the
+    largest that fits (found with 50 halvings), never above it; the fit holds at the ε kept."""
+    a, b = jnp.array([3.0, 4.0]), 5.0
+    objective = _two_level(a, b, [0.0, 0.0])
+    start = {"w": jnp.array([1.0, -1.0])}
+    eps = {}
+    for name, phase in [("default", gn.Lexicographic(tol=1e-6)), ("fine", gn.Lexicographic(tol=1e-6, bisections=50))]:
+        w, history = gn.optimise(objective, start, [phase], log_every=1, progress=False)
+        eps[name] = history.final["gauge"]
+        assert abs(float(a @ w["w"]) - b) <= 1e-6 * b
+    assert eps["fine"] * (1 - 1e-3) <= eps["default"] <= eps["fine"] and 0 < eps["fine"] < 1
+
 def test_lexicographic_slack_lets_a_gauge_cost_a_fraction_of_an_inexact_fit():
     """Fit rows that cannot all hold (w₀ = 1 and w₀ = 1.2: floor 0.01) and a gauge that wants
     w₀ = 1.12 (4 % above the floor there): with the default slack (up to the floor again) the weights

@@ -300,9 +300,11 @@ class Lexicographic(Phase):
     So the fit rows are honoured to a relative ``tol`` (or to
     their floor) whatever the units of ``y`` or the user's weights, and the gauge is as strong as
     that allows (with ``ε = 1`` — the weights as given — whenever they already fit that well; then
-    the step is exactly :class:`GaussNewton` ``(1)``). ``ε`` is found by bisection in ``log ε``
-    (`bisections` SVD solves); this is the method of weighting for lexicographic least squares
-    (Van Loan, *SIAM J. Numer. Anal.* 22 (1985) 851) with the weight chosen by a tolerance.
+    the step is exactly :class:`GaussNewton` ``(1)``, and no bisection runs). Otherwise ``ε`` is
+    found by `bisections` halvings of ``[log ε_min, 0]``, one SVD solve each; the default 15 gives
+    ``ε`` to 0.1 % of the largest that fits (``|ln 1e-14| / 2¹⁵ = 1e-3``): the gauge's weight
+    only chooses among fits that are all within the tolerance. This is the method of weighting for
+    lexicographic least squares (Van Loan, *SIAM J. Numer. Anal.* 22 (1985) 851) with the weight chosen by a tolerance.
     Priority ``p > 1`` rows get ``ε · 1e-3^(p-1)``.
 
     Rows that divide by a scale taken from the solution (``Objective.row_scales``, e.g. the
@@ -312,7 +314,8 @@ class Lexicographic(Phase):
     solution (iteratively reweighted least squares; the rows are linearised once and rescaled).
 
     Only for rows linear in the output layers (``Auto`` picks it then). Cost: one Jacobian (``P``
-    forward passes) and ``bisections + 3`` SVDs of the ``M × P`` system per solve. Logged:
+    forward passes) and ``bisections + 2`` SVDs of the ``M × P`` system per solve (2 when
+    ``ε = 1`` fits). Logged:
     ``cond`` and ``gauge`` (the ``ε`` chosen; 1: the weights as given).
     """
 
@@ -320,7 +323,7 @@ class Lexicographic(Phase):
     tol: float = 3e-5
     slack: float = 1.0
     eps_min: float = 1e-14
-    bisections: int = 24
+    bisections: int = 15
     refreshes: int = 2
     name: str = "lexicographic"
     linear_only = True
@@ -332,6 +335,8 @@ class Lexicographic(Phase):
         require(math.isfinite(self.slack) and self.slack >= 0, "lexicographic.slack", self.slack,
                 "use a number >= 0 (the default 1: the gauge may cost the fit its floor again)")
         require(0 < self.eps_min < 1, "lexicographic.eps_min", self.eps_min, "use a value in (0, 1)")
+        require(isinstance(self.bisections, int) and 0 <= self.bisections <= 60, "lexicographic.bisections",
+                self.bisections, "use an integer in [0, 60] (each halves the bracket of ln ε; 60 reach float64's limit)")
         require(isinstance(self.refreshes, int) and self.refreshes >= 0, "lexicographic.refreshes", self.refreshes,
                 "use a non-negative integer")
 
@@ -365,23 +370,31 @@ class Lexicographic(Phase):
             res = (r + J @ delta)[fit]
             return delta, cond, jnp.sum(res**2)
 
-        lo, hi = jnp.log(self.eps_min), 0.0
-        target = (1 + self.slack) * solve(lo)[2] + self.tol**2 * jnp.sum(zero[fit] ** 2)
-        lo, hi = jax.lax.fori_loop(0, self.bisections, lambda _, b: _bisect(b, solve, target), (lo, hi))
-        best = jnp.where(solve(0.0)[2] <= target, 0.0, lo)
-        delta, cond, _ = solve(best)
-        return delta, cond, jnp.exp(best)
+        lo = jnp.log(self.eps_min)
+        floor, given = solve(lo), solve(0.0)
+        target = (1 + self.slack) * floor[2] + self.tol**2 * jnp.sum(zero[fit] ** 2)
+
+        def bisect(_):  # the last midpoint that fitted is kept with its solution: no solve again
+            lo_, _, delta, cond = jax.lax.fori_loop(
+                0, self.bisections, lambda _, b: _bisect(b, solve, target), (lo, 0.0, *floor[:2]))
+            return delta, cond, lo_
+
+        # the weights as given fit well enough (ε = 1): no bisection at all
+        delta, cond, log_eps = jax.lax.cond(given[2] <= target, lambda _: (*given[:2], 0.0), bisect, None)
+        return delta, cond, jnp.exp(log_eps)
 
     def diagnostics(self, state) -> dict:
         return {"cond": state["cond"], "gauge": state["gauge"]}
 
 
-def _bisect(bounds, solve, target):
-    """One bisection step in ``log ε``: the fit at the midpoint within `target` moves ``lo`` up."""
-    lo, hi = bounds
+def _bisect(carry, solve, target):
+    """One bisection step in ``log ε``: the fit at the midpoint within `target` moves ``lo`` up
+    (and its solution ``(δ, cond)`` becomes the one kept)."""
+    lo, hi, delta, cond = carry
     mid = 0.5 * (lo + hi)
-    ok = solve(mid)[2] <= target
-    return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid)
+    d, c, loss = solve(mid)
+    ok = loss <= target
+    return jnp.where(ok, mid, lo), jnp.where(ok, hi, mid), jnp.where(ok, d, delta), jnp.where(ok, c, cond)
 
 
 @dataclasses.dataclass(frozen=True)
