@@ -207,7 +207,8 @@ def _data_values(ansatz, s: Data, y: np.ndarray, x=None) -> np.ndarray:
     if not s.derivative:
         return y
     x = jnp.asarray(s.points.values()) if x is None else x
-    return np.asarray(jax.vmap(lambda xi: ansatz.derivatives(xi, s.derivative)[s.derivative])(x))
+    # one compiled program (evaluated op by op, the network's ~40 operations each compiled alone)
+    return np.asarray(jax.jit(jax.vmap(lambda xi: ansatz.derivatives(xi, s.derivative)[s.derivative]))(x))
 
 
 def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check | None:

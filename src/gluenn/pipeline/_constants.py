@@ -68,6 +68,7 @@ def exact_constants(constant: Constant, problem, reference, x: np.ndarray) -> di
     y, xs = np.asarray(reference.y(x)), jnp.asarray(x)
     cuts = np.cumsum([t.n for t in terms])[:-1]
 
+    @jax.jit  # one program, not each of the terms' operations compiled alone
     def model(c):
         return sum(jax.vmap(lambda xi, t=t, ct=ct: jnp.reshape(t.fn(xi, ct), ()))(xs)
                    for t, ct in zip(terms, jnp.split(c, cuts)))
