@@ -28,7 +28,7 @@ _NUMBER = re.compile(r"[-+−]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+−]?\d+)?")
 
 
 def _inventory(site: pathlib.Path) -> set[str]:
-    head, _, body = (site / "objects.inv").read_bytes().partition(b"zlib.\n")
+    _, _, body = (site / "objects.inv").read_bytes().partition(b"zlib.\n")
     return {line.split()[0] for line in zlib.decompress(body).decode().splitlines() if line.strip()}
 
 
