@@ -82,6 +82,30 @@ def test_a_fit_traces_the_equation_a_fixed_small_number_of_times():
     assert count(20) <= 6 and count(60) <= 6
 
 
+
+def test_one_compiled_evaluation_serves_every_grid_up_to_its_block():
+    """A read-out at one point, a coefficient grid and a scoring grid share one traced program (the
+    grid is padded to ``BLOCK`` points), and a point gets the same bits alone as inside a grid."""
+    traced = []
+
+    def decay(x, c):
+        traced.append(1)                          # runs only while JAX traces
+        return c[0] * jnp.exp(-x)
+    problem = gn.Problem(terms=[gn.Term("decay", decay, init=1.0)], equation=gn.Equation(lambda x, y, dy: dy + y),
+                         samples=[gn.Data(gn.linspace(0.0, 0.3, 8), lambda x: 2.0 * jnp.exp(-x), weight=10.0),
+                                  gn.Residual(gn.linspace(0.0, 3.0, 40))], domain=(0.0, 3.0))
+    solution = gn.fit(problem, network=SMALL, trainer=[gn.GaussNewton(5, damping=1e-3)], progress=False).solution
+    grid = np.linspace(0.0, 3.0, 2000)
+    first = solution.evaluate(grid)
+    before = len(traced)
+    alone = [solution.evaluate(grid[i:i + 1]) for i in (0, 977, 1999)]
+    solution.evaluate(np.linspace(0.0, 3.0, 201)), solution.y(np.array([[0.5, 1.0], [1.5, 2.0]]))
+    assert len(traced) == before
+    name = next(iter(first.coefficients))
+    for ev, i in zip(alone, (0, 977, 1999)):
+        assert ev.y[0] == first.y[i] and ev.dy[0] == first.dy[i] and ev.coefficients[name][0] == first.coefficients[name][i]
+    assert solution.evaluate(np.array([])).y.shape == (0,)
+
 def test_a_users_own_sample_set_need_not_be_hashable():
     """A SampleSet subclass declared as a plain ``@dataclass`` (unhashable: eq without hash) with an
     array field trains as any other set; only the sharing of its trace is lost."""

@@ -43,6 +43,12 @@ class Evaluation:
             return {k: v / self.y for k, v in self.terms.items()}
 
 
+#: evaluations run on a multiple of this many points (the grid padded with its first point), so
+#: that one compiled program serves every grid up to that size — a read-out at one point, a
+#: coefficient grid, the scoring grid — instead of one tracing and compilation per grid size
+BLOCK = 2048
+
+
 @eqx.filter_jit
 def _evaluate(a, x):
     # module-level: one compilation serves every Solution of the same problem (e.g. an ensemble)
@@ -65,7 +71,9 @@ class Solution:
     def evaluate(self, x) -> Evaluation:
         """y, y', the coefficients and the terms at the points `x` (any shape; flattened), which
         must lie in the problem's domain: outside it the network was never trained, and its
-        coefficients mean nothing (a :class:`~gluenn.ConfigError` says so instead of extrapolating)."""
+        coefficients mean nothing (a :class:`~gluenn.ConfigError` says so instead of extrapolating).
+        Runs on the points padded to a multiple of :data:`BLOCK` (2048): one compiled program for
+        every grid up to that size, and a point's values do not depend on the grid it is in."""
         x = np.asarray(x, dtype=np.float64)
         lo, hi = self.problem.domain
         slack = 1e-9 * (hi - lo)
@@ -73,12 +81,16 @@ class Solution:
             bad = float(x[~(np.isfinite(x) & (x >= lo - slack) & (x <= hi + slack))].ravel()[0])
             raise ConfigError(f"x={bad!r} is invalid: the solution is trained on the domain [{lo:g}, {hi:g}] only; "
                               "evaluate inside it (or widen the problem's domain and train again)")
-        y, dy, c, terms = self._eval(self.ansatz, jnp.asarray(x.ravel()))
-        c = np.asarray(c)
+        flat = x.ravel()
+        n = flat.size
+        padded = np.full(max(BLOCK, -(-n // BLOCK) * BLOCK), flat[0] if n else 0.5 * (lo + hi))
+        padded[:n] = flat
+        y, dy, c, terms = self._eval(self.ansatz, jnp.asarray(padded))
+        c = np.asarray(c)[:n]
         return Evaluation(
-            x=x.ravel(), y=np.asarray(y), dy=np.asarray(dy),
-            coefficients={n: c[:, i] for i, n in enumerate(self._names)},
-            terms={k: np.asarray(v) for k, v in terms.items()},
+            x=flat, y=np.asarray(y)[:n], dy=np.asarray(dy)[:n],
+            coefficients={name: c[:, i] for i, name in enumerate(self._names)},
+            terms={k: np.asarray(v)[:n] for k, v in terms.items()},
         )
 
     def y(self, x) -> np.ndarray:
