@@ -10,6 +10,7 @@ paper's ±20 % band comes from moving every matching point by a factor ``1 ± 0.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 
 import jax
@@ -44,30 +45,76 @@ class Matched:
         self.start, self.families, self.at = start, tuple(families), tuple(float(a) for a in at)
         self.constants = [np.asarray(c) for c in constants]
         self.direction = 1.0 if len(at) < 2 or at[1] > at[0] else -1.0
-        pieces = [start] + [lambda x, f=f, c=c: f.fn(x, jnp.asarray(c))
-                            for f, c in zip(self.families, self.constants)]
-        self._pieces = pieces
-        self._f = jax.jit(jax.vmap(lambda x, i: jax.lax.switch(i, pieces, x)))
-        self._df = jax.jit(jax.vmap(lambda x, i: jax.lax.switch(
-            i, [lambda s, p=p: jax.jvp(p, (s,), (jnp.ones_like(s),))[1] for p in pieces], x)))
 
     def _index(self, x: np.ndarray) -> np.ndarray:
         s = self.direction
         return np.sum((s * x[..., None]) >= (s * np.asarray(self.at)), axis=-1).astype(np.int32)
 
-    def y(self, x) -> np.ndarray:
+    def _evaluate(self, x, derivative: bool) -> np.ndarray:
         x = np.asarray(x, dtype=np.float64)
-        return np.asarray(self._f(jnp.asarray(x.ravel()), jnp.asarray(self._index(x.ravel())))).reshape(x.shape)
+        flat = x.ravel()
+        values = _piecewise(jnp.asarray(flat), jnp.asarray(self._index(flat)), tuple(map(jnp.asarray, self.constants)),
+                            start=_Same(self.start), fns=tuple(_Same(f.fn) for f in self.families),
+                            derivative=derivative)
+        return np.asarray(values).reshape(x.shape)
+
+    def y(self, x) -> np.ndarray:
+        return self._evaluate(x, derivative=False)
 
     def dy(self, x) -> np.ndarray:
-        x = np.asarray(x, dtype=np.float64)
-        return np.asarray(self._df(jnp.asarray(x.ravel()), jnp.asarray(self._index(x.ravel())))).reshape(x.shape)
+        return self._evaluate(x, derivative=True)
 
 
-def _newton(residual, c0, max_iter=60):
-    """Damped Newton on ``residual(c) = 0`` from `c0`: ``(c, |residual(c)|)`` (``inf`` for a singular
-    Jacobian). The residual and its Jacobian are compiled once each; the iteration runs in NumPy."""
-    f, jac = jax.jit(residual), jax.jit(jax.jacfwd(residual))
+# The programs below take the functions as static arguments (compared by identity) and everything
+# else as arguments: every matching of the same functions (the band's shifted variants, both parts
+# of a complex wave) shares one compiled program per shape, instead of compiling closures over its
+# own constants.
+
+class _Same:
+    """A function as a static argument of a compiled program: equal to another exactly when it is
+    the same object (any callable, hashable or not)."""
+
+    def __init__(self, fn: Callable):
+        self.fn = fn
+
+    def __call__(self, *args):
+        return self.fn(*args)
+
+    def __hash__(self) -> int:
+        return id(self.fn)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _Same) and other.fn is self.fn
+
+
+@functools.partial(jax.jit, static_argnames=("start", "fns", "derivative"))
+def _piecewise(x, index, constants, *, start, fns, derivative):
+    """``start`` or ``fns[i-1](x, constants[i-1])`` at each point, as ``index`` selects (or its x-derivative)."""
+    pieces = [lambda s, cs: start(s)] + [lambda s, cs, i=i, f=f: f(s, cs[i]) for i, f in enumerate(fns)]
+    if derivative:
+        pieces = [lambda s, cs, p=p: jax.jvp(lambda t: p(t, cs), (s,), (jnp.ones_like(s),))[1] for p in pieces]
+    return jax.vmap(lambda s, i: jax.lax.switch(i, pieces, s, constants))(x, index)
+
+
+@functools.partial(jax.jit, static_argnames=("fn", "order"))
+def _derivatives_at(c, xm, *, fn, order):
+    """``(f, f', ..., f^(order))`` at ``xm`` of ``fn(x)`` (``c`` is ``None``) or ``fn(x, c)``, stacked."""
+    return jnp.stack(derivatives(fn if c is None else (lambda s: fn(s, c)), xm, order))
+
+
+def _misfit(c, xm, target, fn, order):
+    """The relative mismatch of ``fn(·, c)``'s derivatives at ``xm`` to ``target``."""
+    got = jnp.stack(derivatives(lambda s: fn(s, c), xm, order))
+    return (got - target) / jnp.maximum(jnp.abs(target), 1e-300)
+
+
+_misfit_value = jax.jit(_misfit, static_argnames=("fn", "order"))
+_misfit_jacobian = jax.jit(jax.jacfwd(_misfit), static_argnames=("fn", "order"))
+
+
+def _newton(f, jac, c0, max_iter=60):
+    """Damped Newton on ``f(c) = 0`` from `c0` (``jac(c)`` its Jacobian): ``(c, |f(c)|)`` (``inf``
+    for a singular Jacobian). The iteration runs in NumPy."""
     c = np.asarray(c0, dtype=np.float64)
     r = np.asarray(f(c))
     for _ in range(max_iter):
@@ -97,24 +144,20 @@ def match(start: Callable, families: Sequence[Family], at: Sequence[float], *, o
     """
     require(len(families) == len(at) and len(at) >= 1, "matching points", list(at),
             "give one matching point per family")
-    prev = start
+    prev, c_prev = start, None
     constants = []
     for fam, xm in zip(families, at):
         require(fam.n == order + 1, "Family.init", fam.init,
                 f"C^{order} matching fixes {order + 1} constants per family")
         xm = jnp.asarray(float(xm))
-        target = jnp.stack(derivatives(prev, xm, order))
-
-        def residual(c, fam=fam, xm=xm, target=target):
-            got = jnp.stack(derivatives(lambda s: fam.fn(s, c), xm, order))
-            return (got - target) / jnp.maximum(jnp.abs(target), 1e-300)
-
-        c, err = _newton(residual, fam.init)
+        target, fn = _derivatives_at(c_prev, xm, fn=_Same(prev), order=order), _Same(fam.fn)
+        c, err = _newton(lambda c: _misfit_value(c, xm, target, fn=fn, order=order),
+                         lambda c: _misfit_jacobian(c, xm, target, fn=fn, order=order), fam.init)
         if not np.all(np.isfinite(c)) or err > 1e-8:
             raise ConfigError(f"C^{order} matching at x={float(xm)} did not converge (residual {err:.2e});"
                               " give the family a better init or move the matching point")
         constants.append(c)
-        prev = lambda s, fam=fam, c=c: fam.fn(s, jnp.asarray(c))  # noqa: E731
+        prev, c_prev = fam.fn, jnp.asarray(c)
     return Matched(start, families, at, constants)
 
 

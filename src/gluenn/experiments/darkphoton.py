@@ -55,7 +55,8 @@ def build(p: gn.Params) -> gn.Setup:
     problem = gn.Problem(_early_terms(p, km, a_s) + _late_terms(p, km, a_s, a_end), equation, _samples(p, km, a_s, a_end), (a_s, a_end))
 
     late = gn.baselines.Family(lambda a, c: c[0] + c[1] / a, init=(0.0, 0.0))
-    matched = lambda at: gn.baselines.match(lambda a: a / a_s, [late], at, order=1)  # noqa: E731
+    early = lambda a: a / a_s  # noqa: E731
+    matched = lambda at: gn.baselines.match(early, [late], at, order=1)  # noqa: E731
 
     def readout(sols):
         y, dy = (float(np.asarray(f(np.array([a_end])))[0]) for f in (sols["y"].y, sols["y"].dy))

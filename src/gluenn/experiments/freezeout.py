@@ -74,8 +74,11 @@ def build(p: gn.Params) -> gn.Setup:
         domain=(p.x_start, p.x_end),
     )
 
+    # one function for the band's three matchings: they share one compiled program
+    frozen = lambda x, c: 1.0 / (c[0] - eta / x)  # noqa: E731
+
     def matched(at):
-        late = gn.baselines.Family(lambda x, c: 1.0 / (c[0] - eta / x), init=(eta / at[0] + 1 / float(y_eq(at[0])),))
+        late = gn.baselines.Family(frozen, init=(eta / at[0] + 1 / float(y_eq(at[0])),))
         return gn.baselines.match(y_eq, [late], at, order=0)
 
     def readout(sols):

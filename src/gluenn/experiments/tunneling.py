@@ -56,7 +56,8 @@ def build(p: gn.Params) -> gn.Setup:
     gn.require(edge < margin - math.pi / k_lo, "margin", p.margin, f"use margin > {edge + math.pi / k_lo:.3g} or 'auto'")
     inside, outside_l, outside_r = (-h + 2 * p.sigma, h - 2 * p.sigma), (-L, -h - edge), (h + edge, L)
     flat = h - p.sigma * math.log(1e3)  # |V − V0| ≤ 1e-3 V0 inside ±flat: C, D are exact constants there
-    components = {}
+    components, families = {}, [gn.baselines.Family(lambda x, c: grow(x, c[:1]) + decay(x, c[1:]), (0.0, 0.0)),
+                                 gn.baselines.Family(plane, (0.0, 0.0))]  # shared: one compiled matching for all
     for part, (f, df) in {"re": (np.cos, lambda x: -k * np.sin(k * x)),
                           "im": (np.sin, lambda x: k * np.cos(k * x))}.items():
         samples = _samples(p, lambda x, f=f: f(k * x), n, inside, outside_l, outside_r, flat, env)
@@ -67,11 +68,8 @@ def build(p: gn.Params) -> gn.Setup:
                    gn.Term("grow", grow, coefficients=("C",)), gn.Term("decay", decay, coefficients=("D",))],
             equation=equation, samples=samples, domain=(-L, L))
 
-        def matched(at, part=part):
-            start = (lambda x: jnp.cos(k * x)) if part == "re" else (lambda x: jnp.sin(k * x))
-            fams = [gn.baselines.Family(lambda x, c: grow(x, c[:1]) + decay(x, c[1:]), (0.0, 0.0)),
-                    gn.baselines.Family(plane, (0.0, 0.0))]
-            return gn.baselines.match(start, fams, at, order=1)
+        start = (lambda x: jnp.cos(k * x)) if part == "re" else (lambda x: jnp.sin(k * x))
+        matched = lambda at, start=start: gn.baselines.match(start, families, at, order=1)  # noqa: E731
 
         components[part] = gn.Component(problem, ref, gn.baselines.matching_band(matched, [h, -h]), f"{part.title()} ψ(x)")
 
