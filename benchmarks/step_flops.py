@@ -4,19 +4,20 @@
 
 The default freeze-out trains with Levenberg–Marquardt steps on the output layers
 (:class:`gluenn.GaussNewton`). One step forms the Jacobian ``J`` (``M × P``) of the loss rows by
-the output-layer parameters, solves the damped system ``A = [J; √μ D]`` (``(M + P) × P``) by an SVD,
-and evaluates the rows once more at the candidate. The count:
+the output-layer parameters, solves the damped system ``[J; √μ D] δ ≈ [−r; 0]`` by one SVD of the
+column-scaled ``J D⁻¹`` (``M × P``; the damping only shifts its singular values), and evaluates the
+rows once more at the candidate. The count:
 
 - everything but the SVD: XLA's own cost analysis of the compiled step (the SVD is a LAPACK call,
   which XLA does not count);
 - the SVD: ``6 m n² + 20 n³`` for ``U₁``, ``Σ`` and ``V`` of an ``m × n`` matrix (R-SVD; Golub and
-  Van Loan, *Matrix Computations*, 4th ed., Fig. 8.6.1), ``m = M + P``, ``n = P``.
+  Van Loan, *Matrix Computations*, 4th ed., Fig. 8.6.1), ``m = M``, ``n = P``.
 
 The limit is that count at the machine's measured float64 matrix-multiply rate (a compiled
 2000 × 2000 product, both cores): no step can do its arithmetic faster. Measured beside it: the
 step inside ``gluenn.fit`` (median chunk time of 10 steps per step, the first chunk left out), the
 step alone at the trained parameters (compiled, median of 30 calls), and the SVD of a random
-matrix of ``A``'s shape alone.
+matrix of ``J``'s shape alone.
 The Jacobian and the network come from the library's own (private) objective builder, as the
 step inside ``fit`` sees them.
 """
@@ -74,7 +75,7 @@ def main() -> None:
     step = jax.jit(lambda p, s, d: phase.step(objective.over(d), p, s)).lower(params, state, objective.data).compile()
     M = jax.eval_shape(objective.rows, params).shape[0]
     P = sum(int(np.size(x)) for x in jax.tree_util.tree_leaves(eqx.filter(params, objective.linear)))
-    m, n = M + P if phase.damping > 0 else M, P
+    m, n = M, P
     xla, svd = _flops(step), 6.0 * m * n**2 + 20.0 * n**3
     rate = gemm_rate()
     t_step = _median_seconds(step, params, state, objective.data)

@@ -1,5 +1,6 @@
 """Optimiser phases and named trainers."""
 
+import jax
 import jax.numpy as jnp
 import pytest
 
@@ -151,3 +152,28 @@ def test_lbfgs_line_search_evaluations_are_capped():
     assert used[2] == 2 < used[20]
     with pytest.raises(gn.ConfigError, match="linesearch_steps"):
         gn.LBFGS(5, linesearch_steps=0)
+
+
+@pytest.mark.parametrize("rows_count", [12, 3])  # more rows than parameters, and fewer
+def test_a_damped_gauss_newton_step_is_the_marquardt_step(rows_count):
+    """One damped step solves ``min |J δ + r|² + μ |D δ|²`` (``D² = diag JᵀJ``): checked against
+    NumPy's least-squares solve of that stacked system. Nonlinear rows, badly scaled columns."""
+    import numpy as np
+    x = jnp.linspace(0.1, 2.0, rows_count)
+
+    def rows(p):
+        a = p["a"] * jnp.array([1.0, 1e3, 1e-2, 5.0])
+        return jnp.tanh(a[0] + a[1] * x) + a[2] * x**2 + jnp.sin(a[3] * x) - jnp.exp(-x)
+
+    objective = gn.Objective(lambda p: (jnp.sum(rows(p) ** 2), {}), rows=rows, linear={"a": True})
+    start = {"a": jnp.asarray([0.3, 2e-4, 0.5, 0.1])}
+    phase = gn.GaussNewton(1, damping=0.05)
+    state = phase.init(start)
+    got, state = phase.step(objective, start, state)
+    J, r = np.asarray(jax.jacfwd(rows)(start)["a"]), np.asarray(rows(start))
+    d = np.sqrt((J**2).sum(axis=0))
+    delta = np.linalg.lstsq(np.vstack([J, np.sqrt(0.05) * np.diag(d)]), np.r_[-r, np.zeros(4)], rcond=None)[0]
+    stacked = np.linalg.svd(np.vstack([J / d, np.sqrt(0.05) * np.eye(4)]), compute_uv=False)
+    assert int(state["accepted"]) == 1
+    np.testing.assert_allclose(np.asarray(got["a"]), np.asarray(start["a"]) + delta, rtol=1e-10, atol=1e-14)
+    assert float(state["cond"]) == pytest.approx(stacked[0] / stacked[-1], rel=1e-10)

@@ -264,13 +264,12 @@ class GaussNewton(Phase):
 
     def step(self, objective, params, state):
         flat, unravel, rest, rows, r, J = _output_jacobian(objective, params)
-        if self.damping > 0:
+        if self.damping > 0:  # δ = z / d, z = argmin |(J/d) z + r|² + μ |z|²: one SVD of J/d (M × P)
             d = jnp.sqrt(jnp.maximum(jnp.sum(J * J, axis=0), 1e-300))
-            A = jnp.concatenate([J, jnp.sqrt(state["mu"]) * jnp.diag(d)])
-            b = jnp.concatenate([-r, jnp.zeros_like(flat)])
+            z, cond = _svd_solve(J / d, -r, self.rcond, damping=state["mu"])
+            delta = z / d
         else:
-            A, b = J, -r
-        delta, cond = _svd_solve(A, b, self.rcond)
+            delta, cond = _svd_solve(J, -r, self.rcond)
         cand = flat + delta
         old, new = jnp.sum(r**2), jnp.sum(rows(cand) ** 2)
         ok = jnp.isfinite(new) & (new <= old)
@@ -496,9 +495,13 @@ def _output_jacobian(objective: Objective, params, rows_fn=None):
     return flat, unravel, rest, rows, r, J
 
 
-def _svd_solve(A, b, rcond=None):
-    """``(x, cond)``: the minimum-norm least-squares solution of ``A x ≈ b`` (as ``jnp.linalg.lstsq``,
-    singular values below ``rcond · s_max`` cut) and the condition number ``s_max / s_min`` of ``A``."""
+def _svd_solve(A, b, rcond=None, damping=None):
+    """``(x, cond)``: the minimum-norm least-squares solution of ``A x ≈ b`` — of the stacked
+    ``[A; √damping I] x ≈ [b; 0]`` when a `damping` is given — as ``jnp.linalg.lstsq`` (singular
+    values below ``rcond · s_max`` cut), and the condition number ``s_max / s_min`` of the system
+    solved. One SVD of the ``M × P`` matrix ``A`` with or without damping: the stack's singular values
+    are ``√(s² + damping)`` with the same vectors (an SVD of the ``(M + P) × P`` stack costs twice
+    as much at freeze-out's 268 × 202)."""
     # Subnormal entries (e.g. e^c of a coefficient driven to zero) make LAPACK's SVD
     # 10-40x slower (measured: dark photon step time grew 6 s -> 40 s per 100 steps); they
     # carry no information at float64 precision, so flush them to zero.
@@ -506,9 +509,17 @@ def _svd_solve(A, b, rcond=None):
     A = jnp.where(jnp.abs(A) < tiny, 0.0, A)
     b = jnp.where(jnp.abs(b) < tiny, 0.0, b)
     U, sv, Vt = jnp.linalg.svd(A, full_matrices=False)
-    rcond = jnp.finfo(A.dtype).eps * max(A.shape) if rcond is None else rcond
-    keep = sv > rcond * sv[0]
-    return Vt.T @ jnp.where(keep, (U.T @ b) / jnp.where(keep, sv, 1.0), 0.0), sv[0] / sv[-1]
+    (m, n), eps = A.shape, jnp.finfo(A.dtype).eps
+    if damping is None:
+        rcond = eps * max(m, n) if rcond is None else rcond
+        keep = sv > rcond * sv[0]
+        return Vt.T @ jnp.where(keep, (U.T @ b) / jnp.where(keep, sv, 1.0), 0.0), sv[0] / sv[-1]
+    stacked = jnp.sqrt(sv**2 + damping)  # then √damping for the P − M directions A does not see
+    smallest = jnp.minimum(stacked[-1], jnp.sqrt(damping)) if m < n else stacked[-1]
+    rcond = eps * (m + n) if rcond is None else rcond
+    keep = stacked > rcond * stacked[0]
+    gain = sv / jnp.where(keep, stacked**2, 1.0)
+    return Vt.T @ jnp.where(keep, gain * (U.T @ b), 0.0), stacked[0] / smallest
 
 
 def row_priorities(objective: Objective, params):
