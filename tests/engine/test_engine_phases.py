@@ -37,16 +37,36 @@ def test_gauss_newton_cg_solves_a_nonlinear_least_squares_fit_on_all_parameters(
 
 
 def test_monotone_phases_declare_convergence_and_stop_on_a_flat_loss():
-    """A phase that `converges` ends once a chunk leaves the loss bit-identical (L-BFGS at the
-    exact minimum of a quadratic); Adam does not declare it."""
-    assert gn.LBFGS.converges and gn.GaussNewton.converges and gn.GaussNewtonCG.converges
-    assert not gn.Adam.converges
+    """A monotone phase ends once the loss has stayed bit-identical for `converged_after` steps
+    (L-BFGS at the exact minimum of a quadratic); Adam never declares convergence."""
+    assert all(p.converged_after >= 10 for p in (gn.LBFGS, gn.GaussNewton, gn.GaussNewtonCG, gn.Lexicographic))
+    assert gn.Adam.converged_after is None
 
     def f(p):
         loss = jnp.sum((p - 2.0) ** 2)
         return loss, {"fit": loss}
     _, hist = gn.optimise(f, jnp.zeros(3), [gn.LBFGS(500)], log_every=10, progress=False)
     assert hist.steps < 500 and hist.stop_reason is gn.StopReason.COMPLETED and hist.final["loss"] == 0.0
+
+
+@pytest.mark.parametrize("log_every", [1, 3])
+def test_a_rejected_damped_step_does_not_end_the_phase(log_every):
+    """Levenberg–Marquardt rejects a step that would raise the loss and retries with more damping,
+    so unchanged losses are not convergence until the damping has had room to grow: from a
+    saturated start (11 rejections in a row here) logged after every step or every three, it goes
+    on to the exact fit as when logged every 100. (It ended at the first rejection before.)"""
+    x = jnp.linspace(0.0, 3.0, 40)
+
+    def rows(p):
+        return jnp.tanh(p["a"] * x - p["b"]) * p["c"] - 1.5 * jnp.tanh(3.0 * x - 4.0)
+    objective = gn.Objective(lambda p: (jnp.sum(rows(p) ** 2), {}), rows=rows, linear={"a": True, "b": True, "c": True})
+    start = {"a": jnp.asarray(10.0), "b": jnp.asarray(1.0), "c": jnp.asarray(0.1)}
+    phases = [gn.GaussNewton(200, damping=1e-6)]
+    fine, h_fine = gn.optimise(objective, start, phases, log_every=log_every, progress=False)
+    _, h_coarse = gn.optimise(objective, start, phases, log_every=100, progress=False)
+    assert h_fine.rows[1]["loss"] == h_fine.rows[0]["loss"]  # the case starts with rejected steps
+    assert h_coarse.final["loss"] < 1e-20 and h_fine.final["loss"] < 1e-20
+    assert float(fine["a"]) == pytest.approx(3.0, rel=1e-9) and h_fine.steps < 200  # and still ends early
 
 
 def test_a_trainer_is_a_list_of_phases_or_an_auto(decay_problem):

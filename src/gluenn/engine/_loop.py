@@ -10,8 +10,8 @@ tolerance and convergence checks, :class:`~gluenn.engine._guards.CtrlC` and the 
 **Guards.** A chunk that ends with a non-finite loss is not applied: the parameters roll back to
 the last finite state and the phase restarts from there with a smaller step (:meth:`Phase.retry`),
 at most ``max_retries`` times per phase; after that training stops with
-:attr:`StopReason.NON_FINITE`. A phase that :attr:`~Phase.converges` ends early once a chunk
-leaves the loss bit-identical. ``Ctrl-C`` finishes the running chunk and stops with
+:attr:`StopReason.NON_FINITE`. A monotone phase ends early once the loss has stayed bit-identical
+for :attr:`~Phase.converged_after` steps. ``Ctrl-C`` finishes the running chunk and stops with
 :attr:`StopReason.INTERRUPTED` and ``History.resume`` set (a second ``Ctrl-C`` aborts at once,
 keeping the last completed chunk).
 """
@@ -208,13 +208,11 @@ class _Loop:
         if phase.steps == 0:
             return
         self._mark(i, phase, done, state)
-        compiled, retries, last = self._compile(phase, state), 0, None
+        compiled, retries = self._compile(phase, state), 0
         while done < phase.steps:
             n = min(self.log_every, phase.steps - done)
             new_params, new_state, losses, terms, loss, start = self._chunk(compiled, state, n)
             self.log_start(start)  # the first chunk's start is the initial row
-            if last is None:
-                last = self.hist.rows[-1].get("loss_max", self.hist.rows[-1]["loss"])
             if not math.isfinite(loss):
                 phase, state = self._retry(i, phase, done, n, retries)
                 retries, done = retries + 1, 0
@@ -230,9 +228,8 @@ class _Loop:
                 raise _Stop
             if self.ctrl_c.requested:
                 raise KeyboardInterrupt
-            if loss == last and phase.converges:
+            if phase.converged_after is not None and _flat_steps(self.hist.rows, phase.name) >= phase.converged_after:
                 break  # converged to machine precision: on to the next phase, if any
-            last = loss
 
     def _mark(self, i, phase, done, state) -> None:
         self.point = _Point(i, phase, done, self.params, state, self.hist.steps, dict(self.weighting.w))
@@ -353,6 +350,17 @@ def _rows_upto(rows: list, steps: int) -> int:
 
 class _Stop(Exception):
     pass
+
+
+def _flat_steps(rows: list, phase: str) -> int:
+    """How many steps the loss has stayed bit-identical at the end of `rows` (the worst member's for
+    an ensemble), counted within the running `phase` and from the row it started at. From the log
+    alone, so that a resumed run decides as the uninterrupted one."""
+    loss = lambda row: row.get("loss_max", row["loss"])  # noqa: E731
+    i = len(rows) - 1
+    while i > 0 and rows[i]["phase"] == phase and loss(rows[i - 1]) == loss(rows[-1]):
+        i -= 1
+    return rows[-1]["step"] - rows[i]["step"]
 
 
 def _row(phase: str, step: int, loss, terms: dict, seconds: float) -> dict:

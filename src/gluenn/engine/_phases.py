@@ -12,6 +12,7 @@ import dataclasses
 import math
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -94,8 +95,10 @@ class Phase(abc.ABC):
     fixed_objective = False
     #: the phase changes only the objective's `linear` leaves (the output layers)
     linear_only = False
-    #: a chunk that leaves the loss bit-identical means convergence (monotone phases): end the phase
-    converges = False
+    #: a monotone phase has converged once the loss stays bit-identical for this many steps in a row
+    #: (then it ends; ``None``: never, e.g. Adam). Not one step: a damped least-squares phase rejects a
+    #: step that would raise the loss (the loss stays put while its damping grows) and goes on.
+    converged_after: ClassVar[int | None] = None
 
     def _check(self) -> None:
         require(isinstance(self.steps, int) and self.steps >= 0, f"{self.name}.steps", self.steps,
@@ -195,7 +198,7 @@ class LBFGS(Phase):
     linesearch_steps: int = 20
     name: str = "lbfgs"
     fixed_objective = True
-    converges = True
+    converged_after = 10
 
     def __post_init__(self):
         self._check()
@@ -248,7 +251,7 @@ class GaussNewton(Phase):
     rcond: float | None = None
     name: str = "gauss-newton"
     linear_only = True
-    converges = True
+    converged_after = 20  # a rejected step multiplies μ by 4: up to 4^20 ≈ 1e12 before giving up
 
     def __post_init__(self):
         self._check()
@@ -326,7 +329,7 @@ class Lexicographic(Phase):
     refreshes: int = 2
     name: str = "lexicographic"
     linear_only = True
-    converges = True
+    converged_after = 10
 
     def __post_init__(self):
         self._check()
@@ -420,7 +423,7 @@ class GaussNewtonCG(Phase):
     damping: float = 1e-3
     name: str = "gauss-newton-cg"
     fixed_objective = True
-    converges = True
+    converged_after = 40  # a rejected step doubles μ: up to 2^40 ≈ 1e12
 
     def __post_init__(self):
         self._check()
