@@ -242,8 +242,9 @@ class GaussNewton(Phase):
     condition numbers ~1e19; the direct solve does not.
 
     Cost per step: one Jacobian (``P`` forward passes, ``P`` = output-layer parameters) and an
-    SVD of an ``M × P`` matrix. Logged: ``cond`` (condition number of the solved system: ``J``
-    itself when ``damping=0``) and ``lm_mu``.
+    SVD of an ``M × P`` matrix (``J D⁻¹`` when damped: the damping only shifts its singular values).
+    Logged: ``cond`` (condition number of the solved system: ``J`` itself when ``damping=0``, else
+    the column-scaled ``[J D⁻¹; √μ I]``) and ``lm_mu``.
     """
 
     steps: int = 1
