@@ -13,7 +13,7 @@ took ~7.5 of freeze-out's 17.6 s warm when only those over 0.5 s were kept (meas
 stores ~2.4 MB).
 
 **Stored references.** Expensive deterministic arrays — the Hodgkin–Huxley reference trajectory,
-13 s of SciPy's Radau for every run, whatever the seed — are kept too, by :func:`stored_array`, in
+1.5 s of SciPy's DOP853 for every run, whatever the seed — are kept too, by :func:`stored_array`, in
 ``arrays-<same 12 digits>/`` next to the compiled programs, under a hash of everything they depend
 on (the inputs, the source files of the code that computes them, the NumPy and SciPy versions).
 At most :data:`MAX_ARRAYS` files per kind, least recently used removed first.

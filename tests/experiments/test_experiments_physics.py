@@ -130,6 +130,27 @@ def test_darkphoton_reference_and_matching_values():
     assert central["X_end"] == pytest.approx(2 * 20 / 0.1 - (20**2 / 0.1) / 500, rel=1e-10)  # = 392
 
 
+def test_hh_reference_agrees_with_a_tighter_implicit_solve_and_falls_back_to_it(monkeypatch):
+    """The stored HH reference (explicit DOP853) against Radau two decades tighter, over two
+    spikes; and when the explicit solve fails (as it would on a stiff field), Radau answers."""
+    from gluenn.systems import hodgkin_huxley as hh
+    z0, t = hh.resting_state(), np.arange(0, 2501) * 0.01  # two spikes
+    radau = gn.reference.trajectory(hh.hodgkin_huxley(9.909286, np), z0, t, rtol=1e-12, atol=1e-12)
+    explicit = hh.reference(9.909286, z0, t)
+    assert np.max(np.abs(explicit - radau)[:, 0]) < 1e-5 and np.max(np.abs(explicit - radau)[:, 1:]) < 1e-7
+    tried, solve = [], hh.trajectory
+
+    def stiff(*args, method="Radau", **kwargs):
+        tried.append(method)
+        if method == "DOP853":
+            raise gn.ConfigError("max_evaluations is too few")
+        return solve(*args, method=method, **kwargs)
+    monkeypatch.setattr(hh, "trajectory", stiff)
+    monkeypatch.setenv("GLUENN_CACHE", "off")  # solve again, not from the store
+    fallback = hh.reference(9.909286, z0, t[:1001])
+    assert tried == ["DOP853", "Radau"] and np.max(np.abs(fallback - radau[:1001])[:, 0]) < 1e-5
+
+
 def test_hh_reference_spikes_where_spec_says():
     """SPEC §4: I_ext = 9.909286 from rest: peaks at 2.1479, 17.1236, ..., 90.5379 ms."""
     from gluenn.systems.hodgkin_huxley import hodgkin_huxley, resting_state

@@ -49,7 +49,7 @@ def build(p: gn.Params) -> gn.pipeline.NODESetup:
     data, z_start = _observation(p, t_ref[:n_train], z_ref[:n_train] + noise)
     unknowns = pinode.unknowns(p.learn, ("I_ext",))
     info = {"stimulus_uA_cm2": p.I_ext, "resting_state": z0.tolist(),
-            "reference": {"solver": "scipy Radau", "rtol": 1e-9, "atol": 1e-9},
+            "reference": {"solver": "scipy DOP853 (Radau should it run out of budget)", "rtol": 1e-10, "atol": 1e-10},
             **({"truth": {"I_ext": p.I_ext}} if unknowns else {})}
     return pinode.setup(p, pinode.System(
         _field if unknowns else hh.hodgkin_huxley(p.I_ext), hh.NAMES, hh.UNITS, (t_ref, z_ref), data, z_start, (0.0, p.t_train),
