@@ -165,13 +165,35 @@ def test_lbfgs_line_search_evaluations_are_capped():
         return jnp.sum(1e6 * (p - 1e-4) ** 2) + jnp.sum(p ** 4), {}
     start, used = jnp.full(3, 50.0), {}
     for cap in (2, 20):
-        phase = gn.LBFGS(1, linesearch_steps=cap)
+        phase = gn.LBFGS(1, linesearch_steps=cap, restart_on_stall=False)
         p, state = phase.step(gn.engine.Objective(f), start, phase.init(start))
         used[cap] = int(state[-1].info.num_linesearch_steps)
         assert f(p)[0] < f(start)[0]
     assert used[2] == 2 < used[20]
     with pytest.raises(gn.ConfigError, match="linesearch_steps"):
         gn.LBFGS(5, linesearch_steps=0)
+
+
+def test_lbfgs_drops_its_curvature_memory_after_a_search_that_hit_its_cap():
+    """A search that spends its whole cap resets L-BFGS to a fresh start at the new point (memory
+    empty, value recomputed); a search under the cap keeps it. A run whose searches never reach the
+    cap (Rosenbrock, cap 20) is bit-identical with and without the restart."""
+    def f(p):
+        return jnp.sum(1e6 * (p - 1e-4) ** 2) + jnp.sum(p ** 4), {}
+    start = jnp.full(3, 50.0)
+    for cap, reset in ((2, True), (20, False)):
+        phase = gn.LBFGS(1, linesearch_steps=cap)
+        p, state = phase.step(gn.engine.Objective(f), start, phase.init(start))
+        assert f(p)[0] < f(start)[0]
+        assert (int(state[0].count) == 0 and bool(jnp.isinf(state[-1].value))) == reset
+
+    def rosenbrock(p):
+        loss = jnp.sum(100.0 * (p[1:] - p[:-1] ** 2) ** 2 + (1.0 - p[:-1]) ** 2)
+        return loss, {"fit": loss}
+    runs = [gn.optimise(rosenbrock, jnp.full(4, -1.0), [gn.LBFGS(60, restart_on_stall=r)], log_every=1,
+                        progress=False) for r in (True, False)]
+    assert jnp.array_equal(runs[0][0], runs[1][0])
+    assert [r["loss"] for r in runs[0][1].rows] == [r["loss"] for r in runs[1][1].rows]
 
 
 @pytest.mark.parametrize("rows_count", [12, 3])  # more rows than parameters, and fewer

@@ -187,6 +187,13 @@ class LBFGS(Phase):
       A search that reaches it takes a step with sufficient decrease if it found one, else the last
       step it tried (Optax's fallback). A bound on the cost of a step where each evaluation is
       expensive (an ODE solve).
+    - `restart_on_stall`: a line search that spends all `linesearch_steps` evaluations signals a
+      curvature memory that no longer describes the loss (its direction is barely downhill, the
+      search zooms to steps of ~1e-12 and the loss stays put). Then the memory is dropped and the
+      next step starts again from the gradient, as SciPy's L-BFGS-B does after a failed search.
+      Without it, a stall of 20 evaluations a step can last for tens of steps (measured on the
+      Hodgkin–Huxley composite stage: 19 steps in a row, 57 of its 80 s). A phase whose searches
+      never reach the cap runs exactly as without it.
 
     Costs more compile time than Adam (a few seconds: the line search is a while-loop) and
     about 2-4 loss evaluations per step; converges far further on smooth, full-batch losses.
@@ -196,6 +203,7 @@ class LBFGS(Phase):
     memory: int = 10
     linesearch_start: str = "one"
     linesearch_steps: int = 20
+    restart_on_stall: bool = True
     name: str = "lbfgs"
     fixed_objective = True
     converged_after = 10
@@ -225,7 +233,11 @@ class LBFGS(Phase):
         opt = self._transform()
         value, grad = optax.value_and_grad_from_state(f)(params, state=state)
         updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=f)
-        return optax.apply_updates(params, updates), state
+        params = optax.apply_updates(params, updates)
+        if self.restart_on_stall:
+            stalled = state[-1].info.num_linesearch_steps >= self.linesearch_steps
+            state = jax.tree.map(lambda fresh, kept: jnp.where(stalled, fresh, kept), opt.init(params), state)
+        return params, state
 
 
 @dataclasses.dataclass(frozen=True)
