@@ -25,6 +25,7 @@ import time
 
 import numpy as np
 
+from gluenn import Trust
 from gluenn.pipeline import plot_coefficients, plot_solution  # the run report's own figures
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -67,10 +68,8 @@ def _metrics_table(metrics: dict) -> str:
     else:  # a trajectory experiment: scores of the forecast against the reference
         rows = ["| score of the forecast | value |", "|---|---|"]
         rows += [f"| `{k}` | {_num(v, '.4g')} |" for k, v in readouts.items() if not isinstance(v, (dict, list))]
-    trust = metrics.get("trust", {})
-    checks = ", ".join(f"{k} {c['value']:.1g} <= {c['limit']:g}" for k, c in trust.get("checks", {}).items()
-                       if k != "training")
-    line = f"trusted: yes ({checks})" if trust.get("trusted") else "trusted: NO — " + "; ".join(trust.get("reasons", []))
+    trust = metrics.get("trust")
+    line = Trust.from_dict(trust).line() if trust else "no trust checks recorded"
     return "\n".join(rows) + f"\n\nTrust line of the run: `{line}`\n"
 
 

@@ -162,3 +162,14 @@ def test_a_region_that_no_residual_set_reaches_is_checked_too():
     result, warned = _quiet_fit(problem, trainer=LSTSQ)
     check = {c.name: c for c in result.trust.checks}["residual"]
     assert not check.passed and "no residual points there" in check.where and warned, check
+
+
+def test_a_trust_read_back_from_json_gives_the_same_verdict_and_line():
+    """``Trust.from_dict(json(to_dict()))`` is the same trust: verdict, reasons and terminal line
+    (how the gallery prints a finished run's trust from its metrics.json)."""
+    import json
+    from gluenn.glue import Check
+    for trust in (gn.Trust((Check("training", 0.0, 0.0), Check("residual", 3e-6, 1e-2, "x in [1, 2]"))),
+                  gn.Trust((Check("residual", 0.4, 1e-2, "x in [3.5, 4]"), Check("data", float("nan"), 1e-2)))):
+        back = gn.Trust.from_dict(json.loads(json.dumps(trust.to_dict())))
+        assert (back.trusted, back.reasons, back.line()) == (trust.trusted, trust.reasons, trust.line())

@@ -84,6 +84,12 @@ class Trust:
     def to_dict(self) -> dict:
         return {"trusted": self.trusted, "reasons": self.reasons, "checks": {c.name: c.to_dict() for c in self.checks}}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "Trust":
+        """The inverse of :meth:`to_dict`, e.g. a run's ``metrics.json["trust"]`` read back."""
+        return cls(tuple(Check(name, float(c["value"]), float(c["limit"]), c.get("where", ""))
+                         for name, c in d.get("checks", {}).items()))
+
     def line(self) -> str:
         """One line for the terminal: ``trusted: yes (residual 3e-06, data 1e-08, ...)``."""
         if self.trusted:
