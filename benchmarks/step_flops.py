@@ -33,7 +33,6 @@ import jax.numpy as jnp
 import numpy as np
 
 import gluenn as gn
-from gluenn.glue._fit import _objective
 from gluenn.pipeline import get
 
 
@@ -65,8 +64,7 @@ def main() -> None:
     prob = setup.components["y"].problem
     phase = setup.trainer.nonlinear[0] if isinstance(setup.trainer, gn.Auto) else setup.trainer[0]
     ansatz = gn.glue.init_ansatz(prob, setup.network, 0)
-    params, static = eqx.partition(ansatz, eqx.is_inexact_array)
-    objective = _objective(prob, params, static)
+    objective = gn.glue.objective(prob, ansatz)
     f = gn.fit(prob, network=setup.network, trainer=setup.trainer, seed=0, log_every=10, progress=False)
     chunk = np.diff([r["time"] for r in f.history.rows[1:]])
     t_fit = statistics.median(chunk[1:]) / 10

@@ -10,7 +10,7 @@ from ._ansatz import Ansatz, CoefficientNet, Network, derivatives
 from ._checkpoint import load, load_family, save
 from ._family import Family, FamilyLoss, Parameter
 from ._inverse import Inference, invert, invert_jointly
-from ._fit import FamilyFit, Fit, fit, fit_ensemble, init_ansatz, least_squares_structure
+from ._fit import FamilyFit, Fit, fit, fit_ensemble, init_ansatz, least_squares_structure, objective
 from ._loss import UNSCALED, Loss, check_user_functions
 from ._points import Interval, Points, linspace, logspace, points
 from ._problem import Data, Equation, EquationScale, Plateau, Problem, Residual, SampleSet, Suppress, Term
@@ -19,5 +19,5 @@ from ._trust import Check, Trust, TrustLimits, diagnose
 
 __all__ = ["Ansatz", "Check", "CoefficientNet", "Data", "Equation", "EquationScale", "Evaluation", "Family", "FamilyFit", "FamilyLoss", "Fit", "Inference", "Interval", "Loss", "Network",
            "Parameter", "Plateau", "Points", "Problem", "Residual", "SampleSet", "Solution", "SolutionLike", "Suppress", "Term", "Trust", "TrustLimits", "UNSCALED",
-           "check_user_functions", "derivatives", "diagnose", "fit", "fit_ensemble", "init_ansatz", "invert", "invert_jointly", "least_squares_structure",
+           "check_user_functions", "derivatives", "diagnose", "fit", "fit_ensemble", "init_ansatz", "invert", "invert_jointly", "least_squares_structure", "objective",
            "linspace", "load", "load_family", "logspace", "mean_evaluation", "points", "save"]

@@ -392,6 +392,14 @@ def _warned(result: "Fit | FamilyFit") -> "Fit | FamilyFit":
     return result
 
 
+def objective(problem: Problem, ansatz) -> Objective:
+    """The loss :func:`fit` trains, as an engine :class:`~gluenn.engine.Objective` over the
+    ansatz's trainable arrays ``eqx.partition(ansatz, eqx.is_inexact_array)[0]`` (output layers
+    marked `linear`): for driving a :class:`~gluenn.engine.Phase` or ``gn.optimise`` by hand."""
+    params, static = eqx.partition(ansatz, eqx.is_inexact_array)
+    return _objective(problem, params, static)
+
+
 def _objective(problem: Problem, params, static, loss: "Loss | FamilyLoss | None" = None) -> Objective:
     """The problem's :class:`~gluenn.engine.Objective` over the trainable `params`; its data are the
     loss's targets (an argument of the compiled programs: see ``Objective.data``)."""
