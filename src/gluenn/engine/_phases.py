@@ -192,7 +192,7 @@ class LBFGS(Phase):
       search zooms to steps of ~1e-12 and the loss stays put). Then the memory is dropped and the
       next step starts again from the gradient, as SciPy's L-BFGS-B does after a failed search.
       Without it, a stall of 20 evaluations a step can last for tens of steps (measured on the
-      Hodgkin–Huxley composite stage: 19 steps in a row, 57 of its 80 s). A phase whose searches
+      Hodgkin–Huxley composite stage: 19 steps in a row, ~54 of its 80 s). A phase whose searches
       never reach the cap runs exactly as without it.
 
     Costs more compile time than Adam (a few seconds: the line search is a while-loop) and
