@@ -144,14 +144,16 @@ def test_lexicographic_is_one_plain_solve_when_the_weights_already_fit():
     assert jnp.array_equal(plain["w"], lex["w"])
 
 
+def _rosenbrock(p):
+    loss = jnp.sum(100.0 * (p[1:] - p[:-1] ** 2) ** 2 + (1.0 - p[:-1]) ** 2)
+    return loss, {"fit": loss}
+
+
 @pytest.mark.parametrize("start", ["one", "keep"])
 def test_lbfgs_line_search_start_reaches_the_minimum(start):
     """Either line-search start (unit step, or the last accepted one) minimises Rosenbrock's valley
     to its exact minimum at (1, …, 1); a wrong name is refused."""
-    def f(p):
-        loss = jnp.sum(100.0 * (p[1:] - p[:-1] ** 2) ** 2 + (1.0 - p[:-1]) ** 2)
-        return loss, {"fit": loss}
-    params, hist = gn.optimise(f, jnp.full(4, -1.0), [gn.LBFGS(400, linesearch_start=start)], log_every=20, progress=False)
+    params, hist = gn.optimise(_rosenbrock, jnp.full(4, -1.0), [gn.LBFGS(400, linesearch_start=start)], log_every=20, progress=False)
     assert hist.final["loss"] < 1e-14 and float(jnp.max(jnp.abs(params - 1.0))) < 1e-6
     with pytest.raises(gn.ConfigError, match="linesearch_start"):
         gn.LBFGS(5, linesearch_start="half")
@@ -186,11 +188,7 @@ def test_lbfgs_drops_its_curvature_memory_after_a_search_that_hit_its_cap():
         p, state = phase.step(gn.engine.Objective(f), start, phase.init(start))
         assert f(p)[0] < f(start)[0]
         assert (int(state[0].count) == 0 and bool(jnp.isinf(state[-1].value))) == reset
-
-    def rosenbrock(p):
-        loss = jnp.sum(100.0 * (p[1:] - p[:-1] ** 2) ** 2 + (1.0 - p[:-1]) ** 2)
-        return loss, {"fit": loss}
-    runs = [gn.optimise(rosenbrock, jnp.full(4, -1.0), [gn.LBFGS(60, restart_on_stall=r)], log_every=1,
+    runs = [gn.optimise(_rosenbrock, jnp.full(4, -1.0), [gn.LBFGS(60, restart_on_stall=r)], log_every=1,
                         progress=False) for r in (True, False)]
     assert jnp.array_equal(runs[0][0], runs[1][0])
     assert [r["loss"] for r in runs[0][1].rows] == [r["loss"] for r in runs[1][1].rows]
