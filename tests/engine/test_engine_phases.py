@@ -169,8 +169,9 @@ def test_lbfgs_line_search_evaluations_are_capped():
     for cap in (2, 20):
         phase = gn.LBFGS(1, linesearch_steps=cap, restart_on_stall=False)
         p, state = phase.step(gn.engine.Objective(f), start, phase.init(start))
-        used[cap] = int(state[-1].info.num_linesearch_steps)
+        used[cap] = int(state[0][-1].info.num_linesearch_steps)
         assert f(p)[0] < f(start)[0]
+        assert (int(state[1].evaluations), int(state[1].stalls)) == (used[cap], int(used[cap] == cap))
     assert used[2] == 2 < used[20]
     with pytest.raises(gn.ConfigError, match="linesearch_steps"):
         gn.LBFGS(5, linesearch_steps=0)
@@ -187,11 +188,26 @@ def test_lbfgs_drops_its_curvature_memory_after_a_search_that_hit_its_cap():
         phase = gn.LBFGS(1, linesearch_steps=cap)
         p, state = phase.step(gn.engine.Objective(f), start, phase.init(start))
         assert f(p)[0] < f(start)[0]
-        assert (int(state[0].count) == 0 and bool(jnp.isinf(state[-1].value))) == reset
+        assert (int(state[0][0].count) == 0 and bool(jnp.isinf(state[0][-1].value))) == reset
+        assert int(state[1].stalls) == reset
     runs = [gn.optimise(_rosenbrock, jnp.full(4, -1.0), [gn.LBFGS(60, restart_on_stall=r)], log_every=1,
                         progress=False) for r in (True, False)]
     assert jnp.array_equal(runs[0][0], runs[1][0])
     assert [r["loss"] for r in runs[0][1].rows] == [r["loss"] for r in runs[1][1].rows]
+
+
+def test_lbfgs_logs_its_line_search_evaluations_and_stalls():
+    """Each log row carries the phase's line-search evaluations and stalls so far: on the stiff
+    valley above with a cap of 2, step 1 spends 2 and stalls (as its optimiser state says, checked
+    in the test above); the evaluations never decrease and grow by at most the cap a step."""
+    def f(p):
+        return jnp.sum(1e6 * (p - 1e-4) ** 2) + jnp.sum(p ** 4), {}
+    _, hist = gn.optimise(f, jnp.full(3, 50.0), [gn.LBFGS(6, linesearch_steps=2)], log_every=1, progress=False)
+    rows = hist.rows[1:]
+    assert (rows[0]["ls_evals"], rows[0]["ls_stalls"]) == (2, 1)
+    evals = [r["ls_evals"] for r in rows]
+    assert all(0 <= b - a <= 2 for a, b in zip(evals, evals[1:]))
+    assert all(r["ls_stalls"] <= r["step"] for r in rows)
 
 
 @pytest.mark.parametrize("rows_count", [12, 3])  # more rows than parameters, and fewer

@@ -12,7 +12,7 @@ import dataclasses
 import math
 
 from collections.abc import Callable
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import equinox as eqx
 import jax
@@ -175,6 +175,13 @@ class Adam(Phase):
         return optax.apply_updates(params, updates), state
 
 
+class SearchCounts(NamedTuple):
+    """What an :class:`LBFGS` phase's line searches have cost since it began (int32 scalars)."""
+
+    evaluations: jax.Array
+    stalls: jax.Array
+
+
 @dataclasses.dataclass(frozen=True)
 class LBFGS(Phase):
     """Optax L-BFGS with a zoom line search (full batch, deterministic).
@@ -194,6 +201,10 @@ class LBFGS(Phase):
       Without it, a stall of 20 evaluations a step can last for tens of steps (measured on the
       Hodgkin–Huxley composite stage: 19 steps in a row, ~54 of its 80 s). A phase whose searches
       never reach the cap runs exactly as without it.
+
+    Logged per chunk: ``ls_evals`` (line-search loss evaluations since the phase began) and
+    ``ls_stalls`` (searches that spent all `linesearch_steps`): a stall shows as ``ls_stalls``
+    climbing by one a step.
 
     Costs more compile time than Adam (a few seconds: the line search is a while-loop) and
     about 2-4 loss evaluations per step; converges far further on smooth, full-batch losses.
@@ -222,7 +233,8 @@ class LBFGS(Phase):
             max_linesearch_steps=self.linesearch_steps, initial_guess_strategy=self.linesearch_start))
 
     def init(self, params):
-        return self._transform().init(params)
+        """``(optax_state, counts)``: Optax's L-BFGS state and a ``SearchCounts`` from zero."""
+        return self._transform().init(params), SearchCounts(jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32))
 
     def retry(self, steps):
         """Fresh curvature memory from the last finite point (the line search then starts small)."""
@@ -231,13 +243,21 @@ class LBFGS(Phase):
     def step(self, objective, params, state):
         f = objective.scalar
         opt = self._transform()
+        state, counts = state
         value, grad = optax.value_and_grad_from_state(f)(params, state=state)
         updates, state = opt.update(grad, state, params, value=value, grad=grad, value_fn=f)
         params = optax.apply_updates(params, updates)
+        used = state[-1].info.num_linesearch_steps
+        stalled = used >= self.linesearch_steps
         if self.restart_on_stall:
-            stalled = state[-1].info.num_linesearch_steps >= self.linesearch_steps
             state = jax.tree.map(lambda fresh, kept: jnp.where(stalled, fresh, kept), opt.init(params), state)
-        return params, state
+        counts = SearchCounts(counts.evaluations + used.astype(jnp.int32), counts.stalls + stalled.astype(jnp.int32))
+        return params, (state, counts)
+
+    def diagnostics(self, state) -> dict:
+        """``ls_evals``: line-search loss evaluations since the phase began; ``ls_stalls``: searches
+        that spent all `linesearch_steps` (each one a restart when `restart_on_stall`)."""
+        return {"ls_evals": state[1].evaluations, "ls_stalls": state[1].stalls}
 
 
 @dataclasses.dataclass(frozen=True)
