@@ -159,18 +159,22 @@ def test_lbfgs_line_search_start_reaches_the_minimum(start):
         gn.LBFGS(5, linesearch_start="half")
 
 
+def _stiff_valley(p):
+    """A quadratic valley 10⁶ times steeper than wide (with a quartic wall): from 50 a unit first
+    step overshoots it, and the line search must zoom in."""
+    return jnp.sum(1e6 * (p - 1e-4) ** 2) + jnp.sum(p ** 4), {}
+
+
 def test_lbfgs_line_search_evaluations_are_capped():
     """``linesearch_steps`` bounds the loss evaluations of one line search (each may be an ODE
     solve): a first step that overshoots a stiff valley needs 5 under Optax's 20, 2 under a cap of 2,
     and the step still lowers the loss; a cap below 1 is refused."""
-    def f(p):
-        return jnp.sum(1e6 * (p - 1e-4) ** 2) + jnp.sum(p ** 4), {}
     start, used = jnp.full(3, 50.0), {}
     for cap in (2, 20):
         phase = gn.LBFGS(1, linesearch_steps=cap, restart_on_stall=False)
-        p, state = phase.step(gn.engine.Objective(f), start, phase.init(start))
+        p, state = phase.step(gn.engine.Objective(_stiff_valley), start, phase.init(start))
         used[cap] = int(state[0][-1].info.num_linesearch_steps)
-        assert f(p)[0] < f(start)[0]
+        assert _stiff_valley(p)[0] < _stiff_valley(start)[0]
         assert (int(state[1].evaluations), int(state[1].stalls)) == (used[cap], int(used[cap] == cap))
     assert used[2] == 2 < used[20]
     with pytest.raises(gn.ConfigError, match="linesearch_steps"):
@@ -181,13 +185,11 @@ def test_lbfgs_drops_its_curvature_memory_after_a_search_that_hit_its_cap():
     """A search that spends its whole cap resets L-BFGS to a fresh start at the new point (memory
     empty, value recomputed); a search under the cap keeps it. A run whose searches never reach the
     cap (Rosenbrock, cap 20) is bit-identical with and without the restart."""
-    def f(p):
-        return jnp.sum(1e6 * (p - 1e-4) ** 2) + jnp.sum(p ** 4), {}
     start = jnp.full(3, 50.0)
     for cap, reset in ((2, True), (20, False)):
         phase = gn.LBFGS(1, linesearch_steps=cap)
-        p, state = phase.step(gn.engine.Objective(f), start, phase.init(start))
-        assert f(p)[0] < f(start)[0]
+        p, state = phase.step(gn.engine.Objective(_stiff_valley), start, phase.init(start))
+        assert _stiff_valley(p)[0] < _stiff_valley(start)[0]
         assert (int(state[0][0].count) == 0 and bool(jnp.isinf(state[0][-1].value))) == reset
         assert int(state[1].stalls) == reset
     runs = [gn.optimise(_rosenbrock, jnp.full(4, -1.0), [gn.LBFGS(60, restart_on_stall=r)], log_every=1,
@@ -200,9 +202,7 @@ def test_lbfgs_logs_its_line_search_evaluations_and_stalls():
     """Each log row carries the phase's line-search evaluations and stalls so far: on the stiff
     valley above with a cap of 2, step 1 spends 2 and stalls (as its optimiser state says, checked
     in the test above); the evaluations never decrease and grow by at most the cap a step."""
-    def f(p):
-        return jnp.sum(1e6 * (p - 1e-4) ** 2) + jnp.sum(p ** 4), {}
-    _, hist = gn.optimise(f, jnp.full(3, 50.0), [gn.LBFGS(6, linesearch_steps=2)], log_every=1, progress=False)
+    _, hist = gn.optimise(_stiff_valley, jnp.full(3, 50.0), [gn.LBFGS(6, linesearch_steps=2)], log_every=1, progress=False)
     rows = hist.rows[1:]
     assert (rows[0]["ls_evals"], rows[0]["ls_stalls"]) == (2, 1)
     evals = [r["ls_evals"] for r in rows]
