@@ -113,9 +113,11 @@ def save_checkpoint(path, tree, config: dict) -> None:
                        json.dumps({"format": CHECKPOINT_FORMAT, **jsonable(config)}, indent=2).encode())
 
 
-def read_format(path, fmt: str, field: str, missing: str) -> dict:
+def read_format(path, fmt: str, field: str, missing: str, other_version: str | None = None) -> dict:
     """The JSON object in file `path`, written in gluenn's format `fmt`; a :class:`ConfigError`
-    naming `field` if the file is missing (`missing`: what to do then), unreadable or of another format."""
+    naming `field` if the file is missing (`missing`: what to do then), unreadable or of another format.
+    A file of the same kind in another version of the format (``gluenn-resume-1`` read as
+    ``gluenn-resume-2``) says so, with `other_version` (default `missing`) as the fix."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise ConfigError(f"{field} is invalid: {path} is missing; {missing}")
@@ -123,7 +125,11 @@ def read_format(path, fmt: str, field: str, missing: str) -> dict:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{field} is invalid: {path.name} is not readable JSON ({exc}); {missing}") from None
-    if not isinstance(data, dict) or data.get("format") != fmt:
+    found = data.get("format") if isinstance(data, dict) else None
+    if isinstance(found, str) and found != fmt and found.rsplit("-", 1)[0] == fmt.rsplit("-", 1)[0]:
+        raise ConfigError(f"{field} is invalid: {path.name} was written by another version of gluenn (format "
+                          f"{found!r}; this version reads {fmt!r}); {other_version or missing}")
+    if found != fmt:
         raise ConfigError(f"{field} is invalid: {path.name} is not in gluenn's {fmt!r} format; {missing}")
     return data
 

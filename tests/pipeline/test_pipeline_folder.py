@@ -18,6 +18,7 @@ import pytest
 import gluenn as gn
 from gluenn.cli import main
 from gluenn.pipeline import get
+from gluenn.pipeline._resume import FORMAT as RESUME_FORMAT
 
 BUILDS = []
 
@@ -163,7 +164,8 @@ def _damaged(tmp_path, state, files=()):
 
 @pytest.mark.parametrize("damage, says", [
     ("{not json", "not readable JSON"),
-    ("[1, 2]", "not in gluenn's 'gluenn-resume-1' format"),
+    ("[1, 2]", f"not in gluenn's {RESUME_FORMAT!r} format"),
+    ("old-format", "written by another version of gluenn (format 'gluenn-resume-1'; this version reads"),
     ("missing-opt", "y.opt.eqx is missing"),
     ("no-history", "no log of part 'y'"),
     ("truncated", "does not fit this configuration"),
@@ -172,10 +174,12 @@ def test_damaged_resume_state_is_one_clear_line(tmp_path, capsys, damage, says):
     fp = {"experiment": "freezeout", "params": dict(get("freezeout").params()), "seed": 0, "preset": None,
           "weights": "fixed"}
     at = {"phase_index": 0, "done": 100, "phase": {"steps": 1500}, "weights": None}
-    state = {"format": "gluenn-resume-1", "fingerprint": fp, "finished": [], "current": "y", "at": at,
+    state = {"format": RESUME_FORMAT, "fingerprint": fp, "finished": [], "current": "y", "at": at,
              "histories": {"y": {"rows": [{"phase": "init", "step": 0, "loss": 1.0}]}}}
     if damage == "no-history":
         state["histories"] = {}
+    if damage == "old-format":  # saved before the L-BFGS state gained its line-search counters
+        state["format"] = "gluenn-resume-1"
     files = {"missing-opt": ["y.eqx"]}.get(damage, ["y.eqx", "y.opt.eqx"])
     d = _damaged(tmp_path, damage if damage.startswith(("{", "[")) else state, files)
     assert main(["run", "freezeout", "--resume", str(d), "--no-progress"]) == 2

@@ -21,7 +21,10 @@ from .._errors import ConfigError, Interrupted
 from .._io import atomic_write_bytes, jsonable, leaves_to_bytes, read_format, read_leaves, write_json, write_jsonl
 from ..engine import History, Resume
 
-FORMAT = "gluenn-resume-1"
+FORMAT = "gluenn-resume-2"
+"""The format of ``resume/state.json`` and the optimiser states beside it. Version 2 (3d033ee):
+an L-BFGS phase's state carries its line-search counters. A run saved in another version is refused
+as a whole (one clear line) rather than phase by phase."""
 
 
 def _read(path: pathlib.Path, like):
@@ -133,7 +136,8 @@ def read_state(out_dir) -> dict:
     """``OUT/resume/state.json`` of an interrupted run, checked to be gluenn's resume format;
     a :class:`~gluenn.ConfigError` saying why it cannot be resumed otherwise."""
     return read_format(pathlib.Path(out_dir) / "resume" / "state.json", FORMAT, f"--resume {str(out_dir)!r}",
-                       "no interrupted run to continue there; start a fresh run with --out")
+                       "no interrupted run to continue there; start a fresh run with --out",
+                       "its saved optimiser states cannot be read back; start a fresh run with --overwrite")
 
 
 def _check_state(state: dict, folder: pathlib.Path, field: str) -> None:
