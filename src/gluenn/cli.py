@@ -419,8 +419,11 @@ def _print_glue(m: dict) -> None:
 
 def _print_trust(trust: dict) -> None:
     """The self-checks (no reference needed): one line; a warning on stderr if they fail."""
-    checks = ", ".join(f"{k} {v['value']:.1g} {'<=' if v['passed'] else '>'} {v['limit']:g}"
-                       for k, v in trust["checks"].items() if k != "training") or "training"
+    def shown(k, v):  # training is a pass/fail check: named only when it failed
+        return "training did not finish" if k == "training" else \
+            f"{k} {v['value']:.1g} {'<=' if v['passed'] else '>'} {v['limit']:g}"
+    checks = ", ".join(shown(k, v) for k, v in trust["checks"].items() if k != "training" or not v["passed"]) \
+        or "training"
     print(f"trusted: {'yes' if trust['trusted'] else 'NO'} (self-checks, no reference used: {checks})")
     if not trust["trusted"]:
         print(f"gluenn: warning: this result cannot be trusted: {'; '.join(trust['reasons'])}", file=sys.stderr)
