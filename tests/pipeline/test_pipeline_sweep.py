@@ -95,6 +95,20 @@ def test_grid_times_seeds_and_an_invalid_point(counting):
             Vary.parse(bad)
 
 
+
+def test_a_point_leaves_no_compiled_programs_behind(counting, tmp_path):
+    """A worker runs point after point: each run's programs (built around its own problem objects)
+    are dropped when it ends, or a long sweep grows without bound (freeze-out: +21 MB a point)."""
+    import jax
+    from gluenn.pipeline._sweep_exec import run_point
+    exp, _ = counting
+    compiled = jax.jit(lambda v: v + 1.0)
+    compiled(1.0)
+    assert compiled._cache_size() == 1
+    point = plan(exp, grid={"a": ["2"]}, seeds=(0,))[0]
+    assert run_point(exp, point, tmp_path / "p")["status"] == "done"
+    assert compiled._cache_size() == 0
+
 def test_sweep_table_reuse_and_failed_points(counting, tmp_path):
     exp, calls = counting
     out = tmp_path / "sw"

@@ -17,6 +17,8 @@ import traceback
 import warnings
 from collections.abc import Iterator, Sequence
 
+import jax
+
 from .._errors import ConfigError, GluennError, Interrupted, TrustWarning
 from ._experiment import Experiment
 from ._run import run_experiment
@@ -25,7 +27,13 @@ from ._sweep_table import failed_row, metrics_row
 
 
 def run_point(experiment: Experiment, point: Point, folder: pathlib.Path) -> dict:
-    """Run one point into `folder` (replacing an incomplete run there) and return its table row."""
+    """Run one point into `folder` (replacing an incomplete run there) and return its table row.
+
+    The point ends by dropping JAX's in-memory caches (``jax.clear_caches``): each run builds its
+    programs around its own problem objects, which JAX's caches would otherwise keep for the life of
+    the worker (measured: +21 MB a freeze-out point, 25 points 449 → 1102 MB, no plateau). The next
+    point loads its compiled programs from the persistent cache (~0.5 s a freeze-out point);
+    the numbers are the same."""
     t0 = time.perf_counter()
     if point.error is not None:
         return failed_row(point, folder, point.error)
@@ -38,6 +46,8 @@ def run_point(experiment: Experiment, point: Point, folder: pathlib.Path) -> dic
         raise
     except GluennError as exc:
         return failed_row(point, folder, str(exc))
+    finally:
+        jax.clear_caches()
     return metrics_row(point, folder, res.metrics, wall=time.perf_counter() - t0)
 
 
