@@ -151,6 +151,10 @@ def api_cases() -> list:
         ("a lexicographic tolerance of zero", lambda: gn.engine.Lexicographic(tol=0.0)),
         ("a negative lexicographic slack", lambda: gn.engine.Lexicographic(slack=-1.0)),
         ("a billion lexicographic bisections (unbounded work)", lambda: gn.engine.Lexicographic(bisections=10**9)),
+        ("sample points outside the domain", lambda: gn.Problem([term], eq, [gn.Residual(gn.linspace(0, 6, 10))],
+                                                                 (0.0, 3.0))),
+        ("a data target function that returns text", lambda: fit(gn.Problem([term], eq, [gn.Data(gn.points([0.0, 1.0]), lambda x: "a"),
+                                                                                *res], (0.0, 3.0)))),
     ]
 
 

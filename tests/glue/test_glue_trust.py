@@ -59,6 +59,17 @@ def test_a_residual_that_holds_only_at_the_training_points_is_flagged():
     assert not check.passed and check.value > 0.1
 
 
+
+def test_an_equation_imposed_nowhere_is_checked_everywhere():
+    """No Residual set (a user who forgot it): the fit matches its one datum and nothing asked y to
+    solve the equation — the whole domain is checked, and the verdict says there were no points."""
+    problem = gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy: dy + y),
+                         [gn.Data(gn.points([0.0]), [1.0])], (0.0, 3.0))
+    result, warned = _quiet_fit(problem, trainer=LSTSQ)
+    check = {c.name: c for c in result.trust.checks}["residual"]
+    assert not check.passed and "no residual points there" in check.where, check
+    assert warned
+
 def _waves(frequency: float) -> gn.Problem:
     """y'' + 4y = 0, y = cos 2x, with a plateau declared for the wave's coefficients (as a weak gauge).
     With the right frequency they are the exact constants; with a wrong one (2.2) they must vary to

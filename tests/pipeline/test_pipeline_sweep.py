@@ -101,11 +101,11 @@ def test_a_point_leaves_no_compiled_programs_behind(counting, tmp_path):
     are dropped when it ends, or a long sweep grows without bound (freeze-out: +21 MB a point)."""
     import jax
     from gluenn.pipeline._sweep_exec import run_point
-    exp, _ = counting
+    exp, calls = counting
     compiled = jax.jit(lambda v: v + 1.0)
     compiled(1.0)
     assert compiled._cache_size() == 1
-    point = plan(exp, grid={"a": ["2"]}, seeds=(0,))[0]
+    point = plan(exp, grid={"a": ["2"]}, seeds=(0,), overrides=[f"calls={calls}"])[0]
     assert run_point(exp, point, tmp_path / "p")["status"] == "done"
     assert compiled._cache_size() == 0
 

@@ -258,8 +258,12 @@ class Data(SampleSet):
         self._check()
 
     def targets(self, x: np.ndarray) -> np.ndarray:
-        h = self.target(x) if callable(self.target) else self.target
-        h = np.asarray(h, dtype=np.float64)
+        try:
+            h = np.asarray(self.target(x) if callable(self.target) else self.target, dtype=np.float64)
+        except Exception as exc:  # noqa: BLE001 - whatever the user's target does wrong, one line
+            raise ConfigError(f"{self.name}.target is invalid: {'calling it on the points' if callable(self.target) else 'it'}"
+                              f" did not give numbers ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); "
+                              "give an array of floats, or a function of a NumPy array of x that returns one") from None
         require(h.shape == x.shape, f"{self.name}.target", f"shape {h.shape}",
                 f"give one target per point, shape {x.shape}")
         require(bool(np.all(np.isfinite(h))), f"{self.name}.target", "non-finite values",
@@ -441,6 +445,12 @@ class Problem:
         require(math.isfinite(lo) and math.isfinite(hi) and lo < hi, "Problem.domain", self.domain,
                 "give a finite (lo, hi) with lo < hi")
         object.__setattr__(self, "domain", (lo, hi))
+        slack = 1e-12 * (hi - lo)  # a grid end that rounding put a hair outside is still inside
+        for s in samples:
+            x = s.points.values()
+            require(bool(x.min() >= lo - slack and x.max() <= hi + slack), f"{s.name}.points",
+                    f"[{x.min():g}, {x.max():g}]", f"they must lie in Problem.domain=({lo:g}, {hi:g}), where the "
+                    "solution is defined and checked: widen the domain or drop those points")
 
     def collocation_points(self) -> np.ndarray:
         """Where the equation is imposed: the points of every :class:`Residual` set (of every

@@ -111,7 +111,7 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
     residual_sets = [(s, _fresh(s.points.values())) for s in problem.samples if isinstance(s, Residual)]
     residual_sets = [(s, x) for s, x in residual_sets if x.size >= 2]
     uncovered = _uncovered(problem)
-    if residual_sets and uncovered.size >= 8:
+    if uncovered.size >= 8:  # with no residual set at all, the whole domain: the equation was imposed nowhere
         residual_sets.append((None, uncovered))
     data_sets = [s for s in problem.samples if isinstance(s, Data)]
     pieces = [(s, x) for s in problem.samples if isinstance(s, Plateau) for x in _pieces(s.points) if len(x) > 1]
