@@ -153,6 +153,8 @@ def api_cases() -> list:
         ("a billion lexicographic bisections (unbounded work)", lambda: gn.engine.Lexicographic(bisections=10**9)),
         ("sample points outside the domain", lambda: gn.Problem([term], eq, [gn.Residual(gn.linspace(0, 6, 10))],
                                                                  (0.0, 3.0))),
+        ("a stopping tolerance that is NaN", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), tol=float("nan"))),
+        ("evaluating at text", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0))).solution.evaluate("a")),
         ("a data target function that returns text", lambda: fit(gn.Problem([term], eq, [gn.Data(gn.points([0.0, 1.0]), lambda x: "a"),
                                                                                 *res], (0.0, 3.0)))),
     ]

@@ -74,7 +74,10 @@ class Solution:
         coefficients mean nothing (a :class:`~gluenn.ConfigError` says so instead of extrapolating).
         Runs on the points padded to a multiple of :data:`BLOCK` (2048): one compiled program for
         every grid up to that size, and a point's values do not depend on the grid it is in."""
-        x = np.asarray(x, dtype=np.float64)
+        try:
+            x = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError(f"x={x!r:.60} is invalid: give numbers (an array of points in the domain)") from None
         lo, hi = self.problem.domain
         slack = 1e-9 * (hi - lo)
         if x.size and not (np.all(np.isfinite(x)) and x.min() >= lo - slack and x.max() <= hi + slack):
