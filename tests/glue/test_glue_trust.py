@@ -70,6 +70,19 @@ def test_an_equation_imposed_nowhere_is_checked_everywhere():
     assert not check.passed and "no residual points there" in check.where, check
     assert warned
 
+
+@pytest.mark.parametrize("forcing", [0.0, 1.0])
+def test_a_problem_without_data_is_never_trusted(forcing):
+    """No Data set: y' + y = forcing·sin x is solved by y = 0 (unforced) or by any member of a family
+    (forced) — the fit is one of them, its residual tiny, and nothing made it the one meant."""
+    problem = gn.Problem([gn.Term("y", lambda x, c: c[0])],
+                         gn.Equation(lambda x, y, dy: dy + y - forcing * jnp.sin(x)),
+                         [gn.Residual(gn.linspace(0.0, 3.0, 60))], (0.0, 3.0))
+    result, warned = _quiet_fit(problem, network=gn.Network())  # the defaults: the residual holds
+    checks = {c.name: c for c in result.trust.checks}
+    assert checks["residual"].passed and not checks["data"].passed, result.trust.line()
+    assert "no Data set" in checks["data"].where and warned
+
 def _waves(frequency: float) -> gn.Problem:
     """y'' + 4y = 0, y = cos 2x, with a plateau declared for the wave's coefficients (as a weak gauge).
     With the right frequency they are the exact constants; with a wrong one (2.2) they must vary to

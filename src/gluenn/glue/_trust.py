@@ -218,6 +218,9 @@ def _data_values(ansatz, s: Data, y: np.ndarray, x=None) -> np.ndarray:
 
 
 def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check | None:
+    if not sets:  # then y = 0 solves any homogeneous equation, and a particular solution is any one
+        return Check("data", 1.0, limit, "no Data set: nothing fixes the solution's integration constants; "
+                                         "add gn.Data with initial or boundary values")
     worst, where = 0.0, ""
     for s, y in zip(sets, values):
         h = s.targets(s.points.values())
