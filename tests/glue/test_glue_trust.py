@@ -83,6 +83,25 @@ def test_a_problem_without_data_is_never_trusted(forcing):
     assert checks["residual"].passed and not checks["data"].passed, result.trust.line()
     assert "no Data set" in checks["data"].where and warned
 
+
+def test_fewer_conditions_than_the_order_are_flagged_and_enough_are_trusted():
+    """y'' + y = 0 with only y(0) = 1 (the slope forgotten): y = cos x + B sin x for any B, and the
+    fit is one of them (B = −9.7 here) with a tiny residual. Counted before anything else: flagged.
+    The slope added, y = cos x, trusted. (200 points: with 100, seed 0's y is off by 7e-3 and its
+    residual 0.0102 is flagged — rightly, but not what this test is about.)"""
+    def problem(*data):
+        return gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, d2y: d2y + y),
+                          [*data, gn.Residual(gn.linspace(0.0, 6.0, 200))], (0.0, 6.0))
+    value = gn.Data(gn.points([0.0]), [1.0])
+    forgot, warned = _quiet_fit(problem(value), network=gn.Network())
+    assert not forgot.trust.trusted and warned
+    assert "fix 1 condition (y(0)) and the equation is of order 2" in forgot.trust.line()
+    both, warned = _quiet_fit(problem(value, gn.Data(gn.points([0.0]), [0.0], derivative=1, name="slope")),
+                              network=gn.Network())
+    x = np.linspace(0.0, 6.0, 61)
+    assert both.trust.trusted and not warned, both.trust.line()
+    np.testing.assert_allclose(both.solution.evaluate(x).y, np.cos(x), atol=1e-3)
+
 def _waves(frequency: float) -> gn.Problem:
     """y'' + 4y = 0, y = cos 2x, with a plateau declared for the wave's coefficients (as a weak gauge).
     With the right frequency they are the exact constants; with a wrong one (2.2) they must vary to

@@ -218,9 +218,9 @@ def _data_values(ansatz, s: Data, y: np.ndarray, x=None) -> np.ndarray:
 
 
 def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check | None:
-    if not sets:  # then y = 0 solves any homogeneous equation, and a particular solution is any one
-        return Check("data", 1.0, limit, "no Data set: nothing fixes the solution's integration constants; "
-                                         "add gn.Data with initial or boundary values")
+    undetermined = _undetermined(problem, sets)
+    if undetermined:
+        return Check("data", 1.0, limit, undetermined)
     worst, where = 0.0, ""
     for s, y in zip(sets, values):
         h = s.targets(s.points.values())
@@ -232,6 +232,26 @@ def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check |
         if not np.isfinite(miss) or miss >= worst:
             worst, where = float(miss), s.name
     return Check("data", worst, limit, where) if where else None
+
+
+def _undetermined(problem: Problem, sets) -> str | None:
+    """Why the data cannot fix the solution, or None: no Data set at all (y = 0 solves a homogeneous
+    equation; a forced one has a family of solutions), or fewer distinct conditions — values of y or
+    of a derivative at distinct points — than the equation's order, with nothing else (a Plateau or
+    Suppress set: the terms' asymptotic forms) to choose among the solutions. A count, so a necessary
+    condition only: enough conditions can still leave a resonant boundary-value problem open."""
+    if not sets:
+        return "no Data set: nothing fixes the solution's integration constants; add gn.Data with initial or boundary values"
+    if any(isinstance(s, (Plateau, Suppress)) for s in problem.samples):
+        return None
+    conditions = {(float(x), s.derivative) for s in sets for x in s.points.values()}
+    order = problem.equation.order
+    if len(conditions) >= order:
+        return None
+    given = ", ".join(f"y{chr(39) * k if k < 4 else f'^({k})'}({x:g})" for x, k in sorted(conditions, key=lambda c: (c[1], c[0])))
+    return (f"the data fix {len(conditions)} condition{'s' * (len(conditions) != 1)} ({given}) and the equation is "
+            f"of order {order}: a family of solutions fits them; add gn.Data with {order - len(conditions)} more "
+            "(a slope: derivative=1, or a value at another point)")
 
 
 def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | None:
