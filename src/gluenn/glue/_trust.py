@@ -248,10 +248,10 @@ def _undetermined(problem: Problem, sets) -> str | None:
     order = problem.equation.order
     if len(conditions) >= order:
         return None
-    given = ", ".join(f"y{chr(39) * k if k < 4 else f'^({k})'}({x:g})" for x, k in sorted(conditions, key=lambda c: (c[1], c[0])))
+    given = ", ".join("y" + ("'" * k if k < 4 else f"^({k})") + f"({x:g})" for x, k in sorted(conditions, key=lambda c: c[::-1]))
     return (f"the data fix {len(conditions)} condition{'s' * (len(conditions) != 1)} ({given}) and the equation is "
-            f"of order {order}: a family of solutions fits them; add gn.Data with {order - len(conditions)} more "
-            "(a slope: derivative=1, or a value at another point)")
+            f"of order {order}: a family of solutions fits them; add {order - len(conditions)} more with gn.Data "
+            "(a value at another point, or a derivative: derivative=k)")
 
 
 def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | None:

@@ -31,9 +31,8 @@ def run_point(experiment: Experiment, point: Point, folder: pathlib.Path) -> dic
 
     The point ends by dropping JAX's in-memory caches (``jax.clear_caches``): each run builds its
     programs around its own problem objects, which JAX's caches would otherwise keep for the life of
-    the worker (measured: +21 MB a freeze-out point, 25 points 449 → 1102 MB, no plateau). The next
-    point loads its compiled programs from the persistent cache (~0.5 s a freeze-out point);
-    the numbers are the same."""
+    the worker, so memory would grow with every point (measured in ``docs/sweeps.md``). The next
+    point loads its compiled programs from the persistent cache; the numbers are the same."""
     t0 = time.perf_counter()
     if point.error is not None:
         return failed_row(point, folder, point.error)
