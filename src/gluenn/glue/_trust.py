@@ -237,12 +237,15 @@ def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check |
 def _undetermined(problem: Problem, sets) -> str | None:
     """Why the data cannot fix the solution, or None: no Data set at all (y = 0 solves a homogeneous
     equation; a forced one has a family of solutions), or fewer distinct conditions — values of y or
-    of a derivative at distinct points — than the equation's order, with nothing else (a Plateau or
-    Suppress set: the terms' asymptotic forms) to choose among the solutions. A count, so a necessary
-    condition only: enough conditions can still leave a resonant boundary-value problem open."""
+    of a derivative at distinct points — than the equation's order, and no Suppress set (a term
+    declared absent somewhere is a condition too: an outgoing wave only, a decaying form only). A
+    Plateau set is no condition: it makes the coefficients constant, which the exact integration
+    constants already are (``y'' + y = 0`` with a plateau on ``a cos x + b sin x`` and only
+    ``y(0) = 1`` came back as b ≈ 0, trusted). A count, so a necessary condition only: enough
+    conditions can still leave a resonant boundary-value problem open."""
     if not sets:
         return "no Data set: nothing fixes the solution's integration constants; add gn.Data with initial or boundary values"
-    if any(isinstance(s, (Plateau, Suppress)) for s in problem.samples):
+    if any(isinstance(s, Suppress) for s in problem.samples):
         return None
     conditions = {(float(x), s.derivative) for s in sets for x in s.points.values()}
     order = problem.equation.order
