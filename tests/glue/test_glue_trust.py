@@ -90,16 +90,15 @@ def test_fewer_conditions_than_the_order_are_flagged_and_enough_are_trusted():
     also with a plateau on a cos x + b sin x (constant a, b are still any b). The slope added,
     y = cos x, trusted. (200 points: with 100, seed 0's y is off by 7e-3 and its
     residual 0.0102 is flagged — rightly, but not what this test is about.)"""
-    def problem(*data):
-        return gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, d2y: d2y + y),
-                          [*data, gn.Residual(gn.linspace(0.0, 6.0, 200))], (0.0, 6.0))
+    def problem(*samples, term=gn.Term("y", lambda x, c: c[0])):
+        return gn.Problem([term], gn.Equation(lambda x, y, dy, d2y: d2y + y),
+                          [*samples, gn.Residual(gn.linspace(0.0, 6.0, 200))], (0.0, 6.0))
     value = gn.Data(gn.points([0.0]), [1.0])
     forgot, warned = _quiet_fit(problem(value), network=gn.Network())
     assert not forgot.trust.trusted and warned
     assert "fix 1 condition (y(0)) and the equation is of order 2" in forgot.trust.line()
     wave = gn.Term("w", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))
-    plateau = gn.Problem([wave], problem(value).equation, [value, gn.Residual(gn.linspace(0.0, 6.0, 200)),
-                                                           gn.Plateau(gn.linspace(0.0, 6.0, 50), terms="w")], (0.0, 6.0))
+    plateau = problem(value, gn.Plateau(gn.linspace(0.0, 6.0, 50), terms="w"), term=wave)
     gauged, _ = _quiet_fit(plateau, network=gn.Network())   # constant a, b: still any b
     assert not gauged.trust.trusted and "fix 1 condition" in gauged.trust.line()
     both, warned = _quiet_fit(problem(value, gn.Data(gn.points([0.0]), [0.0], derivative=1, name="slope")),
