@@ -9,10 +9,13 @@
   (16 windows per set), so that a small region that is wrong is not averaged away by a large one
   that is right, and the user's normalisation (a training choice) does not enter.
 - **data**: the misfit ``rms(y − h) / rms(h)`` of every :class:`~gluenn.Data` set: a fit that
-  returns ``y ≈ 0`` for small data has a tiny loss but a misfit of 1.
+  returns ``y ≈ 0`` for small data has a tiny loss but a misfit of 1; and 1 when the data and the
+  binding suppressions are fewer conditions than the equation's order.
 - **plateau**: the relative variation ``(max − min) / max(|mean|, c*)`` of every coefficient a
   :class:`~gluenn.Plateau` set asks to be constant, where ``c*`` is the coefficient whose term
   would be as large as ``y`` there (a coefficient that is ~0 is judged by its share of ``y``).
+- **gauge**: on each Plateau set, the share of ``y`` carried by terms that no Plateau holds constant
+  there (free coefficients absorb any change of the plateau's constants).
 - **suppression**: the size of the terms a :class:`~gluenn.Suppress` set asks to vanish, relative to
   ``y`` there (``rms(f) / rms(y)`` window by window; for ``coefficients=True`` each coefficient's
   term at its largest basis value; tie-breakers of priority 2, such as a weak magnitude penalty, are not checked): the
@@ -44,6 +47,7 @@ class TrustLimits:
     residual: float = 1e-2
     data: float = 1e-2
     plateau: float = 5e-2
+    gauge: float = 5e-2
     suppression: float = 5e-2
 
 
@@ -125,8 +129,10 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
                        limits.data)
     n_fixed = len(data_sets) + len(pieces)
     plateau = _plateau_check(problem, pieces, values[len(data_sets):n_fixed], limits.plateau)
+    accuracy = max([c.value for c in (residual, data) if c is not None and np.isfinite(c.value)], default=limits.data)
+    gauge = _gauge_check(problem, pieces, values[len(data_sets):n_fixed], limits.gauge, max(accuracy, 1e-12))
     suppression = _suppression_check(problem, suppressed, values[n_fixed:], limits.suppression)
-    return Trust(tuple(checks + [c for c in (residual, data, plateau, suppression) if c is not None]))
+    return Trust(tuple(checks + [c for c in (residual, data, plateau, gauge, suppression) if c is not None]))
 
 
 def _uncovered(problem: Problem, n: int = 2048) -> np.ndarray:
@@ -236,25 +242,57 @@ def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check |
 
 def _undetermined(problem: Problem, sets) -> str | None:
     """Why the data cannot fix the solution, or None: no Data set at all (y = 0 solves a homogeneous
-    equation; a forced one has a family of solutions), or fewer distinct conditions — values of y or
-    of a derivative at distinct points — than the equation's order, and no Suppress set (a term
-    declared absent somewhere is a condition too: an outgoing wave only, a decaying form only). A
-    Plateau set is no condition: it makes the coefficients constant, which the exact integration
-    constants already are (``y'' + y = 0`` with a plateau on ``a cos x + b sin x`` and only
-    ``y(0) = 1`` came back as b ≈ 0, trusted). A count, so a necessary condition only: enough
-    conditions can still leave a resonant boundary-value problem open."""
+    equation; a forced one has a family of solutions), or fewer conditions than the equation's order.
+    Conditions are values of y or of a derivative at distinct points, and those of each *binding*
+    Suppress set (a term declared absent: an outgoing wave only, a decaying form only). A suppression
+    binds where every other term alive there is held constant by a Plateau: y is then confined to
+    the held forms, ``order − (their number of constants)`` conditions. Where a term alive there has a
+    free coefficient (any function) it can carry the very form declared absent, and the suppression
+    fixes nothing (Airy's ``y'' = x y`` with y(4) and the growing term suppressed on the right, the
+    decaying term's coefficient free there: y = Ai + β Bi for any β fits). A Plateau set alone is no
+    condition (``y'' + y = 0`` with a plateau on ``a cos x + b sin x`` and only ``y(0) = 1`` came
+    back as b ≈ 0, trusted). A count, so a necessary condition only: enough conditions can still
+    leave a resonant boundary-value problem open."""
     if not sets:
         return "no Data set: nothing fixes the solution's integration constants; add gn.Data with initial or boundary values"
-    if any(isinstance(s, Suppress) for s in problem.samples):
-        return None
     conditions = {(float(x), s.derivative) for s in sets for x in s.points.values()}
     order = problem.equation.order
-    if len(conditions) >= order:
+    bound = _suppressed_conditions(problem, order) if len(conditions) < order else {}
+    total = len(conditions) + sum(n for n in bound.values() if isinstance(n, int))
+    if total >= order:
         return None
     given = ", ".join("y" + ("'" * k if k < 4 else f"^({k})") + f"({x:g})" for x, k in sorted(conditions, key=lambda c: c[::-1]))
-    return (f"the data fix {len(conditions)} condition{'s' * (len(conditions) != 1)} ({given}) and the equation is "
-            f"of order {order}: a family of solutions fits them; add {order - len(conditions)} more with gn.Data "
-            "(a value at another point, or a derivative: derivative=k)")
+    given += "".join(f", {n} by {name}" for name, n in bound.items() if isinstance(n, int) and n)
+    loose = {name: free for name, free in bound.items() if not isinstance(free, int)}
+    why = "".join(f"; {name} fixes nothing: {'+'.join(free)} {'is' if len(free) == 1 else 'are'} alive there with a free "
+                  "coefficient, which can carry the suppressed form (hold it constant there with gn.Plateau)"
+                  for name, free in loose.items())
+    return (f"the data fix {total} condition{'s' * (total != 1)} ({given}) and the equation is of order {order}: "
+            f"a family of solutions fits them; add more with gn.Data (a value at another point, or a derivative: "
+            f"derivative=k){why}")
+
+
+def _suppressed_conditions(problem: Problem, order: int) -> dict[str, int | tuple[str, ...]]:
+    """``{suppress set: conditions it imposes}``: ``order −`` the constants of the terms alive and held
+    at its most binding point, or, where at every point some term alive there is free, the names of
+    those free terms. Spans: each set's ``[min, max]``."""
+    def spans(kind):
+        return [(x.min(), x.max(), set(s.terms)) for s in problem.samples if isinstance(s, kind)
+                for x in _pieces(s.points) if len(x)]
+    absent, held = spans(Suppress), spans(Plateau)
+
+    def conditions_at(xi: float) -> int | tuple[str, ...]:
+        gone = set().union(*(ts for lo, hi, ts in absent if lo <= xi <= hi))
+        kept = set().union(*(ts for lo, hi, ts in held if lo <= xi <= hi))
+        alive = [t for t in problem.terms if t.name not in gone]
+        free = tuple(t.name for t in alive if t.name not in kept)
+        return free or max(0, order - sum(t.n for t in alive))
+    out = {}
+    for s in (s for s in problem.samples if isinstance(s, Suppress) and s.weight > 0 and s.priority <= 1):
+        at = [conditions_at(float(xi)) for xi in s.points.values()]
+        counts = [n for n in at if isinstance(n, int)]
+        out[s.name] = max(counts) if counts else tuple(sorted(set().union(*at)))
+    return out
 
 
 def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | None:
@@ -269,6 +307,64 @@ def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | No
             if not np.isfinite(variation[k]) or variation[k] >= worst:
                 worst, where = float(variation[k]), f"{t.name}.{t.coefficients[k]} on {s.name}, x in [{x[0]:.4g}, {x[-1]:.4g}]"
     return Check("plateau", worst, limit, where) if where else None
+
+
+def _gauge_check(problem: Problem, pieces, values, limit: float, tolerance: float) -> Check | None:
+    """Are a plateau's constants fixed by ``y``? Two ways they are not:
+
+    - terms *free* on the plateau (no Plateau holds them constant there) carry a share of ``y``: a
+      free coefficient is an arbitrary function and absorbs any change of the constants, which are
+      then fixed only to within that share (Airy's ``y'' = x y`` with a plateau on the wave and the
+      growing WKB term left free on the left read the connection constants (0.40, 0.40) as
+      (0.60, −0.07), y within 6e-4, plateau flat);
+    - the held forms are (nearly) linearly dependent there: a change of ``y`` by `tolerance` (its
+      measured accuracy: the larger of the residual and data checks) moves the constants, relative to
+      their size, by up to ``tolerance · rms(y) · √N / σ_min(B D)`` (B the forms' basis ``∂f/∂c`` at
+      the N points, D each constant's size) — infinite for an incident and a reflected wave both
+      written as ``a cos kx + b sin kx``.
+
+    The value is the larger of the two."""
+    spans = [(x.min(), x.max(), set(s.terms)) for s, x in pieces]
+    worst, where = 0.0, ""
+    for (s, x), (y, coeffs, basis, f) in zip(pieces, values):
+        held = np.array([[any(lo <= xi <= hi and t.name in ts for lo, hi, ts in spans) for t in problem.terms] for xi in x])
+        value, why = _dependence(problem, s, x, y, coeffs, basis, held.all(axis=0), tolerance)
+        if why and (not np.isfinite(value) or value >= worst):
+            worst, where = value, why
+        free = np.stack([np.where(held[:, j], 0.0, f[t.name]) for j, t in enumerate(problem.terms)], axis=1)  # (N, terms)
+        for idx in np.array_split(np.argsort(x), max(1, min(16, x.size // 8))):
+            size = max(np.sqrt(np.mean(y[idx] ** 2)), 1e-300)
+            value = float(np.sqrt(np.mean(np.sum(free[idx], axis=1) ** 2)) / size)
+            if not np.isfinite(value) or value >= worst:
+                share = np.sqrt(np.mean(free[idx] ** 2, axis=0)) / size
+                names = [t.name for t, v in zip(problem.terms, share) if v >= min(limit, share.max()) and v > 0]
+                worst, where = value, (f"{'+'.join(names) or 'no term'} on {s.name}, x in [{x[idx].min():.4g}, {x[idx].max():.4g}]: "
+                                       "no Plateau holds it constant there, so the plateau's constants are not fixed by y; "
+                                       "suppress it there or hold it constant too")
+    return Check("gauge", worst, limit, where) if where else None
+
+
+def _dependence(problem: Problem, s, x, y, coeffs, basis, held, tolerance: float) -> tuple[float, str]:
+    """How far a change of y within `tolerance` can move the constants held on a plateau piece,
+    relative to their size (see :func:`_gauge_check`), and the verdict's `where`."""
+    terms = [t for t, h in zip(problem.terms, held) if h]
+    if not terms or x.size < sum(t.n for t in terms):
+        return 0.0, ""
+    y_max = np.max(np.abs(y))
+    columns = []
+    for t in terms:
+        b = basis[t.name]  # (N, n)
+        size = np.maximum(np.abs(np.mean(coeffs[t.name], axis=0)), y_max / np.maximum(np.max(np.abs(b), axis=0), 1e-300))
+        columns.append(b * size[None, :])
+    sigma = np.linalg.svd(np.concatenate(columns, axis=1), compute_uv=False)
+    gain = float(np.sqrt(np.mean(y**2)) * np.sqrt(x.size) / max(sigma[-1], 1e-300))  # ~1 for independent forms
+    names, at = "+".join(t.name for t in terms), f"on {s.name}, x in [{x.min():.4g}, {x.max():.4g}]"
+    if gain < 10:
+        return tolerance * gain, (f"{names} {at}: y is accurate to only {tolerance:.1g} (the residual and data checks), "
+                                  "so the constants read there are not fixed to better than this")
+    return tolerance * gain, (f"the forms of {names} {at} are nearly dependent: a change of y by {tolerance:.1g} (its "
+                              f"accuracy, from the residual and data checks) moves their constants by {tolerance * gain:.2g} of "
+                              "their size; keep one form per independent solution there")
 
 
 def _suppression_check(problem: Problem, sets, values, limit: float) -> Check | None:
