@@ -53,11 +53,52 @@ def test_a_residual_that_holds_only_at_the_training_points_is_flagged():
                          [gn.Data(gn.points([0.0]), [1.0]), gn.Residual(gn.linspace(0.0, 3.0, 12))], (0.0, 3.0))
     with pytest.warns(gn.SamplingWarning, match="2.3 points per wavelength"):  # said before training
         with pytest.warns(gn.TrustWarning):                                       # and after it
-            result = gn.fit(problem, network=SMALL, trainer=LSTSQ, progress=False)
+            result = gn.fit(problem, network=SMALL, trainer=LSTSQ, progress=False, refine=0)  # the points as given
     assert result.history.final["residual"] < 1e-12       # the training residual is perfect
     check = {c.name: c for c in result.trust.checks}["residual"]
     assert not check.passed and check.value > 0.1
 
+
+
+def test_a_linear_fit_that_interpolates_is_refitted_with_more_points():
+    """−y'' = 1, y(0) = y(1) = 0 at 100 residual points (a textbook boundary-value problem): 102 rows
+    for the output layer's 101 parameters, so one exact least-squares solve interpolates — training
+    residual ~1e-16, y'' off by up to 0.94 between the points (measured), flagged. By default the fit
+    is redone with one more point between every two (199), said by a warning, and is right and
+    trusted; `Fit.problem` has the points used. ``refine=0`` keeps the points as given."""
+    problem = gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, d2y: -d2y - 1.0),
+                         [gn.Data(gn.points([0.0, 1.0]), [0.0, 0.0]), gn.Residual(gn.linspace(0.0, 1.0, 100))], (0.0, 1.0))
+    x = np.linspace(0.0, 1.0, 1001)
+    given, _ = _quiet_fit(problem, network=gn.Network(), refine=0)
+    assert not given.trust.trusted and given.history.final["residual"] < 1e-10, given.trust.line()
+    with pytest.warns(gn.SamplingWarning, match=r"refitted with one more point between every two \(residual 100 -> 199"):
+        refined = gn.fit(problem, progress=False)
+    assert refined.trust.trusted, refined.trust.line()
+    assert [len(s.points) for s in refined.problem.samples] == [2, 199]
+    np.testing.assert_allclose(refined.solution.evaluate(x).y, x * (1 - x) / 2, atol=1e-6)
+
+
+def test_refined_points_keep_the_old_ones_and_add_the_midpoints():
+    pts = gn.linspace(0.0, 1.0, 5) | gn.logspace(1.0, 100.0, 3) | gn.points([3.0, 5.0, 4.0])
+    new = pts.refined().values()
+    np.testing.assert_allclose(new, np.sort(np.concatenate([np.linspace(0, 1, 9), np.geomspace(1, 100, 5), [3, 3.5, 4, 4.5, 5]])))
+
+
+def test_homogeneous_data_are_measured_against_the_solution():
+    """A clamped–supported beam y'''' = 1, y(0) = y'(0) = y(1) = y''(1) = 0: every datum is zero, so
+    nothing gives y's size (5e-3). In absolute units the data's misfit counted 4e4 times too little:
+    y came back off by 60 % (200 residual points; measured). Measured against the solution's own
+    size, y is the exact quartic to 1 % and the fit is trusted."""
+    a, b = np.linalg.solve([[1.0, 1.0], [6.0, 2.0]], [-1 / 24, -0.5])
+    exact = lambda x: x**4 / 24 + a * x**3 + b * x**2  # noqa: E731
+    problem = gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, d1, d2, d3, d4: d4 - 1.0),
+                         [gn.Data(gn.points([0.0, 1.0]), [0.0, 0.0]), gn.Data(gn.points([0.0]), [0.0], derivative=1, name="slope"),
+                          gn.Data(gn.points([1.0]), [0.0], derivative=2, name="moment"), gn.Residual(gn.linspace(0.0, 1.0, 200))],
+                         (0.0, 1.0))
+    result, warned = _quiet_fit(problem, network=gn.Network())
+    x = np.linspace(0.0, 1.0, 1001)
+    error = np.max(np.abs(result.solution.evaluate(x).y - exact(x))) / np.max(np.abs(exact(x)))
+    assert error < 1e-2 and result.trust.trusted and not warned, (error, result.trust.line())
 
 
 def test_an_equation_imposed_nowhere_is_checked_everywhere():
@@ -179,6 +220,29 @@ def test_dependent_forms_on_a_plateau_are_flagged():
     one, warned = _quiet_fit(problem("wave"), trainer=LSTSQ)
     np.testing.assert_allclose(one.solution.evaluate(np.linspace(0.0, 6.0, 7)).coefficients["wave.a"], 1.0, atol=1e-6)
     assert one.trust.trusted and not warned, one.trust.line()
+
+
+@pytest.mark.parametrize("noise", [0.03, 0.1])
+def test_noisy_data_rejudged_at_their_noise_level(noise):
+    """Data of y'' + y = 0 (y = cos x + 0.3 sin x on [0, 1], 30 points) with Gaussian noise: the fit is
+    the least-squares solution through them (the constants of a direct least-squares fit), its data
+    misfit about the noise — flagged at the default limit. Rejudged at twice the noise (tutorial 7), the
+    `gauge` value bounds the constants' actual error (relative to their size, here ~1)."""
+    rng = np.random.default_rng(1)
+    x = np.linspace(0.0, 1.0, 30)
+    h = np.cos(x) + 0.3 * np.sin(x) + noise * rng.standard_normal(x.size)
+    wave = gn.Term("wave", lambda x, c: c[0] * jnp.cos(x) + c[1] * jnp.sin(x), coefficients=("a", "b"))
+    problem = gn.Problem([wave], gn.Equation(lambda x, y, dy, d2y: d2y + y),
+                         [gn.Data(gn.points(x.tolist()), h), gn.Residual(gn.linspace(0.0, 6.0, 200)),
+                          gn.Plateau(gn.linspace(0.0, 6.0, 60), "wave")], (0.0, 6.0))
+    result, warned = _quiet_fit(problem, network=gn.Network())
+    c = result.solution.evaluate(np.array([3.0])).coefficients
+    fitted = np.array([c["wave.a"][0], c["wave.b"][0]])
+    direct = np.linalg.lstsq(np.stack([np.cos(x), np.sin(x)], axis=1), h, rcond=None)[0]
+    np.testing.assert_allclose(fitted, direct, atol=2e-3)
+    assert not result.trust.trusted and result.trust.reasons[0].startswith("data") and warned
+    again = {c.name: c for c in gn.glue.diagnose(result.problem, result.ansatz, limits=gn.glue.TrustLimits(data=2 * noise)).checks}
+    assert again["data"].passed and again["gauge"].value >= np.max(np.abs(fitted - [1.0, 0.3])), (again["gauge"], fitted)
 
 
 def test_a_suppression_that_a_free_term_can_undo_is_no_condition():

@@ -71,6 +71,14 @@ class Points:
     def __or__(self, other: "Points") -> "Points":
         return Points(self.intervals + other.intervals, self.explicit + other.explicit)
 
+    def refined(self) -> "Points":
+        """The same points with one more between every two neighbours (intervals: ``2n − 1`` points of
+        the same spacing, which keep the old ones; explicit values: their midpoints added)."""
+        intervals = tuple(dataclasses.replace(iv, n=2 * iv.n - 1) if iv.n > 1 else iv for iv in self.intervals)
+        x = np.unique(np.asarray(self.explicit, dtype=np.float64))
+        extra = tuple(float(v) for v in 0.5 * (x[1:] + x[:-1]))
+        return Points(intervals, self.explicit + extra)
+
     def describe(self) -> list[dict]:
         """A JSON-able description (for ``metrics.json``)."""
         out: list[dict] = [dataclasses.asdict(iv) for iv in self.intervals]

@@ -310,37 +310,42 @@ def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | No
 
 
 def _gauge_check(problem: Problem, pieces, values, limit: float, tolerance: float) -> Check | None:
-    """Are a plateau's constants fixed by ``y``? Two ways they are not:
+    """Are a plateau's constants fixed by ``y``? Constant across a piece, they are fixed by its parts
+    where the terms *free* there (that no Plateau holds constant) carry less than `limit` of ``y``: a
+    free coefficient is an arbitrary function and absorbs any change of the constants. Two ways
+    they are not fixed:
 
-    - terms *free* on the plateau (no Plateau holds them constant there) carry a share of ``y``: a
-      free coefficient is an arbitrary function and absorbs any change of the constants, which are
-      then fixed only to within that share (Airy's ``y'' = x y`` with a plateau on the wave and the
-      growing WKB term left free on the left read the connection constants (0.40, 0.40) as
-      (0.60, −0.07), y within 6e-4, plateau flat);
-    - the held forms are (nearly) linearly dependent there: a change of ``y`` by `tolerance` (its
-      measured accuracy: the larger of the residual and data checks) moves the constants, relative to
-      their size, by up to ``tolerance · rms(y) · √N / σ_min(B D)`` (B the forms' basis ``∂f/∂c`` at
-      the N points, D each constant's size) — infinite for an incident and a reflected wave both
-      written as ``a cos kx + b sin kx``.
-
-    The value is the larger of the two."""
+    - no such part: the value is the smallest free share of any window (Airy's ``y'' = x y`` with a
+      plateau on the wave and the growing WKB term left free on the left read the connection
+      constants (0.40, 0.40) as (0.60, −0.07), y within 6e-4, plateau flat; the free share was
+      0.6–1.3 in every window);
+    - the held forms are (nearly) linearly dependent on those parts: a change of ``y`` by
+      `tolerance` (its measured accuracy: the larger of the residual and data checks) moves the
+      constants, relative to their size, by up to ``tolerance · rms(y) · √N / σ_min(B D)`` (B the
+      forms' basis ``∂f/∂c`` at the N points, D each constant's size) — infinite for an incident and
+      a reflected wave both written as ``a cos kx + b sin kx``."""
     spans = [(x.min(), x.max(), set(s.terms)) for s, x in pieces]
     worst, where = 0.0, ""
     for (s, x), (y, coeffs, basis, f) in zip(pieces, values):
         held = np.array([[any(lo <= xi <= hi and t.name in ts for lo, hi, ts in spans) for t in problem.terms] for xi in x])
-        value, why = _dependence(problem, s, x, y, coeffs, basis, held.all(axis=0), tolerance)
+        free = np.stack([np.where(held[:, j], 0.0, f[t.name]) for j, t in enumerate(problem.terms)], axis=1)  # (N, terms)
+        windows = np.array_split(np.argsort(x), max(1, min(16, x.size // 8)))
+        size = [max(np.sqrt(np.mean(y[idx] ** 2)), 1e-300) for idx in windows]
+        shares = np.array([np.sqrt(np.mean(np.sum(free[idx], axis=1) ** 2)) / sz for idx, sz in zip(windows, size)])
+        pinned = np.concatenate([idx for idx, sh in zip(windows, shares) if sh <= limit] or [np.zeros(0, int)])
+        if pinned.size:
+            value, why = _dependence(problem, s, x[pinned], y[pinned], {k: v[pinned] for k, v in coeffs.items()},
+                                     {k: v[pinned] for k, v in basis.items()}, held[pinned].all(axis=0), tolerance)
+        else:
+            k = int(np.nanargmin(np.where(np.isfinite(shares), shares, np.nan))) if np.isfinite(shares).any() else 0
+            each = np.sqrt(np.mean(free[windows[k]] ** 2, axis=0)) / size[k]
+            names = [t.name for t, v in zip(problem.terms, each) if v >= min(limit, each.max()) and v > 0]
+            value, why = float(shares[k]), (f"{'+'.join(names) or 'no term'} on {s.name}, x in [{x.min():.4g}, {x.max():.4g}]: "
+                                             f"terms no Plateau holds constant carry at least {shares[k]:.2g} of y in every part "
+                                             "of it, so the plateau's constants are not fixed by y; suppress them there or hold "
+                                             "them constant too")
         if why and (not np.isfinite(value) or value >= worst):
             worst, where = value, why
-        free = np.stack([np.where(held[:, j], 0.0, f[t.name]) for j, t in enumerate(problem.terms)], axis=1)  # (N, terms)
-        for idx in np.array_split(np.argsort(x), max(1, min(16, x.size // 8))):
-            size = max(np.sqrt(np.mean(y[idx] ** 2)), 1e-300)
-            value = float(np.sqrt(np.mean(np.sum(free[idx], axis=1) ** 2)) / size)
-            if not np.isfinite(value) or value >= worst:
-                share = np.sqrt(np.mean(free[idx] ** 2, axis=0)) / size
-                names = [t.name for t, v in zip(problem.terms, share) if v >= min(limit, share.max()) and v > 0]
-                worst, where = value, (f"{'+'.join(names) or 'no term'} on {s.name}, x in [{x[idx].min():.4g}, {x[idx].max():.4g}]: "
-                                       "no Plateau holds it constant there, so the plateau's constants are not fixed by y; "
-                                       "suppress it there or hold it constant too")
     return Check("gauge", worst, limit, where) if where else None
 
 
