@@ -400,9 +400,9 @@ def test_a_boundary_layer_is_right_or_flagged(eps):
     """ε y'' + y' + y = 0, y(0) = 0, y(1) = 1, with the matched-asymptotics terms a user writes: an
     outer a e^{-x} (held constant outside the layer, where the inner form is suppressed) and an
     inner b e^{-x/ε}. Exact: the two exponentials of ε r² + r + 1 = 0. Within 1 % of max |y| or not
-    trusted. (Measured 2026-12-04, seed 0: ε = 1e-2 right to 2e-4 and trusted, its outer constant
-    the exact a(x) to 1e-5; ε = 1e-3 and 1e-4 off by 25 % and 6000 %, flagged by the residual just
-    outside the layer; see the guide's known limits.)"""
+    trusted. (Measured 2026-12-04, seed 0, y's size ≈ 2.7: ε = 1e-2 right to 1.8e-4 and trusted, its
+    outer constant the exact a(x) to 1e-5; ε = 1e-3 right to 1.8e-3 after the refits with more points
+    (0.25 off and flagged on the given ones); ε = 1e-4 off by 1.4, flagged; see the guide's limits.)"""
     rp, rm = ((-1 + s * np.sqrt(1 - 4 * eps)) / (2 * eps) for s in (1, -1))
     exact = lambda x: (np.exp(rp * x) - np.exp(rm * x)) / (np.exp(rp) - np.exp(rm))  # noqa: E731
     layer = 10 * eps

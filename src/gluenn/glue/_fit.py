@@ -397,7 +397,7 @@ def fit_ensemble(
 ) -> list[Fit]:
     """Train one model per seed, all together: every optimiser step is ``jax.vmap`` ped over the
     models (one compilation, one loop), each model exactly as :func:`fit` would train it alone
-    up to floating-point reassociation.
+    up to floating-point reassociation (on the points as given: no `refine` rounds).
 
     Returns one :class:`Fit` per seed (they share the ensemble's :class:`History`, whose
     rows are means over the members, with ``loss_max`` the worst). A chunk in which any member
