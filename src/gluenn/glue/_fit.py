@@ -278,11 +278,16 @@ def fit(
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
     result = Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
-    for _ in range(refine if init is None and resume is None else 0):
+    return _warned(_refined(result, trainer, options, refine if init is None and resume is None else 0))
+
+
+def _refined(result: Fit, trainer, options: dict, rounds: int) -> Fit:
+    """`result`, refitted with more residual points while it interpolates them (at most `rounds`)."""
+    for _ in range(rounds):
         if not _interpolates(result):
             break
         result = _refit(result, trainer, options)
-    return _warned(result)
+    return result
 
 
 def _interpolates(result: Fit) -> bool:
