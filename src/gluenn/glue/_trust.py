@@ -276,9 +276,10 @@ def _suppressed_conditions(problem: Problem, order: int) -> dict[str, int | tupl
     """``{suppress set: conditions it imposes}``: ``order −`` the constants of the terms alive and held
     at its most binding point, or, where at every point some term alive there is free, the names of
     those free terms. Spans: each set's ``[min, max]``."""
-    def spans(kind):
-        return [(x.min(), x.max(), set(s.terms)) for s in problem.samples if isinstance(s, kind)
-                for x in _pieces(s.points) if len(x)]
+    sets = [s for s in problem.samples if isinstance(s, (Suppress, Plateau)) and s.weight > 0 and s.priority <= 1]
+
+    def spans(kind):  # a tie-breaker of priority 2 (a weak magnitude penalty) declares nothing absent
+        return [(x.min(), x.max(), set(s.terms)) for s in sets if isinstance(s, kind) for x in _pieces(s.points) if len(x)]
     absent, held = spans(Suppress), spans(Plateau)
 
     def conditions_at(xi: float) -> int | tuple[str, ...]:
@@ -288,7 +289,7 @@ def _suppressed_conditions(problem: Problem, order: int) -> dict[str, int | tupl
         free = tuple(t.name for t in alive if t.name not in kept)
         return free or max(0, order - sum(t.n for t in alive))
     out = {}
-    for s in (s for s in problem.samples if isinstance(s, Suppress) and s.weight > 0 and s.priority <= 1):
+    for s in (s for s in sets if isinstance(s, Suppress)):
         at = [conditions_at(float(xi)) for xi in s.points.values()]
         counts = [n for n in at if isinstance(n, int)]
         out[s.name] = max(counts) if counts else tuple(sorted(set().union(*at)))
