@@ -296,13 +296,18 @@ def _suppressed_conditions(problem: Problem, order: int) -> dict[str, int | tupl
     return out
 
 
+def _as_large_as_y(y, basis) -> np.ndarray:
+    """``c*`` of each coefficient (``(n,)`` from ``basis`` ``(N, n)``): the value whose term would be as
+    large as ``y`` — the scale of a coefficient that is ~0."""
+    return np.max(np.abs(y)) / np.maximum(np.max(np.abs(basis), axis=0), 1e-300)
+
+
 def _plateau_check(problem: Problem, pieces, values, limit: float) -> Check | None:
     worst, where = 0.0, ""
     for (s, x), (y, coeffs, basis, _) in zip(pieces, values):
         for t in (t for t in problem.terms if t.name in s.terms):
             c = coeffs[t.name]  # (N, n)
-            # the coefficient whose term would be as large as y: the scale of a coefficient that is ~0
-            size = np.max(np.abs(y)) / np.maximum(np.max(np.abs(basis[t.name]), axis=0), 1e-300)
+            size = _as_large_as_y(y, basis[t.name])
             variation = np.ptp(c, axis=0) / np.maximum(np.abs(np.mean(c, axis=0)), size)
             k = int(np.argmax(np.where(np.isfinite(variation), variation, np.inf)))
             if not np.isfinite(variation[k]) or variation[k] >= worst:
@@ -356,11 +361,10 @@ def _dependence(problem: Problem, s, x, y, coeffs, basis, held, tolerance: float
     terms = [t for t, h in zip(problem.terms, held) if h]
     if not terms or x.size < sum(t.n for t in terms):
         return 0.0, ""
-    y_max = np.max(np.abs(y))
     columns = []
     for t in terms:
         b = basis[t.name]  # (N, n)
-        size = np.maximum(np.abs(np.mean(coeffs[t.name], axis=0)), y_max / np.maximum(np.max(np.abs(b), axis=0), 1e-300))
+        size = np.maximum(np.abs(np.mean(coeffs[t.name], axis=0)), _as_large_as_y(y, b))
         columns.append(b * size[None, :])
     sigma = np.linalg.svd(np.concatenate(columns, axis=1), compute_uv=False)
     gain = float(np.sqrt(np.mean(y**2)) * np.sqrt(x.size) / max(sigma[-1], 1e-300))  # ~1 for independent forms
