@@ -73,7 +73,7 @@ def optimise(
 
     Cost: one compilation per phase (and per retry), then ``steps / log_every`` host round trips.
     """
-    _check_options(log_every, tol, max_retries, weights, ensemble, member_data, member_batch)
+    _check_options(phases, log_every, tol, max_retries, weights, ensemble, member_data, member_batch)
     objective = f if isinstance(f, Objective) else Objective(f)
     hist, at = (resume[0], _rebuild(resume[1], phases)) if resume is not None else (History(), None)
     loop = _Loop(objective, phases, _Weighting(objective, phases, weights, params, at), hist, log_every=log_every,
@@ -145,7 +145,8 @@ class _Weighting:
                 **{f"{self.strategy.label}:{k}": v for k, v in stats.items()}}
 
 
-def _check_options(log_every, tol, max_retries, weights, ensemble, member_data, member_batch) -> None:
+def _check_options(phases, log_every, tol, max_retries, weights, ensemble, member_data, member_batch) -> None:
+    require(len(phases) > 0, "phases", list(phases), "give at least one phase, e.g. [Adam(2000)]")
     require(isinstance(log_every, int) and log_every >= 1, "log_every", log_every, "use a positive integer")
     require(tol is None or (isinstance(tol, (int, float)) and not isinstance(tol, bool) and math.isfinite(tol) and tol > 0),
             "tol", tol, "use a positive number (stop once the total loss is below it), or None")

@@ -28,6 +28,15 @@ def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int 
     if name == "auto":
         kw = dict(steps=steps, lr=lr, lbfgs_steps=lbfgs_steps, gn_steps=gn_steps)
         return Auto(tuple(trainer_phases("lstsq", **kw)), tuple(trainer_phases("gauss-newton", **kw)))
+    phases = _named_phases(name, steps=steps, lr=lr, lbfgs_steps=lbfgs_steps, gn_steps=gn_steps)
+    if sum(p.steps for p in phases) == 0:
+        counts = {"adam": "steps", "adam+lbfgs": "steps, lbfgs_steps", "gauss-newton": "steps, gn_steps"}[name]
+        raise ConfigError(f"{counts.replace(', ', '=0, ')}=0 (trainer {name}) is invalid: the trainer would take "
+                          f"no step and return the untrained model; give {counts.split(', ')[-1]} > 0")
+    return phases
+
+
+def _named_phases(name: str, *, steps: int, lr: float, lbfgs_steps: int, gn_steps: int) -> "list[Phase]":
     if name == "adam":
         return [Adam(steps, lr=lr)]
     if name == "adam+lbfgs":
