@@ -132,11 +132,13 @@ def test_darkphoton_reference_and_matching_values():
 
 def test_hh_reference_agrees_with_a_tighter_implicit_solve_and_falls_back_to_it(monkeypatch):
     """The stored HH reference (explicit DOP853) against Radau two decades tighter, over two
-    spikes; and when the explicit solve fails (as it would on a stiff field), Radau answers."""
+    spikes; and when the explicit solve fails (as it would on a stiff field), Radau answers and
+    the run says so."""
     from gluenn.systems import hodgkin_huxley as hh
     z0, t = hh.resting_state(), np.arange(0, 2501) * 0.01  # two spikes
     radau = gn.reference.trajectory(hh.hodgkin_huxley(9.909286, np), z0, t, rtol=1e-12, atol=1e-12)
-    explicit = hh.reference(9.909286, z0, t)
+    explicit, solver = hh.reference_run(9.909286, z0, t)
+    assert solver == "DOP853"
     assert np.max(np.abs(explicit - radau)[:, 0]) < 1e-5 and np.max(np.abs(explicit - radau)[:, 1:]) < 1e-7
     tried, solve = [], hh.trajectory
 
@@ -147,8 +149,8 @@ def test_hh_reference_agrees_with_a_tighter_implicit_solve_and_falls_back_to_it(
         return solve(*args, method=method, **kwargs)
     monkeypatch.setattr(hh, "trajectory", stiff)
     monkeypatch.setenv("GLUENN_CACHE", "off")  # solve again, not from the store
-    fallback = hh.reference(9.909286, z0, t[:1001])
-    assert tried == ["DOP853", "Radau"] and np.max(np.abs(fallback - radau[:1001])[:, 0]) < 1e-5
+    fallback, solver = hh.reference_run(9.909286, z0, t[:1001])
+    assert tried == ["DOP853", "Radau"] and solver == "Radau" and np.max(np.abs(fallback - radau[:1001])[:, 0]) < 1e-5
 
 
 def test_hh_reference_spikes_where_spec_says():

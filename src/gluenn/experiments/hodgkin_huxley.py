@@ -44,12 +44,12 @@ def build(p: gn.Params) -> gn.pipeline.NODESetup:
     gn.require(n_train >= 10, "t_train / dt", n_train, "give at least 10 training samples")
     z0 = hh.resting_state()
     t_ref = np.round(np.arange(int(round(p.t_long / p.dt)) + 1) * p.dt, 10)
-    z_ref = hh.reference(p.I_ext, z0, t_ref)
+    z_ref, solver = hh.reference_run(p.I_ext, z0, t_ref)
     noise = ou_noise(n_train, 4, p.dt, p.noise_theta, p.noise_sigma, p.noise_seed) if p.noise else 0.0
     data, z_start = _observation(p, t_ref[:n_train], z_ref[:n_train] + noise)
     unknowns = pinode.unknowns(p.learn, ("I_ext",))
     info = {"stimulus_uA_cm2": p.I_ext, "resting_state": z0.tolist(),
-            "reference": {"solver": "scipy DOP853 (Radau should it run out of budget)", "rtol": 1e-10, "atol": 1e-10},
+            "reference": {"solver": f"scipy {solver}", "rtol": 1e-10, "atol": 1e-10},
             **({"truth": {"I_ext": p.I_ext}} if unknowns else {})}
     return pinode.setup(p, pinode.System(
         _field if unknowns else hh.hodgkin_huxley(p.I_ext), hh.NAMES, hh.UNITS, (t_ref, z_ref), data, z_start, (0.0, p.t_train),

@@ -69,25 +69,36 @@ def resting_state(I_ext=0.0):
 
 
 def reference(I_ext: float, z0, t, rtol: float = 1e-10, atol: float = 1e-10) -> np.ndarray:
-    """``z(t)`` from `z0` by SciPy's DOP853 (explicit, order 8; shape ``(T, 4)``): at the squid
-    axon's rates an explicit method is not step-limited by stiffness, and over 1000 ms at rtol 1e-10
-    it costs ~1.5 s on 2 cores against ~10 s for Radau at rtol 1e-9, at a sixth of Radau's error
-    (2e-7 mV against Radau at 1e-11; measured, ``docs/experiments/hodgkin-huxley.md``). Should a
-    stimulus make the field stiff, the explicit solve runs out of its budget (4000 field calls per
-    ms, ~20x what it needs at the default stimulus) and Radau, with a JAX Jacobian, takes over. The field runs
-    on Python floats (a JAX call per stage costs ~10x more, NumPy on one state ~2x). The result is
-    stored (:func:`gluenn._cache.stored_array`) and read back by every later run with the same inputs."""
+    """``z(t)`` from `z0` by SciPy's DOP853 (shape ``(T, 4)``); :func:`reference_run` says more."""
+    return reference_run(I_ext, z0, t, rtol, atol)[0]
+
+
+def reference_run(I_ext: float, z0, t, rtol: float = 1e-10, atol: float = 1e-10) -> tuple[np.ndarray, str]:
+    """``(z, solver)``: ``z(t)`` from `z0` (shape ``(T, 4)``) and the SciPy method that computed it.
+
+    DOP853 (explicit, order 8): at the squid axon's rates an explicit method is not step-limited by
+    stiffness, and over 1000 ms at rtol 1e-10 it costs ~1.5 s on 2 cores against ~10 s for Radau at
+    rtol 1e-9, at a sixth of Radau's error (2e-7 mV against Radau at 1e-11; measured,
+    ``docs/experiments/hodgkin-huxley.md``). Should a stimulus make the field stiff, the explicit
+    solve runs out of its budget (4000 field calls per ms, ~20x what it needs at the default
+    stimulus) and ``"Radau"``, with a JAX Jacobian, takes over. The field runs on Python floats (a
+    JAX call per stage costs ~10x more, NumPy on one state ~2x). The result is stored
+    (:func:`gluenn._cache.stored_array`) and read back by every later run with the same inputs."""
     def solve():
         scalar_field = hodgkin_huxley(I_ext, _Scalars)
         field = lambda t, z: scalar_field(t, z.tolist())  # noqa: E731
         try:
-            return trajectory(field, z0, t, method="DOP853", rtol=rtol, atol=atol, max_evaluations=budget)
+            z, solver = trajectory(field, z0, t, method="DOP853", rtol=rtol, atol=atol, max_evaluations=budget), "DOP853"
         except ConfigError:
             jac = jax.jit(jax.jacfwd(hodgkin_huxley(I_ext), argnums=1))
-            return trajectory(field, z0, t, rtol=rtol, atol=atol, max_evaluations=budget,
-                              jac=lambda t, z: np.asarray(jac(t, jnp.asarray(z))))
+            z, solver = trajectory(field, z0, t, rtol=rtol, atol=atol, max_evaluations=budget,
+                                   jac=lambda t, z: np.asarray(jac(t, jnp.asarray(z)))), "Radau"
+        record = np.zeros((), dtype=[("z", np.float64, z.shape), ("solver", "U8")])  # one .npy, no pickle
+        record["z"], record["solver"] = z, solver
+        return record
     t = np.asarray(t, np.float64)
     budget = max(100_000, int(4000 * (t[-1] - t[0])))
     key = (float(I_ext), np.asarray(z0, np.float64), t, float(rtol), float(atol),
            sys.modules[__name__], sys.modules[trajectory.__module__])
-    return stored_array("hodgkin-huxley", key, solve)
+    record = stored_array("hodgkin-huxley", key, solve)
+    return np.array(record["z"]), str(record["solver"])
