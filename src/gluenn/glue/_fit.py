@@ -477,6 +477,8 @@ def _resolve(trainer: "Sequence[Phase] | Auto", structure: str) -> list:
         require(not isinstance(trainer, Phase) and all(isinstance(p, Phase) for p in trainer), "trainer", trainer,
                 "give a list of phases, e.g. [gn.Adam(2000), gn.LBFGS(500)], or gn.Auto(linear, nonlinear) itself")
         phases = list(trainer)
+    require(len(phases) > 0, "trainer", trainer, "give at least one phase, e.g. [gn.Adam(2000)]; an empty "
+            "trainer would return the untrained initial model")
     if structure == "nonlinear" and any(isinstance(p, GaussNewton) and p.damping == 0 for p in phases):
         warnings.warn("an undamped GaussNewton phase (trainer 'lstsq') is one exact solve only when the loss "
                       "rows are linear in the output layers; this problem's are not, so it is a single "
