@@ -28,7 +28,7 @@ _enable_compilation_cache()
 __version__ = "0.1.0"
 
 from . import baselines, engine, glue, metrics, node, pipeline, reference, systems  # noqa: E402
-from ._errors import ConfigError, GluennError, Interrupted, SamplingWarning, TrainingError, TrustWarning, require  # noqa: E402
+from ._errors import ConfigError, GluennError, Interrupted, RefitWarning, SamplingWarning, TrainingError, TrustWarning, require  # noqa: E402
 from ._limits import Limits, check_memory, check_points, check_steps, check_width, limits  # noqa: E402
 from ._params import Param, Params, parse_overrides  # noqa: E402
 from .engine import (  # noqa: E402
@@ -43,7 +43,7 @@ __all__ = [
     "Adam", "Ansatz", "Auto", "CoefficientNet", "Component", "ConfigError", "CustomSetup", "Data", "Equation", "EquationScale",
     "Evaluation", "Experiment", "Family", "FamilyFit", "Fit", "GaussNewton", "GaussNewtonCG", "GluennError", "History", "Inference", "Interrupted",
     "Interval", "LBFGS", "Lexicographic", "Limits", "Loss", "Network", "Objective", "Param", "Params", "Parameter", "Phase", "Plateau", "Points", "Problem",
-    "Residual", "RunResult", "SampleSet", "SamplingWarning", "Setup", "Solution", "StopReason", "Suppress", "TRAINERS", "Term",
+    "RefitWarning", "Residual", "RunResult", "SampleSet", "SamplingWarning", "Setup", "Solution", "StopReason", "Suppress", "TRAINERS", "Term",
     "TrainingError", "Trust", "TrustWarning", "baselines", "check_memory", "check_points", "check_steps", "check_width", "engine", "fit", "fit_ensemble", "glue", "invert", "invert_jointly", "limits", "linspace", "load", "load_family", "logspace", "metrics",
     "node", "optimise", "parse_overrides", "pipeline", "points", "reference", "require", "run_experiment", "save", "sweep", "systems",
     "trainer_phases",

@@ -39,6 +39,11 @@ class SamplingWarning(UserWarning):
     """A sample set is too coarse for what the equation does there (checked before training)."""
 
 
+class RefitWarning(UserWarning):
+    """A fit missed its own checks and was redone another way (``fit(march=...)``); the message says
+    how, and what the checks give now."""
+
+
 class Interrupted(GluennError):
     """Training was stopped with Ctrl-C; the message says where the progress was saved and how
     to continue (``gluenn run ... --resume OUT``)."""

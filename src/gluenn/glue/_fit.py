@@ -17,11 +17,12 @@ from ._ansatz import Ansatz, Network, make_ansatz
 from ._family import (Family, FamilyLoss, Parameter, ParametricEquation, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
                       restrict_gauge)
 from .._random import key as prng_key
-from .._errors import SamplingWarning, TrustWarning, require
+from .._errors import RefitWarning, SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
+from ._march import MARCH_TRAINER, STAGE_TOLERANCE, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
 from ._trust import Check, Trust, diagnose
@@ -234,6 +235,7 @@ def fit(
     weights: Weights | None = None,
     unknowns: "Sequence[Parameter] | None" = None,
     refine: int = 2,
+    march: bool = True,
 ) -> Fit:
     """Train the coefficient network of ``problem``.
 
@@ -259,6 +261,10 @@ def fit(
     every two, while its equation holds at the points but not between them (a least-squares solve with
     about as many rows as parameters interpolates); each round warns, and ``Fit.problem`` has the points
     used. Not for `init`/`resume`.
+    `march` (default on): a nonlinear fit by an :class:`~gluenn.engine.Auto` trainer that misses its
+    equation or data is redone by continuation away from its data (Levenberg–Marquardt on a domain
+    that grows from the data's span, stage by stage), kept if it passes more checks, and said by a
+    warning. Not for `init`/`resume`; ``march=False`` keeps the first fit.
 
     **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:**
     :class:`~gluenn.ConfigError` for an invalid problem or user function (found before compiling).
@@ -278,7 +284,9 @@ def fit(
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
     result = Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
-    return _warned(_refined(result, trainer, options, refine if init is None and resume is None else 0))
+    fresh = init is None and resume is None
+    result = _refined(result, trainer, options, refine if fresh else 0)
+    return _warned(_marched(result, options) if march and fresh and isinstance(trainer, Auto) else result)
 
 
 def _refined(result: Fit, trainer, options: dict, rounds: int) -> Fit:
@@ -324,6 +332,31 @@ def _refit(result: Fit, trainer, options: dict) -> Fit:
                   f"{after.value:.2g}); Fit.problem has the points used. fit(..., refine=0) keeps yours as given",
                   SamplingWarning, stacklevel=3)
     return refined
+
+
+def _marched(result: Fit, options: dict) -> Fit:
+    """`result`, or if it is a nonlinear fit that fails its residual or data check and has domain
+    beyond its data, the same problem solved by marching away from the data, when that passes more
+    checks (said by a :class:`~gluenn.RefitWarning`)."""
+    failing = {c.name for c in result.trust.checks if not c.passed}
+    if result.history.structure != "nonlinear" or not failing & {"residual", "data"} or not can_march(result.problem):
+        return result
+    stage_options = {**options, "progress": False, "callback": None, "tol": None, "weights": None}
+    train = lambda p, a: _train(Loss(p), a, list(MARCH_TRAINER), stage_options)  # noqa: E731
+    holds = lambda p, h: h.stop_reason.ok and all(h.final.get(s.name, np.inf) <= STAGE_TOLERANCE  # noqa: E731
+                                                  for s in p.samples if s.priority == 0)
+    ansatz, stages, reach = march_from_data(result.problem, init_ansatz(result.problem, result.network, result.seed),
+                                            train, holds)
+    marched = Fit(result.problem, result.network, result.seed, *train(result.problem, ansatz))
+    passed = {c.name for c in marched.trust.checks if c.passed}
+    if not (len(passed) > len({c.name for c in result.trust.checks if c.passed}) or marched.trust.trusted):
+        return result
+    line = "; ".join(f"{c.name} {c.value:.2g}" for c in result.trust.checks if c.name in ("residual", "data"))
+    warnings.warn(f"the fit missed its equation or data ({line}): redone by marching away from the data in "
+                  f"{stages} stages of Levenberg–Marquardt{'' if reach == 1 else f' (reached {reach:.0%} of the way)'}; "
+                  f"now {marched.trust.line()}. fit(..., march=False) keeps the first fit",
+                  RefitWarning, stacklevel=3)
+    return marched
 
 
 def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress, callback) -> FamilyFit:
