@@ -258,26 +258,19 @@ def fit(
     `unknowns` (:class:`~gluenn.Parameter` s trained with the coefficients, an inverse problem in
     one fit: keyword-only in the problem's functions; values in ``fit.unknowns``; see :func:`invert_jointly`).
     `refine` (default 2): rounds of refitting a linear problem with one more residual point between
-    every two, while its equation holds at the points but not between them (a least-squares solve with
-    about as many rows as parameters interpolates); each round warns, and ``Fit.problem`` has the points
-    used. Not for `init`/`resume`.
-    `march` (default on): a nonlinear fit by an :class:`~gluenn.engine.Auto` trainer that misses its
-    equation or data is redone by continuation away from its data (Levenberg–Marquardt on a domain
-    that grows from the data's span, stage by stage), kept if it passes more checks, and said by a
-    warning. Not for `init`/`resume`; ``march=False`` keeps the first fit.
+    every two while its equation holds at the points but not between them; each warns, and
+    ``Fit.problem`` has the points used. `march` (default on): a nonlinear fit by an
+    :class:`~gluenn.engine.Auto` trainer that misses its equation or data is redone by marching away
+    from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. Neither for `init`/`resume`.
 
     **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:**
     :class:`~gluenn.ConfigError` for an invalid problem or user function (found before compiling).
     """
     if isinstance(problem, Family) or unknowns is not None:
-        what = "fit(family)" if unknowns is None else "fit(unknowns=...)"
-        require(unknowns is None or isinstance(problem, Problem), what, type(problem).__name__, "give a single Problem")
-        require(init is None and resume is None and weights is None, what, "init/resume/weights",
-                "it trains from a fresh start with the sample sets' own weights")
-        if unknowns is None:
-            return _fit_family(problem, network, trainer, seed, log_every, tol, progress, callback)
-        return _warned(fit_unknowns(problem, check_unknowns(problem, unknowns), network, trainer, seed,
-                                    dict(log_every=log_every, tol=tol, progress=progress, callback=callback))[0])
+        require(init is None and resume is None and weights is None, "fit(family)" if unknowns is None else
+                "fit(unknowns=...)", "init/resume/weights", "it trains from a fresh start with the sample sets' own weights")
+        return _fit_jointly(problem, unknowns, network, trainer, seed, dict(log_every=log_every, tol=tol,
+                                                                            progress=progress, callback=callback))
     require(isinstance(refine, int) and not isinstance(refine, bool) and 0 <= refine <= 4, "fit(refine=...)", refine,
             "use 0 (fit the points as given) to 4 rounds of one more residual point between every two")
     options = dict(log_every=log_every, tol=tol, progress=progress, callback=callback, resume=resume, weights=weights)
@@ -287,6 +280,14 @@ def fit(
     fresh = init is None and resume is None
     result = _refined(result, trainer, options, refine if fresh else 0)
     return _warned(_marched(result, options) if march and fresh and isinstance(trainer, Auto) else result)
+
+
+def _fit_jointly(problem, unknowns, network, trainer, seed: int, options: dict) -> "Fit | FamilyFit":
+    """A :class:`~gluenn.Family` (one model over its parameters) or a problem with unknowns (θ trained too)."""
+    if unknowns is None:
+        return _fit_family(problem, network, trainer, seed, **options)
+    require(isinstance(problem, Problem), "fit(unknowns=...)", type(problem).__name__, "give a single Problem")
+    return _warned(fit_unknowns(problem, check_unknowns(problem, unknowns), network, trainer, seed, options)[0])
 
 
 def _refined(result: Fit, trainer, options: dict, rounds: int) -> Fit:
