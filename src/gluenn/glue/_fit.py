@@ -22,7 +22,7 @@ from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
-from ._march import MARCH_TRAINER, STAGE_TOLERANCE, can_march, march as march_from_data
+from ._march import MARCH_TRAINER, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
 from ._trust import Check, Trust, diagnose
@@ -344,10 +344,7 @@ def _marched(result: Fit, options: dict) -> Fit:
         return result
     stage_options = {**options, "progress": False, "callback": None, "tol": None, "weights": None}
     train = lambda p, a: _train(Loss(p), a, list(MARCH_TRAINER), stage_options)  # noqa: E731
-    holds = lambda p, h: h.stop_reason.ok and all(h.final.get(s.name, np.inf) <= STAGE_TOLERANCE  # noqa: E731
-                                                  for s in p.samples if s.priority == 0)
-    ansatz, stages, reach = march_from_data(result.problem, init_ansatz(result.problem, result.network, result.seed),
-                                            train, holds)
+    ansatz, stages, reach = march_from_data(result.problem, init_ansatz(result.problem, result.network, result.seed), train)
     marched = Fit(result.problem, result.network, result.seed, *train(result.problem, ansatz))
     passed = {c.name for c in marched.trust.checks if c.passed}
     if not (len(passed) > len({c.name for c in result.trust.checks if c.passed}) or marched.trust.trusted):

@@ -60,12 +60,18 @@ def drawn_in(problem: Problem, s: float) -> Problem:
     return dataclasses.replace(problem, samples=samples)
 
 
-def march(problem: Problem, start, train: Callable, holds: Callable) -> tuple[object, int, float]:
+def holds(stage: Problem, history) -> bool:
+    """Whether a stage's fit holds its equation and data: training ended normally and every data and
+    residual set's final mean square is at most :data:`STAGE_TOLERANCE`."""
+    return history.stop_reason.ok and all(history.final.get(s.name, np.inf) <= STAGE_TOLERANCE
+                                          for s in stage.samples if s.priority == 0)
+
+
+def march(problem: Problem, start, train: Callable) -> tuple[object, int, float]:
     """``(ansatz, stages, s)``: `start` carried from the data's span over the whole domain.
 
-    `train(problem, ansatz) -> (ansatz, history)` fits one stage from the previous answer;
-    `holds(problem, history)` says whether it holds its equation and data. ``s = 1`` when the march
-    reached the whole domain; else the ansatz is the last stage that held (``s < 1``)."""
+    `train(problem, ansatz) -> (ansatz, history)` fits one stage from the previous answer. ``s = 1``
+    when the march reached the whole domain; else the ansatz is the last stage that held (``s < 1``)."""
     s, step, stages, ansatz = 0.0, 1 / 8, 0, start
     while s < 1 and stages < MAX_STAGES and step > 1e-3:
         trial = min(1.0, s + step)
