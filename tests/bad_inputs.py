@@ -158,6 +158,7 @@ def api_cases() -> list:
                                                                  (0.0, 3.0))),
         ("a stopping tolerance that is NaN", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), tol=float("nan"))),
         ("evaluating at text", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0))).solution.evaluate("a")),
+        ("marching given as text", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), march="yes")),
         ("a thousand refinement rounds (unbounded work)", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), refine=1000)),
         ("a data target function that returns text", lambda: fit(gn.Problem([term], eq, [gn.Data(gn.points([0.0, 1.0]), lambda x: "a"),
                                                                                 *res], (0.0, 3.0)))),

@@ -271,8 +271,7 @@ def fit(
                 "fit(unknowns=...)", "init/resume/weights", "it trains from a fresh start with the sample sets' own weights")
         return _fit_jointly(problem, unknowns, network, trainer, seed, dict(log_every=log_every, tol=tol,
                                                                             progress=progress, callback=callback))
-    require(isinstance(refine, int) and not isinstance(refine, bool) and 0 <= refine <= 4, "fit(refine=...)", refine,
-            "use 0 (fit the points as given) to 4 rounds of one more residual point between every two")
+    _check_remedies(refine, march)
     options = dict(log_every=log_every, tol=tol, progress=progress, callback=callback, resume=resume, weights=weights)
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
@@ -280,6 +279,12 @@ def fit(
     fresh = init is None and resume is None
     result = _refined(result, trainer, options, refine if fresh else 0)
     return _warned(_marched(result, options) if march and fresh and isinstance(trainer, Auto) else result)
+
+
+def _check_remedies(refine, march) -> None:
+    require(isinstance(refine, int) and not isinstance(refine, bool) and 0 <= refine <= 4, "fit(refine=...)", refine,
+            "use 0 (fit the points as given) to 4 rounds of one more residual point between every two")
+    require(isinstance(march, bool), "fit(march=...)", march, "use True (redo a failed nonlinear fit by marching) or False")
 
 
 def _fit_jointly(problem, unknowns, network, trainer, seed: int, options: dict) -> "Fit | FamilyFit":
@@ -338,7 +343,7 @@ def _refit(result: Fit, trainer, options: dict) -> Fit:
 def _marched(result: Fit, options: dict) -> Fit:
     """`result`, or if it is a nonlinear fit that fails its residual or data check and has domain
     beyond its data, the same problem solved by marching away from the data, when that passes more
-    checks (said by a :class:`~gluenn.RefitWarning`)."""
+    checks, none that the first fit passed among its failures (said by a :class:`~gluenn.RefitWarning`)."""
     failing = {c.name for c in result.trust.checks if not c.passed}
     if result.history.structure != "nonlinear" or not failing & {"residual", "data"} or not can_march(result.problem):
         return result
@@ -347,8 +352,8 @@ def _marched(result: Fit, options: dict) -> Fit:
     ansatz, stages, reach = march_from_data(result.problem, init_ansatz(result.problem, result.network, result.seed), train)
     marched = Fit(result.problem, result.network, result.seed, *train(result.problem, ansatz))
     passed = {c.name for c in marched.trust.checks if c.passed}
-    if not (len(passed) > len({c.name for c in result.trust.checks if c.passed}) or marched.trust.trusted):
-        return result
+    if not (marched.trust.trusted or passed > {c.name for c in result.trust.checks if c.passed}):
+        return result  # kept only if it passes every check the first fit passed, and more
     line = "; ".join(f"{c.name} {c.value:.2g}" for c in result.trust.checks if c.name in ("residual", "data"))
     warnings.warn(f"the fit missed its equation or data ({line}): redone by marching away from the data in "
                   f"{stages} stages of Levenberg–Marquardt{'' if reach == 1 else f' (reached {reach:.0%} of the way)'}; "
