@@ -162,6 +162,13 @@ def api_cases() -> list:
         ("a thousand refinement rounds (unbounded work)", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), refine=1000)),
         ("a data target function that returns text", lambda: fit(gn.Problem([term], eq, [gn.Data(gn.points([0.0, 1.0]), lambda x: "a"),
                                                                                 *res], (0.0, 3.0)))),
+        ("a negative noise for data", lambda: gn.Data(gn.points([0.0, 1.0]), [1.0, 0.4], noise=-0.1)),
+        ("one noise per point, of the wrong length", lambda: gn.Data(gn.points([0.0, 1.0]), [1.0, 0.4], noise=[0.1, 0.1, 0.1])),
+        ("noise and a scale together", lambda: gn.Data(gn.points([0.0, 1.0]), [1.0, 0.4], noise=0.1, scale=1.0)),
+        ("noise given as text", lambda: gn.Data(gn.points([0.0, 1.0]), [1.0, 0.4], noise="5%")),
+        ("an ensemble over noisy data", lambda: gn.fit_ensemble(gn.Problem([term], eq, [gn.Data(gn.points([0.0, 1.0]), [1.0, 0.4],
+                                                                                              noise=0.1), *res], (0.0, 3.0)), seeds=[0, 1])),
+        ("the uncertainty of a fit without noisy data", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0))).uncertainty([1.0])),
     ]
 
 

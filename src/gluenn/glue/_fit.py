@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import equinox as eqx
 import jax
@@ -22,6 +22,7 @@ from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
+from ._noisy import LeastSquares, has_noisy_data, least_squares_member
 from ._march import MARCH_TRAINER, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
@@ -48,6 +49,8 @@ class Fit:
     history: History
     #: ``{name: value}`` of the parameters trained with the coefficients (``fit(..., unknowns=...)``)
     unknowns: dict = dataclasses.field(default_factory=dict)
+    #: how noisy data were fitted (a linear problem with ``Data(noise=σ)``), else ``None``
+    noisy: LeastSquares | None = None
 
     @functools.cached_property
     def trust(self) -> Trust:
@@ -60,6 +63,16 @@ class Fit:
     def solution(self):
         """The trained model as a :class:`~gluenn.Solution` (evaluate on any grid)."""
         return Solution(self.ansatz, self.problem)
+
+    def uncertainty(self, x) -> "Evaluation":
+        """One standard deviation of y, y', every coefficient and term at the points `x`, from the
+        declared noise of the data (``Data(noise=σ)``) propagated through the equation: an
+        :class:`~gluenn.glue.Evaluation` of standard deviations (``fit.uncertainty(x).coefficients["tail.a"]``).
+        Only for a linear problem with noisy data (its solutions are an affine family, so the
+        propagation is exact); the declared σ is used as given (check ``trust``'s ``chi2``)."""
+        require(self.noisy is not None, "Fit.uncertainty", "no noisy data" if not has_noisy_data(self.problem)
+                else "a nonlinear problem", "declare the data's noise (gn.Data(..., noise=sigma)) in a linear problem")
+        return self.noisy.standard_deviations(self.problem, x)
 
     def loss_terms(self) -> dict:
         """The unweighted loss terms of the trained model (as in the log and ``metrics.json``)."""
@@ -263,6 +276,11 @@ def fit(
     :class:`~gluenn.engine.Auto` trainer that misses its equation or data is redone by marching away
     from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. Neither for `init`/`resume`.
 
+    **Noisy data** (``Data(noise=σ)``): a linear problem's answer is the solution of the equation that
+    fits them best in χ² (``m + 2`` exact-data solves, m: the constants they fix; ``Fit.noisy``,
+    ``Fit.uncertainty``); a nonlinear problem's noisy data are fitted as they are. ``trust`` judges
+    them by χ² per degree of freedom (``docs/guide/noisy-data.md``).
+
     **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:**
     :class:`~gluenn.ConfigError` for an invalid problem or user function (found before compiling).
     """
@@ -277,8 +295,28 @@ def fit(
     _warn_coarse(problem)
     result = Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
     fresh = init is None and resume is None
-    result = _refined(result, trainer, options, refine if fresh else 0)
+    solve = functools.partial(_solve, network=network, seed=seed, trainer=trainer, options=options)
+    if fresh and has_noisy_data(problem) and result.history.structure == "linear":
+        solve = functools.partial(_least_squares, network=network, seed=seed, trainer=trainer, options=options)
+        result = solve(problem)
+    result = _refined(result, solve, refine if fresh else 0)
     return _warned(_marched(result, options) if march and fresh and isinstance(trainer, Auto) else result)
+
+
+def _solve(problem: Problem, network: Network, seed: int, trainer, options: dict) -> Fit:
+    """`problem` fitted from a fresh start."""
+    return Fit(problem, network, seed, *_train(Loss(problem), init_ansatz(problem, network, seed), trainer, options))
+
+
+def _least_squares(problem: Problem, network: Network, seed: int, trainer, options: dict) -> Fit:
+    """The solution of a linear problem that fits its noisy data best (:mod:`gluenn.glue._noisy`),
+    as a :class:`Fit` of the problem as given; ``Fit.noisy`` holds the conditions found."""
+    quiet = {**options, "progress": False, "callback": None}
+
+    def train(p):
+        return _train(Loss(p), init_ansatz(p, network, seed), trainer, quiet)
+    ansatz, history, how = least_squares_member(problem, train)
+    return Fit(problem, network, seed, ansatz, history, noisy=how)
 
 
 def _check_remedies(refine, march) -> None:
@@ -295,12 +333,12 @@ def _fit_jointly(problem, unknowns, network, trainer, seed: int, options: dict) 
     return _warned(fit_unknowns(problem, check_unknowns(problem, unknowns), network, trainer, seed, options)[0])
 
 
-def _refined(result: Fit, trainer, options: dict, rounds: int) -> Fit:
-    """`result`, refitted with more residual points while it interpolates them (at most `rounds`)."""
+def _refined(result: Fit, solve: Callable[[Problem], Fit], rounds: int) -> Fit:
+    """`result`, refitted by `solve` with more residual points while it interpolates them (at most `rounds`)."""
     for _ in range(rounds):
         if not _interpolates(result):
             break
-        result = _refit(result, trainer, options)
+        result = _refit(result, solve)
     return result
 
 
@@ -318,15 +356,13 @@ def _interpolates(result: Fit) -> bool:
             and bool(trained) and np.sqrt(max(trained)) < 1e-2 * check.value)
 
 
-def _refit(result: Fit, trainer, options: dict) -> Fit:
+def _refit(result: Fit, solve: Callable[[Problem], Fit]) -> Fit:
     """The same fit with one more residual point between every two (a fresh start, same seed), if that
     lowers the residual check and fails no check the fit passed; said by a
     :class:`~gluenn.SamplingWarning` naming the new counts."""
     samples = tuple(dataclasses.replace(s, points=s.points.refined()) if isinstance(s, Residual) else s
                     for s in result.problem.samples)
-    problem = dataclasses.replace(result.problem, samples=samples)
-    ansatz = init_ansatz(problem, result.network, result.seed)
-    refined = Fit(problem, result.network, result.seed, *_train(Loss(problem), ansatz, trainer, options))
+    refined = solve(dataclasses.replace(result.problem, samples=samples))
     before, after = (next(c for c in f.trust.checks if c.name == "residual") for f in (result, refined))
     counts = ", ".join(f"{s.name} {len(old.points)} -> {len(s.points)}" for s, old in zip(samples, result.problem.samples)
                        if isinstance(s, Residual))
@@ -365,6 +401,8 @@ def _marched(result: Fit, options: dict) -> Fit:
 def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress, callback) -> FamilyFit:
     """:func:`_fit_family_once`, repeated with ``2·train − 1`` training values while the trust fails,
     up to ``family.max_train``; ``history.train_tried`` lists the counts tried."""
+    require(not has_noisy_data(family.at(family.training_values()[0])), "fit(family)", "noisy data (Data(noise=...))",
+            "fit one problem at a time with gluenn.fit (a family of noisy-data fits is not built yet)")
     tried = []
     while True:
         result = _fit_family_once(family, network, trainer, seed, log_every, tol, progress, callback)
@@ -447,6 +485,8 @@ def fit_ensemble(
     seeds = list(seeds)
     require(not isinstance(problem, Family), "fit_ensemble(problem)", "a Family",
             "fit a family once per seed with gluenn.fit (ensembles of families are not built yet)")
+    require(not has_noisy_data(problem), "fit_ensemble(problem)", "noisy data (Data(noise=...))",
+            "fit it once with gluenn.fit: its uncertainty from the noise is fit.uncertainty(x), not a seed spread")
     require(len(seeds) >= 1 and len(set(seeds)) == len(seeds), "seeds", seeds, "give distinct seeds")
     check_members("seeds", len(seeds))
     parts = [eqx.partition(init_ansatz(problem, network, s), eqx.is_inexact_array) for s in seeds]

@@ -175,15 +175,16 @@ def _hashable(*objects) -> bool:
     return True
 
 
-def data_scales(problem: Problem) -> dict[str, float]:
+def data_scales(problem: Problem) -> dict[str, float | np.ndarray]:
     """``{data set name: scale}``: each :class:`~gluenn.Data` set's `scale`, or its targets' own
-    root-mean-square; all-zero targets take the largest other data set's, or 1 (and then, in a
-    :class:`Loss`, the size of the solution: :func:`unsized_data`)."""
+    root-mean-square; all-zero targets take the largest other exact data set's, or 1 (and then, in a
+    :class:`Loss`, the size of the solution: :func:`unsized_data`). Noisy data: their σ, shape
+    ``(N,)`` (the misfit in standard deviations)."""
     sets = [s for s in problem.samples if isinstance(s, Data)]
-    own = {s.name: s.own_scale() for s in sets if s.scale is None}
+    own = {s.name: s.own_scale() for s in sets if s.scale is None and not s.noisy}
     fallback = max([v for v in own.values() if v > 0], default=1.0)
-    return {s.name: float(s.scale) if s.scale is not None else (own[s.name] if own[s.name] > 0 else fallback)
-            for s in sets}
+    return {s.name: s.sigma() if s.noisy else float(s.scale) if s.scale is not None else
+            (own[s.name] if own[s.name] > 0 else fallback) for s in sets}
 
 
 def unsized_data(problem: Problem) -> list[str]:
@@ -192,7 +193,7 @@ def unsized_data(problem: Problem) -> list[str]:
     in absolute units the misfit of a deflection of size 5e-3 counted 4e4 times too little, and y came
     back off by 60 % at 200 residual points)."""
     sets = [s for s in problem.samples if isinstance(s, Data)]
-    if any(s.scale is not None or s.own_scale() > 0 for s in sets):
+    if any(s.scale is not None or s.noisy or s.own_scale() > 0 for s in sets):
         return []
     return [s.name for s in sets]
 

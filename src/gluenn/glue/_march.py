@@ -41,8 +41,10 @@ def data_span(problem: Problem) -> tuple[float, float]:
 
 
 def can_march(problem: Problem) -> bool:
-    """Whether the problem has data and some of its domain lies outside their span."""
-    if not any(isinstance(s, Data) for s in problem.samples):
+    """Whether the problem has exact data and some of its domain lies outside their span (noisy data
+    cannot be held to a stage's tolerance: their misfit is of the size of their noise)."""
+    data = [s for s in problem.samples if isinstance(s, Data)]
+    if not data or any(s.noisy for s in data):
         return False
     a, b = data_span(problem)
     return a > problem.domain[0] or b < problem.domain[1]

@@ -238,6 +238,12 @@ class Data(SampleSet):
     `scale` divides the misfit: ``None`` (default) the targets' own root-mean-square, so that the
     term is relative whatever the units of ``y`` (targets that are all zero, e.g. ``y(0) = 0``, take
     the largest scale among the problem's other data sets, or 1); or a number (1: absolute).
+
+    `noise` declares measured data: the standard deviation σ of each target's error, in the units of
+    ``y`` (one number, or one per point, shape ``(N,)``); ``None`` (default): the targets are exact.
+    Noisy targets are fitted in the least-squares sense *among the equation's solutions*: the misfit
+    is ``(y − h)/σ`` (so the term is χ²/N), and the fit is judged by the trust check ``chi2`` (χ² per
+    degree of freedom against its 99.9 % quantile) instead of the exact-data check. Not with `scale`.
     """
 
     points: Points
@@ -247,12 +253,15 @@ class Data(SampleSet):
     name: str = "data"
     derivative: int = 0
     scale: float | None = None
+    noise: float | Sequence[float] | np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "points", as_points(self.points))
         require(self.scale is None or (isinstance(self.scale, (int, float)) and math.isfinite(self.scale)
                                        and self.scale > 0), f"{self.name}.scale", self.scale,
                 "use None (the data's own size) or a positive number")
+        if self.noise is not None:
+            self._check_noise()
         require(isinstance(self.derivative, int) and not isinstance(self.derivative, bool) and self.derivative >= 0,
                 f"{self.name}.derivative", self.derivative, "use 0 (values of y), 1 (of y') or a higher order")
         self._check()
@@ -269,6 +278,34 @@ class Data(SampleSet):
         require(bool(np.all(np.isfinite(h))), f"{self.name}.target", "non-finite values",
                 "the data contain NaN or inf; clean or drop those points")
         return h
+
+    def _check_noise(self) -> None:
+        require(self.scale is None, f"{self.name}.scale", self.scale,
+                "give either noise (measured data: the misfit is divided by σ) or scale, not both")
+        require(not isinstance(self.noise, (bool, str)), f"{self.name}.noise", repr(self.noise),
+                "give the standard deviation of the data's errors: a positive number or one per point")
+        try:
+            sigma = np.asarray(self.noise, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{self.name}.noise is invalid: {self.noise!r} is not numbers; give the standard "
+                              "deviation of the data's errors: a positive number or one per point") from None
+        n = self.points.values().shape
+        require(sigma.shape in ((), n), f"{self.name}.noise", f"shape {sigma.shape}",
+                f"give one number, or one standard deviation per point, shape {n}")
+        bad = np.flatnonzero(~(np.isfinite(sigma) & (sigma > 0)))
+        require(bad.size == 0, f"{self.name}.noise", float(sigma) if sigma.shape == () else
+                f"{sigma.ravel()[bad[0]]:g} at point {bad[0]}" if bad.size else "",
+                "every standard deviation must be positive and finite (exact data: leave noise=None)")
+        object.__setattr__(self, "noise", float(sigma) if sigma.shape == () else sigma)
+
+    @property
+    def noisy(self) -> bool:
+        """Whether the targets are measurements with a declared `noise`."""
+        return self.noise is not None
+
+    def sigma(self) -> np.ndarray:
+        """The standard deviation of every target, shape ``(N,)`` (only for noisy data)."""
+        return np.broadcast_to(np.asarray(self.noise, dtype=np.float64), self.points.values().shape)
 
     def own_scale(self) -> float:
         """The targets' root-mean-square (0 if they are all zero)."""
@@ -470,6 +507,8 @@ class Problem:
             d = {"kind": type(s).__name__, "weight": s.weight, "priority": s.priority, "points": s.points.describe()}
             if isinstance(s, (Suppress, Plateau)):
                 d["terms"] = list(s.terms)
+            if isinstance(s, Data) and s.noisy:
+                d["noise"] = s.noise if isinstance(s.noise, float) else [float(v) for v in s.noise]
             out[s.name] = d
         return out
 

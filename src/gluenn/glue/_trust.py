@@ -36,6 +36,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.stats
 
 from ._problem import Data, Plateau, Problem, Residual, Suppress
 
@@ -125,14 +126,15 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
     res, at = _evaluate(ansatz, problem.equation if equation is None else equation, _joined(x_res), _joined(x_at))
     res, values = _split(res, [len(x) for x in x_res]), _split(at, [len(x) for x in x_at])
     residual = _residual_check(residual_sets, res, limits.residual)
-    data = _data_check(problem, ansatz, data_sets, [_data_values(ansatz, s, v[0]) for s, v in zip(data_sets, values)],
-                       limits.data)
+    data_values = [_data_values(ansatz, s, v[0]) for s, v in zip(data_sets, values)]
+    data = _data_check(problem, ansatz, data_sets, data_values, limits.data)
+    chi2 = _chi2_check(problem, data_sets, data_values)
     n_fixed = len(data_sets) + len(pieces)
     plateau = _plateau_check(problem, pieces, values[len(data_sets):n_fixed], limits.plateau)
     accuracy = max([c.value for c in (residual, data) if c is not None and np.isfinite(c.value)], default=limits.data)
     gauge = _gauge_check(problem, pieces, values[len(data_sets):n_fixed], limits.gauge, max(accuracy, 1e-12))
     suppression = _suppression_check(problem, suppressed, values[n_fixed:], limits.suppression)
-    return Trust(tuple(checks + [c for c in (residual, data, plateau, gauge, suppression) if c is not None]))
+    return Trust(tuple(checks + [c for c in (residual, data, chi2, plateau, gauge, suppression) if c is not None]))
 
 
 def _uncovered(problem: Problem, n: int = 2048) -> np.ndarray:
@@ -229,6 +231,8 @@ def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check |
         return Check("data", 1.0, limit, undetermined)
     worst, where = 0.0, ""
     for s, y in zip(sets, values):
+        if s.noisy:  # judged by the chi2 check
+            continue
         h = s.targets(s.points.values())
         size = np.sqrt(np.mean(h**2))
         if not size > 0:  # y(0) = 0: judged against the size of y (or y^(k)) over the domain
@@ -237,7 +241,27 @@ def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check |
         miss = np.sqrt(np.mean((y - h) ** 2)) / size
         if not np.isfinite(miss) or miss >= worst:
             worst, where = float(miss), s.name
+            if miss > limit and h.size > problem.equation.order:  # more values than conditions: measured?
+                where += f" ({h.size} values held as exact; if they are measured, declare their noise: gn.Data(..., noise=sigma))"
     return Check("data", worst, limit, where) if where else None
+
+
+def _chi2_check(problem: Problem, sets, values, p_value: float = 1e-3) -> Check | None:
+    """χ² per degree of freedom of the noisy data, ``Σ ((y − h)/σ)² / ν`` with ``ν = N − order`` (the
+    data may fix up to `order` integration constants), held to the ``1 − p_value`` quantile of χ²_ν / ν:
+    a fit that misses the data by more than their noise allows (the equation, its parameters or the
+    fit are wrong, or σ is too small) fails it about once in 1/p_value correct fits. A χ²/ν far below 1
+    (σ overstated, or a fit that bends the equation to follow the noise, which the residual check
+    catches) passes: it is not an error in the answer."""
+    noisy = [(s, y) for s, y in zip(sets, values) if s.noisy]
+    if not noisy:
+        return None
+    chi2 = sum(float(np.sum(((y - s.targets(s.points.values())) / s.sigma()) ** 2)) for s, y in noisy)
+    n = sum(s.points.values().size for s, _ in noisy)
+    dof = max(n - problem.equation.order, 1)
+    limit = float(scipy.stats.chi2.ppf(1 - p_value, dof)) / dof
+    value = chi2 / dof if np.isfinite(chi2) else float("inf")
+    return Check("chi2", value, round(limit, 3), f"{', '.join(s.name for s, _ in noisy)}: {n} noisy points, ν = {dof}")
 
 
 def _undetermined(problem: Problem, sets) -> str | None:
