@@ -74,7 +74,7 @@ def test_noisy_data_give_the_equations_least_squares_solution_and_its_uncertaint
     chi2 = next(c for c in fit.trust.checks if c.name == "chi2")
     assert chi2.value == pytest.approx(chi2_ref, rel=1e-4) and "ν = 28" in chi2.where
     np.testing.assert_allclose(fit.uncertainty(x).y, sd_ref, rtol=1e-4)
-    assert len(fit.noisy.conditions) == 2 and fit.noisy.covariance.shape == (2, 2)
+    assert len(fit.noisy.conditions) == 2 and fit.noisy.precisions.shape == (2,) and not fit.noisy.undetermined
 
 
 def test_a_wrong_equation_or_an_understated_noise_is_flagged_by_chi2():
@@ -87,6 +87,24 @@ def test_a_wrong_equation_or_an_understated_noise_is_flagged_by_chi2():
     for fit in (wrong, understated):
         failed = [c.name for c in fit.trust.checks if not c.passed]
         assert failed == ["chi2"], fit.trust.line()
+
+
+def test_noisy_data_that_cannot_fix_a_constant_are_flagged_and_its_uncertainty_is_infinite():
+    """y'' + y = 0 measured only at x = 0, π, 2π, 3π (the nodes of sin x): the data fix cos x's
+    coefficient and not sin x's. Before, the fit came back as y ~ 2e4 sin x with a standard
+    deviation of 0.004 (measured). Now the unseen direction is left at 0 and y is cos x to the
+    noise; the `data` check fails, naming the condition; y's uncertainty is infinite off the nodes
+    and finite at them."""
+    xd = np.pi * np.arange(4.0)
+    h = np.cos(xd) + 0.01 * np.random.default_rng(0).standard_normal(4)
+    fit = _fit(gn.Problem(PLAIN, gn.Equation(lambda x, y, dy, d2y: d2y + y),
+                          [gn.Data(gn.points(xd), h, noise=0.01), gn.Residual(gn.linspace(0, 10, 200))], (0.0, 10.0)))
+    data = next(c for c in fit.trust.checks if c.name == "data")
+    assert not data.passed and "do not fix noisy-y'(" in data.where, fit.trust.line()
+    x = np.linspace(0.0, 10.0, 101)
+    assert np.max(np.abs(fit.solution.evaluate(x).y - np.cos(x))) < 0.05
+    sd = fit.uncertainty(np.array([1.0, np.pi])).y
+    assert np.isinf(sd[0]) and np.isfinite(sd[1])
 
 
 def test_the_free_conditions_are_those_the_exact_data_leave_open():

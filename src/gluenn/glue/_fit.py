@@ -26,7 +26,7 @@ from ._noisy import LeastSquares, has_noisy_data, least_squares_member
 from ._march import MARCH_TRAINER, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
-from ._trust import Check, Trust, diagnose
+from ._trust import Check, Trust, TrustLimits, diagnose
 from ._unknown import UnknownAnsatz, UnknownLoss, check_unknowns
 from ..engine import LBFGS, Adam, Auto, GaussNewton, History, Lexicographic, Objective, Phase, Weights, optimise
 
@@ -56,8 +56,15 @@ class Fit:
     def trust(self) -> Trust:
         """The fit's self-checks: the residual on a fresh grid relative to the equation's own scale,
         the data misfit relative to the data's scale, the declared plateaus' flatness, how training
-        stopped; ``trust.trusted`` is true only if all pass (computed once, on first access)."""
-        return diagnose(self.problem, self.ansatz, self.history.stop_reason.ok)
+        stopped; ``trust.trusted`` is true only if all pass (computed once, on first access). Noisy data
+        that cannot fix a constant of the solution fail the `data` check."""
+        trust = diagnose(self.problem, self.ansatz, self.history.stop_reason.ok)
+        if self.noisy is None or not self.noisy.undetermined:
+            return trust
+        why = (f"the noisy data do not fix {', '.join(self.noisy.undetermined)}: y is the same at every data point "
+               "whatever their value; measure where the solutions differ, or add an exact condition")
+        limit = next((c.limit for c in trust.checks if c.name == "data"), TrustLimits().data)
+        return Trust(tuple(c for c in trust.checks if c.name != "data") + (Check("data", 1.0, limit, why),))
 
     @property
     def solution(self):

@@ -27,6 +27,10 @@ from ._solution import Evaluation, Solution
 
 #: name prefix of the conditions that fix the family's constants (``noisy-y'(2.5)``)
 PREFIX = "noisy-"
+#: a direction of the constants moves the noisy data (in σ) by less than this fraction of the
+#: direction that moves them most: unseen (the exact-data solves that span the family are accurate
+#: to ~1e-7 of y; values at the nodes of sin x all but ignore its coefficient, ~1e-12)
+SEEN = 1e-6
 
 
 def has_noisy_data(problem: Problem) -> bool:
@@ -65,23 +69,38 @@ class LeastSquares:
     - `x0`, `conditions`: the values ``{name: y⁽ᵏ⁾(x₀)}`` of the best-fitting member.
     - `members`: the ansätze of ``y₀`` and of ``y₀ + u_k`` (the family's basis; one unit step in
       each condition), so that any read-out is affine in the conditions.
-    - `covariance`: ``(m, m)``, of the conditions in those unit steps, ``(BᵀB)⁻¹`` with ``B`` the
-      noisy data's change per unit step in standard deviations: the declared σ propagated (as
-      SciPy's ``curve_fit(..., absolute_sigma=True)``), not rescaled by χ².
+    - `directions`, `precisions`: the eigenvectors ``(m, m)`` (columns) of ``BᵀB`` and its eigenvalues
+      ``(m,)``, with ``B`` the noisy data's change per unit step in standard deviations. The
+      covariance of the conditions (in those unit steps) is ``(BᵀB)⁻¹``: the declared σ propagated (as
+      SciPy's ``curve_fit(..., absolute_sigma=True)``), not rescaled by χ². A precision of 0 is a
+      direction the data do not see (:data:`SEEN` of the largest): its variance is infinite.
     """
 
     x0: float
     conditions: dict
     members: tuple
-    covariance: np.ndarray
+    directions: np.ndarray
+    precisions: np.ndarray
+
+    @property
+    def undetermined(self) -> list[str]:
+        """The conditions the noisy data cannot fix (those with a share in an unseen direction)."""
+        blind = self.directions[:, self.precisions == 0]
+        return [name for name, row in zip(self.conditions, blind) if np.any(np.abs(row) > 1e-6)]
 
     def standard_deviations(self, problem: Problem, x) -> Evaluation:
-        """One standard deviation of y, y', every coefficient and term at `x` (``(N,)`` each)."""
+        """One standard deviation of y, y', every coefficient and term at `x` (``(N,)`` each): ``inf``
+        where a read-out depends on a direction the data do not fix."""
         evs = [Solution(a, problem).evaluate(x) for a in self.members]
+        seen = self.precisions > 0
+        inverse = np.where(seen, 1.0 / np.where(seen, self.precisions, 1.0), np.inf)
 
         def spread(get):
-            g = np.stack([get(e) - get(evs[0]) for e in evs[1:]], axis=-1)  # (N, m)
-            return np.sqrt(np.maximum(np.einsum("nk,kl,nl->n", g, self.covariance, g), 0.0))
+            g = np.stack([get(e) - get(evs[0]) for e in evs[1:]], axis=-1) @ self.directions  # (N, m)
+            size = np.max(np.abs(g), axis=-1, keepdims=True)
+            g = np.where(np.abs(g) > 1e-9 * size, g, 0.0)  # a read-out that does not move in a direction
+            with np.errstate(invalid="ignore"):
+                return np.sqrt(np.sum(np.where(g == 0, 0.0, g**2 * inverse), axis=-1))
         first = evs[0]
         return Evaluation(x=first.x, y=spread(lambda e: e.y), dy=spread(lambda e: e.dy),
                           coefficients={k: spread(lambda e, k=k: e.coefficients[k]) for k in first.coefficients},
@@ -105,12 +124,15 @@ def least_squares_member(problem: Problem, train: Callable) -> tuple[object, obj
     for values in members:  # the particular member y₀, then one per free constant
         solved.append(train(conditioned(problem, x0, ks, values, scales))[0])
         at.append(np.concatenate([_values(solved[-1], s) / s.sigma() for s in noisy]))
-    values, covariance = np.zeros(0), np.zeros((0, 0))
+    values, directions, precisions = np.zeros(0), np.zeros((0, 0)), np.zeros(0)
     if ks:
         basis = np.stack([u - at[0] for u in at[1:]], axis=1)
-        values = np.linalg.lstsq(basis, h - at[0], rcond=None)[0] * np.asarray(scales)
-        covariance = np.linalg.pinv(basis.T @ basis)
+        precisions, directions = np.linalg.eigh(basis.T @ basis)
+        precisions = np.where(precisions > SEEN**2 * precisions.max(), precisions, 0.0)
+        seen = precisions > 0  # the least-squares α of the directions the data see; 0 along the others
+        values = directions[:, seen] @ ((directions[:, seen].T @ basis.T @ (h - at[0])) / precisions[seen])
+        values = values * np.asarray(scales)
     final = conditioned(problem, x0, ks, values, scales)
     ansatz, history = train(final)
     conditions = {s.name: float(s.targets(s.points.values())[0]) for s in final.samples if s.name.startswith(PREFIX)}
-    return ansatz, history, LeastSquares(x0, conditions, tuple(solved) if ks else (ansatz,), covariance)
+    return ansatz, history, LeastSquares(x0, conditions, tuple(solved) if ks else (ansatz,), directions, precisions)
