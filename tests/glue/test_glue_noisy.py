@@ -107,6 +107,25 @@ def test_noisy_data_that_cannot_fix_a_constant_are_flagged_and_its_uncertainty_i
     assert np.isinf(sd[0]) and np.isfinite(sd[1])
 
 
+def test_a_binding_suppression_is_a_condition_the_noisy_data_need_not_fix():
+    """y'' = y with the growing term declared absent on the right: a one-constant family. Counted
+    as two constants, the second one's member needed the growing term, and the fit was flagged
+    (plateau 7.3, suppression 1; measured). Now the decay amplitude is NumPy's weighted least squares
+    of A e^{-x} to 1e-6, the fit is trusted, and χ² has ν = N − 1."""
+    xd = np.linspace(0.0, 3.0, 20)
+    h = 2 * np.exp(-xd) + 0.02 * np.random.default_rng(0).standard_normal(20)
+    problem = gn.Problem([gn.Term("decay", lambda x, c: c[0] * jnp.exp(-x)), gn.Term("grow", lambda x, c: c[0] * jnp.exp(x - 10))],
+                         gn.Equation(lambda x, y, dy, d2y: d2y - y),
+                         [gn.Data(gn.points(xd), h, noise=0.02), gn.Residual(gn.linspace(0, 10, 200)),
+                          gn.Plateau(gn.linspace(0, 10, 50), ("decay", "grow")), gn.Suppress(gn.linspace(8, 10, 20), "grow")],
+                         (0.0, 10.0))
+    fit = _fit(problem)
+    amplitude = np.linalg.lstsq(np.exp(-xd)[:, None] / 0.02, h / 0.02, rcond=None)[0][0]
+    assert fit.trust.trusted, fit.trust.line()
+    assert fit.solution.evaluate(np.array([5.0])).coefficients["decay.c"][0] == pytest.approx(amplitude, rel=1e-6)
+    assert "ν = 19" in next(c for c in fit.trust.checks if c.name == "chi2").where
+
+
 def test_the_free_conditions_are_those_the_exact_data_leave_open():
     eq = gn.Equation(lambda x, y, dy, d2y: d2y + y)
     noisy = gn.Data(gn.linspace(1.0, 5.0, 9), np.zeros(9), noise=0.1)

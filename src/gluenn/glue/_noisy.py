@@ -3,7 +3,7 @@
 A fit that treats measured values as exact bends the equation to follow their noise (a damped
 oscillator sampled at 40 points with σ = 0.05: residual 0.054, y off by 2.6 %, flagged; measured).
 With the noise declared (``Data(noise=σ)``), a *linear* equation's solutions that meet the exact
-data are an affine family ``y = y₀ + Σ_k α_k u_k`` with ``m = order − (exact conditions)`` constants,
+data are an affine family ``y = y₀ + Σ_k α_k u_k`` with m constants (the order less the exact conditions),
 fixed here by the values ``y⁽ᵏ⁾(x₀) = α_k``, k < m, at the noisy point ``x₀`` nearest the middle of
 their span. Each member is an exact-data problem, which the default solver meets to its tolerance:
 ``m + 1`` solves give ``y₀`` and the ``u_k``, the χ² of the noisy data is then a linear least-squares
@@ -24,6 +24,7 @@ import numpy as np
 from ._points import points
 from ._problem import Data, Problem
 from ._solution import Evaluation, Solution
+from ._trust import free_constants
 
 #: name prefix of the conditions that fix the family's constants (``noisy-y'(2.5)``)
 PREFIX = "noisy-"
@@ -38,13 +39,13 @@ def has_noisy_data(problem: Problem) -> bool:
 
 
 def free_conditions(problem: Problem) -> tuple[float, tuple[int, ...]]:
-    """``(x₀, ks)``: where, and which derivatives ``y⁽ᵏ⁾(x₀)``, fix the constants the exact data leave
-    free (``order`` minus their distinct conditions; none if they fix all)."""
+    """``(x₀, ks)``: where, and which derivatives ``y⁽ᵏ⁾(x₀)``, fix the constants the exact data and
+    binding suppressions leave free (``order`` minus their conditions; none if they fix all)."""
     exact = {(float(x), s.derivative) for s in problem.samples if isinstance(s, Data) and not s.noisy
              for x in s.points.values()}
     noisy = np.concatenate([s.points.values() for s in problem.samples if isinstance(s, Data) and s.noisy])
     x0 = float(noisy[np.argmin(np.abs(noisy - 0.5 * (noisy.min() + noisy.max())))])
-    m = max(problem.equation.order - len(exact), 0)
+    m = free_constants(problem)
     ks = [k for k in range(problem.equation.order) if (x0, k) not in exact][:m]
     return x0, tuple(ks)
 

@@ -247,8 +247,8 @@ def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check |
 
 
 def _chi2_check(problem: Problem, sets, values, p_value: float = 1e-3) -> Check | None:
-    """χ² per degree of freedom of the noisy data, ``Σ ((y − h)/σ)² / ν`` with ``ν = N − order`` (the
-    data may fix up to `order` integration constants), held to the ``1 − p_value`` quantile of χ²_ν / ν:
+    """χ² per degree of freedom of the noisy data, ``Σ ((y − h)/σ)² / ν`` with ``ν = N − m`` (m: the
+    integration constants they fix, :func:`free_constants`), held to the ``1 − p_value`` quantile of χ²_ν / ν:
     a fit that misses the data by more than their noise allows (the equation, its parameters or the
     fit are wrong, or σ is too small) fails it about once in 1/p_value correct fits. A χ²/ν far below 1
     (σ overstated, or a fit that bends the equation to follow the noise, which the residual check
@@ -258,7 +258,7 @@ def _chi2_check(problem: Problem, sets, values, p_value: float = 1e-3) -> Check 
         return None
     chi2 = sum(float(np.sum(((y - s.targets(s.points.values())) / s.sigma()) ** 2)) for s, y in noisy)
     n = sum(s.points.values().size for s, _ in noisy)
-    dof = max(n - problem.equation.order, 1)
+    dof = max(n - free_constants(problem), 1)
     limit = float(scipy.stats.chi2.ppf(1 - p_value, dof)) / dof
     value = chi2 / dof if np.isfinite(chi2) else float("inf")
     return Check("chi2", value, round(limit, 3), f"{', '.join(s.name for s, _ in noisy)}: {n} noisy points, ν = {dof}")
@@ -294,6 +294,17 @@ def _undetermined(problem: Problem, sets) -> str | None:
     return (f"the data fix {total} condition{'s' * (total != 1)} ({given}) and the equation is of order {order}: "
             f"a family of solutions fits them; add more with gn.Data (a value at another point, or a derivative: "
             f"derivative=k){why}")
+
+
+def free_constants(problem: Problem) -> int:
+    """How many integration constants the noisy data must fix: the equation's order less the
+    conditions of the exact data (values of y or a derivative at distinct points) and of the binding
+    :class:`~gluenn.Suppress` sets (a term declared absent where every other term alive is held by a
+    Plateau; see the data check)."""
+    exact = {(float(x), s.derivative) for s in problem.samples if isinstance(s, Data) and not s.noisy
+             for x in s.points.values()}
+    bound = _suppressed_conditions(problem, problem.equation.order)
+    return max(problem.equation.order - len(exact) - sum(n for n in bound.values() if isinstance(n, int)), 0)
 
 
 def _suppressed_conditions(problem: Problem, order: int) -> dict[str, int | tuple[str, ...]]:
