@@ -77,6 +77,26 @@ def test_an_objectives_data_reach_the_compiled_programs_as_an_argument():
     assert [r["loss"] for r in h1.rows] == [r["loss"] for r in h2.rows]
 
 
+def test_programs_shared_between_calls_give_the_same_result_and_compile_each_phase_once():
+    """``optimise(..., programs=d)``: calls over other data (and other starting values) of the same
+    computation run the programs compiled by the first call, and give bit for bit what a call of
+    its own would; one entry per phase."""
+    def over(t):
+        def f(p):
+            loss = jnp.sum((p - t) ** 2) + 0.1 * jnp.sum(p**4)
+            return loss, {"fit": loss}
+        return gn.engine.Objective(f, data=t, bind=over)
+    phases, programs = [gn.Adam(40, lr=0.1), gn.LBFGS(10)], {}
+    for k, (target, start) in enumerate([(jnp.array([1.0, -2.0]), jnp.zeros(2)), (jnp.array([0.3, 4.0]), jnp.ones(2))]):
+        alone, h1 = gn.optimise(over(target), start, phases, log_every=20, progress=False)
+        shared, h2 = gn.optimise(over(target), start, phases, log_every=20, progress=False, programs=programs)
+        np.testing.assert_array_equal(alone, shared)
+        assert [r["loss"] for r in h1.rows] == [r["loss"] for r in h2.rows]
+        assert len(programs) == 2
+        if k:
+            assert h2.compile_seconds < 0.2 * h1.compile_seconds, (h1.compile_seconds, h2.compile_seconds)
+
+
 def test_the_initial_row_is_the_loss_at_the_start_once_whatever_the_first_chunk_does():
     """The initial row comes from the first chunk's own evaluation at its start (no run of the
     chunk for 0 steps): it is the loss at the initial parameters, logged once, before the first
