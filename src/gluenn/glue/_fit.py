@@ -22,7 +22,7 @@ from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
-from ._noisy import LeastSquares, has_noisy_data, least_squares_member
+from ._noisy import LeastSquares, has_noisy_data, least_squares_member, profiled
 from ._march import MARCH_TRAINER, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
@@ -58,7 +58,7 @@ class Fit:
         the data misfit relative to the data's scale, the declared plateaus' flatness, how training
         stopped; ``trust.trusted`` is true only if all pass (computed once, on first access). Noisy data
         that cannot fix a constant of the solution fail the `data` check."""
-        trust = diagnose(self.problem, self.ansatz, self.history.stop_reason.ok)
+        trust = diagnose(self.problem, self.ansatz, self.history.stop_reason.ok, fitted=len(self.unknowns))
         if self.noisy is None or not self.noisy.undetermined:
             return trust
         why = (f"the noisy data do not fix {', '.join(self.noisy.undetermined)}: y is the same at every data point "
@@ -79,7 +79,7 @@ class Fit:
         propagation is exact); the declared σ is used as given (check ``trust``'s ``chi2``)."""
         require(self.noisy is not None, "Fit.uncertainty", "no noisy data" if not has_noisy_data(self.problem)
                 else "a nonlinear problem", "declare the data's noise (gn.Data(..., noise=sigma)) in a linear problem")
-        return self.noisy.standard_deviations(self.problem, x)
+        return self.noisy.standard_deviations(self.problem, self.ansatz, x)
 
     def loss_terms(self) -> dict:
         """The unweighted loss terms of the trained model (as in the log and ``metrics.json``)."""
@@ -273,24 +273,18 @@ def fit(
     the total loss is below it), `progress` (progress bar; default on a terminal), `callback`
     (``callback(row, params)`` per chunk), `init` (start from this ansatz instead of a fresh one),
     `resume` (``(history, Resume)`` of an interrupted fit, with `init` its returned ansatz: continue it),
-    `weights` (a :class:`~gluenn.engine.Weights` strategy, e.g. ``GradNorm()``: the sample sets'
-    own weights are then ignored and the strategy's used instead).
-    `unknowns` (:class:`~gluenn.Parameter` s trained with the coefficients, an inverse problem in
-    one fit: keyword-only in the problem's functions; values in ``fit.unknowns``; see :func:`invert_jointly`).
-    `refine` (default 2): rounds of refitting a linear problem with one more residual point between
-    every two while its equation holds at the points but not between them; each warns, and
-    ``Fit.problem`` has the points used. `march` (default on): a nonlinear fit by an
+    `weights` (a :class:`~gluenn.engine.Weights` strategy, e.g. ``GradNorm()``, instead of the sets' own).
+    `unknowns` (:class:`~gluenn.Parameter` s trained with the coefficients, keyword-only in the problem's
+    functions; values in ``fit.unknowns``; :func:`invert_jointly`).
+    `refine` (default 2): rounds of refitting a linear problem with one more residual point between every
+    two while its equation holds at the points but not between them (warns; ``Fit.problem`` has the points). `march` (default on): a nonlinear fit by an
     :class:`~gluenn.engine.Auto` trainer that misses its equation or data is redone by marching away
     from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. Neither for `init`/`resume`.
+    **Noisy data** (``Data(noise=σ)``, ``docs/guide/noisy-data.md``): a linear problem's answer is the
+    solution (and the `unknowns`) that fit them best in χ², with ``Fit.uncertainty`` and ``Fit.noisy.errors``.
 
-    **Noisy data** (``Data(noise=σ)``): a linear problem's answer is the solution of the equation that
-    fits them best in χ² (``m + 2`` exact-data solves, m: the constants they fix; ``Fit.noisy``,
-    ``Fit.uncertainty``); a nonlinear problem's noisy data are fitted as they are. ``trust`` judges
-    them by χ² per degree of freedom (``docs/guide/noisy-data.md``).
-
-    **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:**
-    :class:`~gluenn.ConfigError` for an invalid problem or user function (found before compiling).
-    """
+    **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:** :class:`~gluenn.ConfigError`
+    for an invalid problem or user function (found before compiling)."""
     if isinstance(problem, Family) or unknowns is not None:
         require(init is None and resume is None and weights is None, "fit(family)" if unknowns is None else
                 "fit(unknowns=...)", "init/resume/weights", "it trains from a fresh start with the sample sets' own weights")
@@ -302,11 +296,9 @@ def fit(
     _warn_coarse(problem)
     result = Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
     fresh = init is None and resume is None
-    solve = functools.partial(_solve, network=network, seed=seed, trainer=trainer, options=options)
-    if fresh and has_noisy_data(problem) and result.history.structure == "linear":
-        solve = functools.partial(_least_squares, network=network, seed=seed, trainer=trainer, options=options)
-        result = solve(problem)
-    result = _refined(result, solve, refine if fresh else 0)
+    noisy = fresh and has_noisy_data(problem) and result.history.structure == "linear"
+    solve = functools.partial(_least_squares if noisy else _solve, network=network, seed=seed, trainer=trainer, options=options)
+    result = _refined(solve(problem) if noisy else result, solve, refine if fresh else 0)
     return _warned(_marched(result, options) if march and fresh and isinstance(trainer, Auto) else result)
 
 
@@ -317,8 +309,9 @@ def _solve(problem: Problem, network: Network, seed: int, trainer, options: dict
 
 def _least_squares(problem: Problem, network: Network, seed: int, trainer, options: dict) -> Fit:
     """The solution of a linear problem that fits its noisy data best (:mod:`gluenn.glue._noisy`),
-    as a :class:`Fit` of the problem as given; ``Fit.noisy`` holds the conditions found."""
-    quiet = {**options, "progress": False, "callback": None}
+    as a :class:`Fit` of the problem as given; ``Fit.noisy`` holds the conditions found. The solves
+    differ only in the conditions' values (data of the compiled programs): they share one compilation."""
+    quiet = {**options, "progress": False, "callback": None, "programs": {}}
 
     def train(p):
         return _train(Loss(p), init_ansatz(p, network, seed), trainer, quiet)
@@ -337,7 +330,36 @@ def _fit_jointly(problem, unknowns, network, trainer, seed: int, options: dict) 
     if unknowns is None:
         return _fit_family(problem, network, trainer, seed, **options)
     require(isinstance(problem, Problem), "fit(unknowns=...)", type(problem).__name__, "give a single Problem")
-    return _warned(fit_unknowns(problem, check_unknowns(problem, unknowns), network, trainer, seed, options)[0])
+    parameters = check_unknowns(problem, unknowns)
+    if has_noisy_data(problem) and _structure(bind(problem, [p.name for p in parameters],
+                                                   np.array([p.value(0.5) for p in parameters])), network, seed) == "linear":
+        return _warned(_profiled(problem, parameters, network, trainer, seed, options))
+    return _warned(fit_unknowns(problem, parameters, network, trainer, seed, options)[0])
+
+
+def _structure(problem: Problem, network: Network, seed: int) -> str:
+    """``"linear"`` or ``"nonlinear"``: how the problem's loss rows depend on the output layers."""
+    ansatz = init_ansatz(problem, network, seed)
+    params, static = eqx.partition(ansatz, eqx.is_inexact_array)
+    return _checked_structure(problem, ansatz, _objective(problem, params, static), params)
+
+
+def _profiled(problem: Problem, parameters, network: Network, trainer, seed: int, options: dict) -> Fit:
+    """A linear problem's unknown parameters and solution that fit its noisy data best
+    (:func:`gluenn.glue._noisy.profiled`); ``Fit.noisy`` has their errors. Each solve holds θ in a
+    frozen :class:`UnknownAnsatz`, so that every θ and every condition runs the same compiled programs."""
+    quiet = {**options, "progress": False, "callback": None, "programs": {}}
+    names = [p.name for p in parameters]
+    net = init_ansatz(bind(problem, names, np.array([p.value(0.5) for p in parameters])), network, seed).net
+
+    def train_at(p: Problem, u: np.ndarray):
+        u = np.clip(np.asarray(u, dtype=np.float64), 1e-12, 1 - 1e-12)
+        start = UnknownAnsatz(net, jnp.asarray(np.log(u / (1 - u))), p, parameters, frozen=True)
+        trained, history = _train(UnknownLoss(p, parameters), start, trainer, quiet)
+        return Ansatz(trained.net, bind(p, names, np.asarray(trained.theta())).terms), history
+    ansatz, history, how, theta = profiled(problem, parameters, train_at)
+    bound = bind(problem, names, theta)
+    return Fit(bound, network, seed, Ansatz(ansatz.net, bound.terms), history, dict(how.parameters), noisy=how)
 
 
 def _refined(result: Fit, solve: Callable[[Problem], Fit], rounds: int) -> Fit:
@@ -541,7 +563,7 @@ def _objective(problem: Problem, params, static, loss: "Loss | FamilyLoss | None
     loss = Loss(problem) if loss is None else loss
     linear = jax.tree_util.tree_map(lambda _: False, params)
     linear = eqx.tree_at(lambda a: (a.net.out_w, a.net.out_b), linear, replace=(True, True))
-    if isinstance(params, UnknownAnsatz):  # a Gauss–Newton phase trains the unknown parameters too
+    if isinstance(params, UnknownAnsatz) and not params.frozen:  # a Gauss–Newton phase trains them too
         linear = eqx.tree_at(lambda a: a.s, linear, replace=True)
     return Objective(value=lambda p: loss(eqx.combine(p, static)),
                      rows=lambda p: loss.rows(eqx.combine(p, static)), linear=linear,

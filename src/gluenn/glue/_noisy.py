@@ -20,6 +20,7 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.optimize
 
 from ._points import points
 from ._problem import Data, Problem
@@ -67,45 +68,128 @@ def _values(ansatz, s: Data) -> np.ndarray:
 class LeastSquares:
     """How a linear problem's noisy data were fitted (``Fit.noisy``).
 
-    - `x0`, `conditions`: the values ``{name: y⁽ᵏ⁾(x₀)}`` of the best-fitting member.
-    - `members`: the ansätze of ``y₀`` and of ``y₀ + u_k`` (the family's basis; one unit step in
-      each condition), so that any read-out is affine in the conditions.
-    - `directions`, `precisions`: the eigenvectors ``(m, m)`` (columns) of ``BᵀB`` and its eigenvalues
-      ``(m,)``, with ``B`` the noisy data's change per unit step in standard deviations. The
-      covariance of the conditions (in those unit steps) is ``(BᵀB)⁻¹``: the declared σ propagated (as
-      SciPy's ``curve_fit(..., absolute_sigma=True)``), not rescaled by χ². A precision of 0 is a
-      direction the data do not see (:data:`SEEN` of the largest): its variance is infinite.
+    - `x0`, `conditions`: the values ``{name: y⁽ᵏ⁾(x₀)}`` of the best-fitting member; `parameters`:
+      the unknowns found (``{name: θ}``; empty without ``unknowns``).
+    - `steps`: one ``(from, to, length)`` per fitted quantity (the conditions, then the parameters):
+      two ansätze whose difference over `length` is any read-out's change per unit of that quantity's
+      coordinate (a unit step of a condition: ``y₀`` and ``y₀ + u_k``; a parameter: a small step in
+      its range at the best conditions), so read-outs are affine in the quantities to first order.
+    - `units`: each quantity's change per unit of its coordinate (to report errors in its own units).
+    - `directions`, `precisions`: the eigenvectors (columns) and eigenvalues of ``JᵀJ``, with ``J``
+      the noisy data's change per unit coordinate in standard deviations. The covariance is
+      ``(JᵀJ)⁻¹``: the declared σ propagated (as SciPy's ``curve_fit(..., absolute_sigma=True)``),
+      not rescaled by χ². A precision of 0 is a direction the data do not see (:data:`SEEN`): its
+      variance is infinite.
     """
 
     x0: float
     conditions: dict
-    members: tuple
+    parameters: dict
+    steps: tuple
+    units: np.ndarray
     directions: np.ndarray
     precisions: np.ndarray
 
     @property
-    def undetermined(self) -> list[str]:
-        """The conditions the noisy data cannot fix (those with a share in an unseen direction)."""
-        blind = self.directions[:, self.precisions == 0]
-        return [name for name, row in zip(self.conditions, blind) if np.any(np.abs(row) > 1e-6)]
+    def names(self) -> list[str]:
+        return [*self.conditions, *self.parameters]
 
-    def standard_deviations(self, problem: Problem, x) -> Evaluation:
-        """One standard deviation of y, y', every coefficient and term at `x` (``(N,)`` each): ``inf``
-        where a read-out depends on a direction the data do not fix."""
-        evs = [Solution(a, problem).evaluate(x) for a in self.members]
+    @property
+    def undetermined(self) -> list[str]:
+        """The quantities the noisy data cannot fix (those with a share in an unseen direction)."""
+        blind = self.directions[:, self.precisions == 0]
+        return [name for name, row in zip(self.names, blind) if np.any(np.abs(row) > 1e-6)]
+
+    @property
+    def errors(self) -> dict[str, float]:
+        """One standard deviation of every condition and parameter, in its own units (``inf`` if unseen)."""
+        return {n: float(v) for n, v in zip(self.names, self._spread(np.diag(self.units)))}
+
+    def _spread(self, g: np.ndarray) -> np.ndarray:
+        """``sqrt(g (JᵀJ)⁻¹ gᵀ)`` for rows ``g`` (``(N, q)``, per unit coordinate)."""
+        g = g @ self.directions
+        size = np.max(np.abs(g), axis=-1, keepdims=True)
+        g = np.where(np.abs(g) > 1e-9 * size, g, 0.0)  # a read-out that does not move in a direction
         seen = self.precisions > 0
         inverse = np.where(seen, 1.0 / np.where(seen, self.precisions, 1.0), np.inf)
+        with np.errstate(invalid="ignore"):
+            return np.sqrt(np.sum(np.where(g == 0, 0.0, g**2 * inverse), axis=-1))
+
+    def standard_deviations(self, problem: Problem, ansatz, x) -> Evaluation:
+        """One standard deviation of y, y', every coefficient and term of `ansatz` at `x` (``(N,)``
+        each): ``inf`` where a read-out depends on a direction the data do not fix; 0 when the exact
+        data fix everything."""
+        first = Solution(ansatz, problem).evaluate(x)
+        pairs = [(Solution(a, problem).evaluate(x), Solution(b, problem).evaluate(x), length) for a, b, length in self.steps]
 
         def spread(get):
-            g = np.stack([get(e) - get(evs[0]) for e in evs[1:]], axis=-1) @ self.directions  # (N, m)
-            size = np.max(np.abs(g), axis=-1, keepdims=True)
-            g = np.where(np.abs(g) > 1e-9 * size, g, 0.0)  # a read-out that does not move in a direction
-            with np.errstate(invalid="ignore"):
-                return np.sqrt(np.sum(np.where(g == 0, 0.0, g**2 * inverse), axis=-1))
-        first = evs[0]
+            if not pairs:
+                return np.zeros_like(get(first))
+            return self._spread(np.stack([(get(b) - get(a)) / length for a, b, length in pairs], axis=-1))
         return Evaluation(x=first.x, y=spread(lambda e: e.y), dy=spread(lambda e: e.dy),
                           coefficients={k: spread(lambda e, k=k: e.coefficients[k]) for k in first.coefficients},
                           terms={k: spread(lambda e, k=k: e.terms[k]) for k in first.terms})
+
+
+@dataclasses.dataclass(frozen=True)
+class _Family:
+    """The affine family of a linear problem's solutions at fixed parameters (m + 1 solves)."""
+
+    problem: Problem
+    x0: float
+    ks: tuple
+    scales: np.ndarray     # (m,) the value of a unit step of each condition
+    members: tuple         # ansätze of y₀ and y₀ + u_k
+    basis: np.ndarray      # (N, m): the noisy data's change per unit step, in σ
+    misfit: np.ndarray     # (N,): y − h in σ at the best steps
+    steps: np.ndarray      # (m,): the best steps (0 along unseen directions)
+
+    @classmethod
+    def solve(cls, problem: Problem, train: Callable) -> "_Family":
+        x0, ks = free_conditions(problem)
+        noisy = [s for s in problem.samples if isinstance(s, Data) and s.noisy]
+        length = problem.domain[1] - problem.domain[0]
+        size = float(np.sqrt(np.mean(np.concatenate([(s.targets(s.points.values()) * length**s.derivative) ** 2
+                                                     for s in noisy])))) or 1.0
+        scales = np.asarray([size / length**k for k in ks])
+        h = np.concatenate([s.targets(s.points.values()) / s.sigma() for s in noisy])
+        members, at = [], []
+        for values in [np.zeros(len(ks))] + [np.eye(len(ks))[i] * scales[i] for i in range(len(ks))]:
+            ansatz, _ = train(conditioned(problem, x0, ks, values, scales))
+            members.append(ansatz)
+            at.append(np.concatenate([_values(ansatz, s) / s.sigma() for s in noisy]))
+        basis = np.stack([u - at[0] for u in at[1:]], axis=1) if ks else np.zeros((h.size, 0))
+        steps = _best(basis, h - at[0])
+        return cls(problem, x0, tuple(ks), scales, tuple(members), basis, at[0] + basis @ steps - h, steps)
+
+    def values(self) -> np.ndarray:
+        return self.steps * self.scales
+
+    def final(self, train: Callable):
+        """``(ansatz, history)``: the member at the best values."""
+        return train(conditioned(self.problem, self.x0, self.ks, self.values(), self.scales))
+
+
+def _best(basis: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Least squares ``basis · s ≈ target`` along the directions the data see (0 along the others)."""
+    if basis.shape[1] == 0:
+        return np.zeros(0)
+    precisions, directions = _eigen(basis)
+    seen = precisions > 0
+    return directions[:, seen] @ ((directions[:, seen].T @ basis.T @ target) / precisions[seen])
+
+
+def _eigen(jacobian: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(precisions, directions)`` of ``JᵀJ``; precisions below :data:`SEEN`² of the largest set to 0."""
+    precisions, directions = np.linalg.eigh(jacobian.T @ jacobian)
+    return np.where(precisions > SEEN**2 * precisions.max(), precisions, 0.0), directions
+
+
+def _record(family: _Family, final, steps: list, units: list, jacobian: np.ndarray, parameters: dict) -> LeastSquares:
+    conditions = {s.name: float(s.targets(s.points.values())[0]) for s in final.samples if s.name.startswith(PREFIX)}
+    precisions, directions = _eigen(jacobian) if jacobian.shape[1] else (np.zeros(0), np.zeros((0, 0)))
+    return LeastSquares(family.x0, conditions, parameters, tuple(steps), np.asarray(units, dtype=np.float64),
+                        directions, precisions)
 
 
 def least_squares_member(problem: Problem, train: Callable) -> tuple[object, object, LeastSquares]:
@@ -113,27 +197,76 @@ def least_squares_member(problem: Problem, train: Callable) -> tuple[object, obj
 
     `train(problem) -> (ansatz, history)` solves an exact-data problem from a fresh start. Cost:
     ``m + 2`` solves (m: the constants the noisy data fix)."""
-    x0, ks = free_conditions(problem)
-    noisy = [s for s in problem.samples if isinstance(s, Data) and s.noisy]
-    length = problem.domain[1] - problem.domain[0]
-    size = float(np.sqrt(np.mean(np.concatenate([(s.targets(s.points.values()) * length**s.derivative) ** 2
-                                                 for s in noisy])))) or 1.0
-    scales = [size / length**k for k in ks]
-    h = np.concatenate([s.targets(s.points.values()) / s.sigma() for s in noisy])
-    members = [np.zeros(len(ks))] + [np.eye(len(ks))[i] * scales[i] for i in range(len(ks))] if ks else []
-    at, solved = [], []
-    for values in members:  # the particular member y₀, then one per free constant
-        solved.append(train(conditioned(problem, x0, ks, values, scales))[0])
-        at.append(np.concatenate([_values(solved[-1], s) / s.sigma() for s in noisy]))
-    values, directions, precisions = np.zeros(0), np.zeros((0, 0)), np.zeros(0)
-    if ks:
-        basis = np.stack([u - at[0] for u in at[1:]], axis=1)
-        precisions, directions = np.linalg.eigh(basis.T @ basis)
-        precisions = np.where(precisions > SEEN**2 * precisions.max(), precisions, 0.0)
-        seen = precisions > 0  # the least-squares α of the directions the data see; 0 along the others
-        values = directions[:, seen] @ ((directions[:, seen].T @ basis.T @ (h - at[0])) / precisions[seen])
-        values = values * np.asarray(scales)
-    final = conditioned(problem, x0, ks, values, scales)
-    ansatz, history = train(final)
-    conditions = {s.name: float(s.targets(s.points.values())[0]) for s in final.samples if s.name.startswith(PREFIX)}
-    return ansatz, history, LeastSquares(x0, conditions, tuple(solved) if ks else (ansatz,), directions, precisions)
+    family = _Family.solve(problem, train)
+    ansatz, history = family.final(train)
+    steps = [(family.members[0], b, 1.0) for b in family.members[1:]]
+    final = conditioned(problem, family.x0, family.ks, family.values(), family.scales)
+    return ansatz, history, _record(family, final, steps, list(family.scales), family.basis, {})
+
+
+#: the profiled fit over unknown parameters: points per parameter of the first scan (the best one
+#: starts the least squares; χ² of an oscillation's frequency has many minima), and the most
+#: evaluations (each m + 1 solves) the least squares may take
+SCAN = {1: 9, 2: 5}
+MAX_EVALUATIONS = 40
+#: the step, as a fraction of a parameter's range, of the finite differences in it
+DELTA = 1e-4
+
+
+def profiled(problem: Problem, parameters, train_at: Callable) -> tuple[object, object, LeastSquares, np.ndarray]:
+    """``(ansatz, history, how, θ)``: the unknown `parameters` and the solution of the linear problem
+    that together fit the noisy data best.
+
+    Variable projection (Golub & Pereyra, *SIAM J. Numer. Anal.* 10 (1973) 413): at each θ the best
+    conditions are a linear least-squares problem (:class:`_Family`, m + 1 solves); θ itself is found
+    by SciPy's ``least_squares`` (trust-region, finite differences in the fraction ``u`` of each range)
+    from the best point of a scan (:data:`SCAN`). `train_at(problem, u) -> (ansatz, history)` solves the
+    exact-data `problem` (its functions still taking θ) at the fractions `u` of the ranges. Cost: the
+    scan and at most :data:`MAX_EVALUATIONS` evaluations of m + 1 solves each, then 1 + P more."""
+    cache: dict = {}
+
+    def family(u) -> _Family:
+        key = tuple(np.round(np.asarray(u, dtype=np.float64), 12))
+        if key not in cache:
+            cache[key] = _Family.solve(problem, lambda q: train_at(q, np.asarray(key)))
+        return cache[key]
+    grid = [np.asarray(u) for u in _scan(len(parameters))]
+    start = min(grid, key=lambda u: float(np.sum(family(u).misfit ** 2)))
+    found = scipy.optimize.least_squares(lambda u: family(u).misfit, start, bounds=(0.0, 1.0), method="trf",
+                                         diff_step=DELTA, max_nfev=MAX_EVALUATIONS, x_scale=1.0)
+    best = family(found.x)
+    ansatz, history = best.final(lambda q: train_at(q, found.x))
+    steps = [(best.members[0], b, 1.0) for b in best.members[1:]]
+    columns, units = [best.basis], list(best.scales)
+    at = _values_at(ansatz, problem)
+    for j in range(len(parameters)):  # each parameter's effect at the best conditions
+        du = DELTA if found.x[j] + DELTA <= 1.0 else -DELTA
+        u = found.x.copy()
+        u[j] += du
+        shifted, _ = best.final(lambda q, u=u: train_at(q, u))
+        columns.append(((_values_at(shifted, problem) - at) / du)[:, None])
+        steps.append((ansatz, shifted, du))
+        units.append((_theta(parameters, u)[j] - _theta(parameters, found.x)[j]) / du)
+    theta = _theta(parameters, found.x)
+    final = conditioned(problem, best.x0, best.ks, best.values(), best.scales)
+    how = _record(best, final, steps, units, np.concatenate(columns, axis=1),
+                  {p.name: float(t) for p, t in zip(parameters, theta)})
+    return ansatz, history, how, theta
+
+
+def _theta(parameters, u) -> np.ndarray:
+    return np.array([p.value(float(ui)) for p, ui in zip(parameters, u)])
+
+
+def _scan(n: int) -> list[tuple]:
+    """The first points tried, as fractions of the ranges: a grid, or the middle for more than 2 unknowns."""
+    k = SCAN.get(n)
+    if k is None:
+        return [(0.5,) * n]
+    axis = (np.arange(k) + 0.5) / k
+    return [tuple(u) for u in np.stack(np.meshgrid(*[axis] * n, indexing="ij"), -1).reshape(-1, n)]
+
+
+def _values_at(ansatz, problem: Problem) -> np.ndarray:
+    """The noisy data's model values at `ansatz`, in σ."""
+    return np.concatenate([_values(ansatz, s) / s.sigma() for s in problem.samples if isinstance(s, Data) and s.noisy])

@@ -107,11 +107,12 @@ class Trust:
 
 
 def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits = TrustLimits(),
-             equation=None) -> Trust:
+             equation=None, fitted: int = 0) -> Trust:
     """The :class:`Trust` of a trained `ansatz` (cost: one compiled evaluation of ``y`` and its
     derivatives on about three times the residual points, and of ``y`` and the coefficients on the
     data and plateau points). `equation`: the residual to check (default ``problem.equation``; a
-    family passes one that takes θ as an argument, so the evaluation is compiled once for all θ)."""
+    family passes one that takes θ as an argument, so the evaluation is compiled once for all θ).
+    `fitted`: how many unknown parameters were fitted to the data (degrees of freedom for ``chi2``)."""
     checks = [Check("training", 0.0 if stop_ok else 1.0, 0.0, "" if stop_ok else "the optimiser did not finish")]
     residual_sets = [(s, _fresh(s.points.values())) for s in problem.samples if isinstance(s, Residual)]
     residual_sets = [(s, x) for s, x in residual_sets if x.size >= 2]
@@ -128,7 +129,7 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
     residual = _residual_check(residual_sets, res, limits.residual)
     data_values = [_data_values(ansatz, s, v[0]) for s, v in zip(data_sets, values)]
     data = _data_check(problem, ansatz, data_sets, data_values, limits.data)
-    chi2 = _chi2_check(problem, data_sets, data_values)
+    chi2 = _chi2_check(problem, data_sets, data_values, fitted)
     n_fixed = len(data_sets) + len(pieces)
     plateau = _plateau_check(problem, pieces, values[len(data_sets):n_fixed], limits.plateau)
     accuracy = max([c.value for c in (residual, data) if c is not None and np.isfinite(c.value)], default=limits.data)
@@ -246,9 +247,10 @@ def _data_check(problem: Problem, ansatz, sets, values, limit: float) -> Check |
     return Check("data", worst, limit, where) if where else None
 
 
-def _chi2_check(problem: Problem, sets, values, p_value: float = 1e-3) -> Check | None:
-    """χ² per degree of freedom of the noisy data, ``Σ ((y − h)/σ)² / ν`` with ``ν = N − m`` (m: the
-    integration constants they fix, :func:`free_constants`), held to the ``1 − p_value`` quantile of χ²_ν / ν:
+def _chi2_check(problem: Problem, sets, values, fitted: int = 0, p_value: float = 1e-3) -> Check | None:
+    """χ² per degree of freedom of the noisy data, ``Σ ((y − h)/σ)² / ν`` with ``ν = N − m − fitted``
+    (m: the integration constants they fix, :func:`free_constants`; `fitted`: unknown parameters
+    fitted to them too), held to the ``1 − p_value`` quantile of χ²_ν / ν:
     a fit that misses the data by more than their noise allows (the equation, its parameters or the
     fit are wrong, or σ is too small) fails it about once in 1/p_value correct fits. A χ²/ν far below 1
     (σ overstated, or a fit that bends the equation to follow the noise, which the residual check
@@ -258,7 +260,7 @@ def _chi2_check(problem: Problem, sets, values, p_value: float = 1e-3) -> Check 
         return None
     chi2 = sum(float(np.sum(((y - s.targets(s.points.values())) / s.sigma()) ** 2)) for s, y in noisy)
     n = sum(s.points.values().size for s, _ in noisy)
-    dof = max(n - free_constants(problem), 1)
+    dof = max(n - free_constants(problem) - fitted, 1)
     limit = float(scipy.stats.chi2.ppf(1 - p_value, dof)) / dof
     value = chi2 / dof if np.isfinite(chi2) else float("inf")
     return Check("chi2", value, round(limit, 3), f"{', '.join(s.name for s, _ in noisy)}: {n} noisy points, ν = {dof}")

@@ -32,10 +32,13 @@ class UnknownAnsatz(eqx.Module):
     s: jax.Array  # (P,) θ = value(sigmoid(s)) per parameter
     template: Problem = eqx.field(static=True)
     parameters: tuple = eqx.field(static=True)
+    #: θ held where it is (no gradient, not in a least-squares Jacobian), yet an argument of the
+    #: compiled programs, not a constant: fits at many θ share one compilation
+    frozen: bool = eqx.field(static=True, default=False)
 
     def theta(self) -> jax.Array:
         """θ, shape ``(P,)``."""
-        u = jax.nn.sigmoid(self.s)
+        u = jax.nn.sigmoid(jax.lax.stop_gradient(self.s) if self.frozen else self.s)
         return jnp.stack([p.value(u[i]) for i, p in enumerate(self.parameters)])
 
     @property
