@@ -169,7 +169,8 @@ def test_chi2_and_the_uncertainty_are_calibrated_over_noise_draws():
 def test_an_unknown_parameter_is_fitted_to_noisy_data_with_its_error():  # ~15 s (~70 s before shared programs)
     """y'' + g y' + y = 0 with g unknown in [0.05, 1], 40 values with σ = 0.05 (the case the method
     was built on): g and its standard deviation are SciPy's ``least_squares`` over (y(0), y'(0), g)
-    with ``solve_ivp``, to 1e-4 and 1e-2; the fit is trusted, and χ² counts g (ν = 40 − 2 − 1)."""
+    with ``solve_ivp``, to 1e-4 and 1e-2, and so is y's uncertainty with g's share (to 1e-3); the fit is
+    trusted, and χ² counts g (ν = 40 − 2 − 1)."""
     def rhs(t, u, g):
         return [u[1], -g * u[1] - u[0]]
     xd = np.linspace(0.0, 10.0, 40)
@@ -189,3 +190,9 @@ def test_an_unknown_parameter_is_fitted_to_noisy_data_with_its_error():  # ~15 s
     assert fit.unknowns["g"] == pytest.approx(ref.x[2], rel=1e-4)
     assert fit.noisy.errors["g"] == pytest.approx(sd_ref, rel=1e-2)
     assert "ν = 37" in next(c for c in fit.trust.checks if c.name == "chi2").where
+    # y's uncertainty with g's share: SciPy's covariance of (y(0), y'(0), g) through y(x) by central differences
+    x = np.array([2.0, 6.0, 11.5])
+    at = lambda q: solve_ivp(rhs, (0.0, 12.0), q[:2], args=(q[2],), t_eval=x, rtol=1e-11, atol=1e-13).y[0]  # noqa: E731
+    grad = np.stack([(at(ref.x + d) - at(ref.x - d)) / (2 * d[i]) for i, d in enumerate(np.eye(3) * 1e-5)], axis=1)
+    sd_y = np.sqrt(np.einsum("nk,kl,nl->n", grad, np.linalg.inv(ref.jac.T @ ref.jac), grad))
+    np.testing.assert_allclose(fit.uncertainty(x).y, sd_y, rtol=1e-3)  # measured 7e-5
