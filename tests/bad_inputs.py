@@ -169,6 +169,10 @@ def api_cases() -> list:
         ("an ensemble over noisy data", lambda: gn.fit_ensemble(gn.Problem([term], eq, [gn.Data(gn.points([0.0, 1.0]), [1.0, 0.4],
                                                                                               noise=0.1), *res], (0.0, 3.0)), seeds=[0, 1])),
         ("the uncertainty of a fit without noisy data", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0))).uncertainty([1.0])),
+        ("a joint inversion of noisy data", lambda: gn.invert_jointly(gn.Problem(
+            [term], gn.Equation(lambda x, y, dy, *, k: dy + k * y),
+            [gn.Data(gn.points([0.0, 1.0]), [1.0, 0.4], noise=0.1, name="obs"), *res], (0.0, 3.0)),
+            gn.Parameter("k", 0.1, 2.0), "obs", 0.1)),
     ]
 
 

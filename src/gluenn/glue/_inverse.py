@@ -128,6 +128,9 @@ def invert_jointly(problem, unknown, observed: str, sigma: float, *, network=Non
     require(isinstance(sets.get(observed), Data), "observed", observed,
             f"name the Data set that holds the observation: one of {[n for n, s in sets.items() if isinstance(s, Data)]}")
     require(np.isfinite(sigma) and sigma > 0, "sigma", sigma, "give the observation's 1σ error, > 0")
+    require(not any(isinstance(s, Data) and s.noisy for s in problem.samples), "invert_jointly(problem)",
+            "noisy data (Data(noise=...))", "fit it with gluenn.fit(problem, unknowns=[...]): θ and its error "
+            "come from the declared noise (fit.unknowns, fit.noisy.errors)")
     network = Network() if network is None else network
     trainer = DEFAULT_TRAINER if trainer is None else trainer
     options = dict(log_every=100, tol=None, progress=progress, callback=None)

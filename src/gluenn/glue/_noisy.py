@@ -25,7 +25,7 @@ import scipy.optimize
 from ._points import points
 from ._problem import Data, Problem
 from ._solution import Evaluation, Solution
-from ._trust import free_constants
+from ._trust import exact_conditions, free_constants
 
 #: name prefix of the conditions that fix the family's constants (``noisy-y'(2.5)``)
 PREFIX = "noisy-"
@@ -42,8 +42,7 @@ def has_noisy_data(problem: Problem) -> bool:
 def free_conditions(problem: Problem) -> tuple[float, tuple[int, ...]]:
     """``(x₀, ks)``: where, and which derivatives ``y⁽ᵏ⁾(x₀)``, fix the constants the exact data and
     binding suppressions leave free (``order`` minus their conditions; none if they fix all)."""
-    exact = {(float(x), s.derivative) for s in problem.samples if isinstance(s, Data) and not s.noisy
-             for x in s.points.values()}
+    exact = exact_conditions(problem)
     noisy = np.concatenate([s.points.values() for s in problem.samples if isinstance(s, Data) and s.noisy])
     x0 = float(noisy[np.argmin(np.abs(noisy - 0.5 * (noisy.min() + noisy.max())))])
     m = free_constants(problem)

@@ -303,10 +303,14 @@ def free_constants(problem: Problem) -> int:
     conditions of the exact data (values of y or a derivative at distinct points) and of the binding
     :class:`~gluenn.Suppress` sets (a term declared absent where every other term alive is held by a
     Plateau; see the data check)."""
-    exact = {(float(x), s.derivative) for s in problem.samples if isinstance(s, Data) and not s.noisy
-             for x in s.points.values()}
     bound = _suppressed_conditions(problem, problem.equation.order)
-    return max(problem.equation.order - len(exact) - sum(n for n in bound.values() if isinstance(n, int)), 0)
+    return max(problem.equation.order - len(exact_conditions(problem)) - sum(n for n in bound.values() if isinstance(n, int)), 0)
+
+
+def exact_conditions(problem: Problem) -> set[tuple[float, int]]:
+    """``{(x, k)}``: the values ``y⁽ᵏ⁾(x)`` the problem's exact (not noisy) data fix."""
+    return {(float(x), s.derivative) for s in problem.samples if isinstance(s, Data) and not s.noisy
+            for x in s.points.values()}
 
 
 def _suppressed_conditions(problem: Problem, order: int) -> dict[str, int | tuple[str, ...]]:
