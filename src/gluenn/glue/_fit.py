@@ -294,11 +294,11 @@ def fit(
     options = dict(log_every=log_every, tol=tol, progress=progress, callback=callback, resume=resume, weights=weights)
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
-    result = Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
     fresh = init is None and resume is None
-    noisy = fresh and has_noisy_data(problem) and result.history.structure == "linear"
+    noisy = fresh and has_noisy_data(problem) and _structure(problem, network, seed) == "linear"
     solve = functools.partial(_least_squares if noisy else _solve, network=network, seed=seed, trainer=trainer, options=options)
-    result = _refined(solve(problem) if noisy else result, solve, refine if fresh else 0)
+    result = solve(problem) if noisy else Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
+    result = _refined(result, solve, refine if fresh else 0)
     return _warned(_marched(result, options) if march and fresh and isinstance(trainer, Auto) else result)
 
 

@@ -8,8 +8,10 @@ fixed here by the values ``y⁽ᵏ⁾(x₀) = α_k``, k < m, at the noisy point 
 their span. Each member is an exact-data problem, which the default solver meets to its tolerance:
 ``m + 1`` solves give ``y₀`` and the ``u_k``, the χ² of the noisy data is then a linear least-squares
 problem in α, and one last solve at ``α*`` is the answer, judged by the trust checks against the
-original problem (``chi2``: χ² per degree of freedom). A nonlinear equation has no such family; its
-noisy data are fitted as they are, and the checks say whether that held.
+original problem (``chi2``: χ² per degree of freedom); 2m more around it give the read-outs' rates
+for :meth:`LeastSquares.standard_deviations`. Unknown parameters: :func:`profiled`. A nonlinear
+equation has no such family; its noisy data are fitted as they are, and the checks say whether
+that held.
 """
 
 from __future__ import annotations
