@@ -166,7 +166,8 @@ def test_chi2_and_the_uncertainty_are_calibrated_over_noise_draws():
     assert 0.37 <= np.mean(np.square(z)) <= 2.2, z
 
 
-def test_an_unknown_parameter_is_fitted_to_noisy_data_with_its_error():  # ~15 s (~70 s before shared programs)
+@pytest.mark.slow  # ~15 s: a 9-point scan and a least squares over g (~70 s before shared programs)
+def test_an_unknown_parameter_is_fitted_to_noisy_data_with_its_error():
     """y'' + g y' + y = 0 with g unknown in [0.05, 1], 40 values with σ = 0.05 (the case the method
     was built on): g and its standard deviation are SciPy's ``least_squares`` over (y(0), y'(0), g)
     with ``solve_ivp``, to 1e-4 and 1e-2, and so is y's uncertainty with g's share (to 1e-3); the fit is
@@ -198,6 +199,7 @@ def test_an_unknown_parameter_is_fitted_to_noisy_data_with_its_error():  # ~15 s
     np.testing.assert_allclose(fit.uncertainty(x).y, sd_y, rtol=1e-3)  # measured 7e-5
 
 
+@pytest.mark.slow  # ~10 s
 def test_coefficient_uncertainties_hold_where_the_split_of_y_is_a_gauge_choice():
     """Bessel's equation measured at 20 points of J0 on [2, 10] (σ = 0.01), with the zoo's series and
     large-x wave terms, suppressions and plateau: the wave's constants A, B at x = 30 have NumPy's
