@@ -22,7 +22,7 @@ from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
-from ._noisy import LeastSquares, has_noisy_data, least_squares_member, profiled
+from ._noisy import LeastSquares, has_noisy_data, least_squares_member, nonlinear_member, profiled
 from ._march import MARCH_TRAINER, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
@@ -49,7 +49,7 @@ class Fit:
     history: History
     #: ``{name: value}`` of the parameters trained with the coefficients (``fit(..., unknowns=...)``)
     unknowns: dict = dataclasses.field(default_factory=dict)
-    #: how noisy data were fitted (a linear problem with ``Data(noise=σ)``), else ``None``
+    #: how noisy data (``Data(noise=σ)``) were fitted by least squares, else ``None``
     noisy: LeastSquares | None = None
 
     @functools.cached_property
@@ -75,10 +75,11 @@ class Fit:
         """One standard deviation of y, y', every coefficient and term at the points `x`, from the
         declared noise of the data (``Data(noise=σ)``) propagated through the equation: an
         :class:`~gluenn.glue.Evaluation` of standard deviations (``fit.uncertainty(x).coefficients["tail.a"]``).
-        Only for a linear problem with noisy data (its solutions are an affine family, so the
-        propagation is exact); the declared σ is used as given (check ``trust``'s ``chi2``)."""
+        Exact for a linear problem (its solutions are an affine family), linearised at the answer for
+        a nonlinear one; the declared σ is used as given (check ``trust``'s ``chi2``)."""
         require(self.noisy is not None, "Fit.uncertainty", "no noisy data" if not has_noisy_data(self.problem)
-                else "a nonlinear problem", "declare the data's noise (gn.Data(..., noise=sigma)) in a linear problem")
+                else "noisy data fitted as they are", "declare the data's noise (gn.Data(..., noise=sigma)) and fit "
+                "afresh with the default trainer (not init/resume; unknowns only in a linear problem)")
         return self.noisy.standard_deviations(self.problem, self.ansatz, x)
 
     def loss_terms(self) -> dict:
@@ -280,8 +281,8 @@ def fit(
     two while its equation holds at the points but not between them (warns; ``Fit.problem`` has the points). `march` (default on): a nonlinear fit by an
     :class:`~gluenn.engine.Auto` trainer that misses its equation or data is redone by marching away
     from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. Neither for `init`/`resume`.
-    **Noisy data** (``Data(noise=σ)``, ``docs/guide/noisy-data.md``): a linear problem's answer is the
-    solution (and the `unknowns`) that fit them best in χ², with ``Fit.uncertainty`` and ``Fit.noisy.errors``.
+    **Noisy data** (``Data(noise=σ)``, ``docs/guide/noisy-data.md``): the answer is the solution (and, if
+    linear, the `unknowns`) that fits them best in χ², with ``Fit.uncertainty`` and ``Fit.noisy.errors``.
 
     **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:** :class:`~gluenn.ConfigError`
     for an invalid problem or user function (found before compiling)."""
@@ -294,12 +295,21 @@ def fit(
     options = dict(log_every=log_every, tol=tol, progress=progress, callback=callback, resume=resume, weights=weights)
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
-    fresh = init is None and resume is None
-    noisy = fresh and has_noisy_data(problem) and _structure(problem, network, seed) == "linear"
+    return _warned(_fit_one(problem, ansatz, network, trainer, seed, options, init is None and resume is None, refine, march))
+
+
+def _fit_one(problem: Problem, ansatz, network: Network, trainer, seed: int, options: dict, fresh: bool,
+             refine: int, march: bool) -> Fit:
+    """One problem from `ansatz`: noisy data by least squares (fresh fits), else the fit itself; then
+    the refinement rounds and the march (fresh fits)."""
+    route = _structure(problem, network, seed) if fresh and has_noisy_data(problem) else None
+    if route == "nonlinear" and isinstance(trainer, Auto):
+        return _least_squares_nonlinear(problem, network, trainer, seed, options)
+    noisy = route == "linear"
     solve = functools.partial(_least_squares if noisy else _solve, network=network, seed=seed, trainer=trainer, options=options)
     result = solve(problem) if noisy else Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
     result = _refined(result, solve, refine if fresh else 0)
-    return _warned(_marched(result, options) if march and fresh and isinstance(trainer, Auto) else result)
+    return _marched(result, options) if march and fresh and isinstance(trainer, Auto) else result
 
 
 def _solve(problem: Problem, network: Network, seed: int, trainer, options: dict) -> Fit:
@@ -316,6 +326,23 @@ def _least_squares(problem: Problem, network: Network, seed: int, trainer, optio
     def train(p):
         return _train(Loss(p), init_ansatz(p, network, seed), trainer, quiet)
     ansatz, history, how = least_squares_member(problem, train)
+    return Fit(problem, network, seed, ansatz, history, noisy=how)
+
+
+def _least_squares_nonlinear(problem: Problem, network: Network, trainer, seed: int, options: dict) -> Fit:
+    """The solution of a nonlinear problem that fits its noisy data best (:func:`gluenn.glue._noisy.nonlinear_member`):
+    the first member by the default fit (marching if it must), the others by Levenberg–Marquardt from the last."""
+    quiet = {**options, "progress": False, "callback": None, "tol": None, "weights": None, "programs": {}}
+
+    def first(q):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (TrustWarning, RefitWarning))
+            result = fit(q, network=network, trainer=trainer, seed=seed, progress=False, refine=0)
+        return result.ansatz, result.history
+
+    def warm(q, start):
+        return _train(Loss(q), start, list(MARCH_TRAINER), quiet)
+    ansatz, history, how = nonlinear_member(problem, first, warm)
     return Fit(problem, network, seed, ansatz, history, noisy=how)
 
 
@@ -401,7 +428,7 @@ def _refit(result: Fit, solve: Callable[[Problem], Fit]) -> Fit:
     warnings.warn(f"the equation held at the residual points but not between them (residual {before.value:.2g}, "
                   f"{before.where}): refitted with one more point between every two ({counts} points; residual "
                   f"{after.value:.2g}); Fit.problem has the points used. fit(..., refine=0) keeps yours as given",
-                  SamplingWarning, stacklevel=3)
+                  SamplingWarning, stacklevel=4)
     return refined
 
 
@@ -423,7 +450,7 @@ def _marched(result: Fit, options: dict) -> Fit:
     warnings.warn(f"the fit missed its equation or data ({line}): redone by marching away from the data in "
                   f"{stages} stages of Levenberg–Marquardt{'' if reach == 1 else f' (reached {reach:.0%} of the way)'}; "
                   f"now {marched.trust.line()}. fit(..., march=False) keeps the first fit",
-                  RefitWarning, stacklevel=3)
+                  RefitWarning, stacklevel=4)
     return marched
 
 

@@ -10,13 +10,14 @@ their span. Each member is an exact-data problem, which the default solver meets
 problem in α, and one last solve at ``α*`` is the answer, judged by the trust checks against the
 original problem (``chi2``: χ² per degree of freedom); 2m more around it give the read-outs' rates
 for :meth:`LeastSquares.standard_deviations`. Unknown parameters: :func:`profiled`. A nonlinear
-equation has no such family; its noisy data are fitted as they are, and the checks say whether
-that held.
+equation's members are no affine family: :func:`nonlinear_member` moves the conditions by SciPy's
+``least_squares``, each member solved from the last.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 
 import jax
@@ -285,3 +286,81 @@ def _scan(n: int) -> list[tuple]:
 def _values_at(ansatz, problem: Problem) -> np.ndarray:
     """The noisy data's model values at `ansatz`, in σ."""
     return np.concatenate([_values(ansatz, s) / s.sigma() for s in problem.samples if isinstance(s, Data) and s.noisy])
+
+
+#: the nonlinear fit: the most evaluations of the least squares over the conditions (each one
+#: Levenberg–Marquardt solve warm-started from the last), and the step of the finite differences
+#: that give the read-outs' rates (a fraction of each condition's unit step)
+NONLINEAR_EVALUATIONS = 40
+RATE_STEP = 1e-3
+
+
+def nonlinear_member(problem: Problem, first: Callable, warm: Callable) -> tuple[object, object, LeastSquares]:
+    """``(ansatz, history, how)``: the solution of the nonlinear `problem` that fits its noisy data best.
+
+    The conditions ``y⁽ᵏ⁾(x₀)`` start from a weighted polynomial through the noisy values nearest x₀
+    (:func:`_local_derivatives`); the member there is solved by `first(problem) -> (ansatz, history)`
+    (the default fit, marching if it must), every other one by `warm(problem, start)` from the last
+    answer; SciPy's ``least_squares`` moves the conditions. The covariance is the linearised one at
+    the answer (``(JᵀJ)⁻¹``, J by central differences of :data:`RATE_STEP` units). Cost: 1 default
+    fit, at most :data:`NONLINEAR_EVALUATIONS` warm solves, 2m + 1 more."""
+    x0, ks = free_conditions(problem)
+    noisy = [s for s in problem.samples if isinstance(s, Data) and s.noisy]
+    scales = _unit_steps(problem, noisy, ks)
+    h = np.concatenate([s.targets(s.points.values()) / s.sigma() for s in noisy])
+    last: list = []
+
+    def solve(units):
+        q = conditioned(problem, x0, ks, np.asarray(units) * scales, scales)
+        ansatz, history = first(q) if not last else warm(q, last[-1])
+        last.append(ansatz)
+        return ansatz, history
+    misfit = _memo(lambda units: _values_at(solve(units)[0], problem) - h)
+    start = _local_derivatives(noisy, x0, ks) / scales
+    found = scipy.optimize.least_squares(misfit, start, method="trf", diff_step=1e-4, max_nfev=NONLINEAR_EVALUATIONS)
+    ansatz, history = solve(found.x)
+    steps, columns = [], []
+    for k in range(len(ks)):
+        ends = [solve(found.x + sign * RATE_STEP * np.eye(len(ks))[k])[0] for sign in (-0.5, 0.5)]
+        steps.append((*ends, RATE_STEP))
+        columns.append((_values_at(ends[1], problem) - _values_at(ends[0], problem)) / RATE_STEP)
+    jacobian = np.stack(columns, axis=1) if ks else np.zeros((h.size, 0))
+    precisions, directions = _eigen(jacobian) if ks else (np.zeros(0), np.zeros((0, 0)))
+    final = conditioned(problem, x0, ks, found.x * scales, scales)
+    conditions = {s.name: float(s.targets(s.points.values())[0]) for s in final.samples if s.name.startswith(PREFIX)}
+    return ansatz, history, LeastSquares(x0, conditions, {}, tuple(steps), scales, directions, precisions)
+
+
+def _unit_steps(problem: Problem, noisy: list, ks) -> np.ndarray:
+    """The value of a unit step of each condition ``y⁽ᵏ⁾(x₀)``: the noisy data's size over the domain's length^k."""
+    length = problem.domain[1] - problem.domain[0]
+    size = float(np.sqrt(np.mean(np.concatenate([(s.targets(s.points.values()) * length**s.derivative) ** 2
+                                                 for s in noisy])))) or 1.0
+    return np.asarray([size / length**k for k in ks])
+
+
+def _local_derivatives(noisy: list, x0: float, ks) -> np.ndarray:
+    """``y⁽ᵏ⁾(x₀)`` from a σ-weighted polynomial of degree ``max k + 1`` through the noisy values of y
+    nearest x₀ (``2 (max k + 2) + 1`` of them); 0 where there are too few."""
+    values = [s for s in noisy if s.derivative == 0]
+    if not ks or not values:
+        return np.zeros(len(ks))
+    x = np.concatenate([s.points.values() for s in values])
+    h = np.concatenate([s.targets(s.points.values()) for s in values])
+    w = np.concatenate([1.0 / s.sigma() for s in values])
+    near = np.argsort(np.abs(x - x0))[: 2 * (max(ks) + 2) + 1]
+    degree = min(max(ks) + 1, near.size - 1)
+    c = np.polynomial.polynomial.polyfit(x[near] - x0, h[near], degree, w=w[near])
+    return np.array([c[k] * math.factorial(k) if k <= degree else 0.0 for k in ks])
+
+
+def _memo(f: Callable) -> Callable:
+    """`f` of a vector, computed once per distinct value (SciPy asks again for the point it accepted)."""
+    seen: dict = {}
+
+    def g(u):
+        key = tuple(np.round(np.asarray(u, dtype=np.float64), 14))
+        if key not in seen:
+            seen[key] = f(np.asarray(key))
+        return seen[key]
+    return g
