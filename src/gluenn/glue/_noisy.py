@@ -68,7 +68,7 @@ def _values(ansatz, s: Data) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class LeastSquares:
-    """How a linear problem's noisy data were fitted (``Fit.noisy``).
+    """How a problem's noisy data were fitted (``Fit.noisy``): exactly for a linear equation, linearised at the answer otherwise.
 
     - `x0`, `conditions`: the values ``{name: y⁽ᵏ⁾(x₀)}`` of the best-fitting member; `parameters`:
       the unknowns found (``{name: θ}``; empty without ``unknowns``).
