@@ -68,7 +68,8 @@ def _values(ansatz, s: Data) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class LeastSquares:
-    """How a problem's noisy data were fitted (``Fit.noisy``): exactly for a linear equation, linearised at the answer otherwise.
+    """How a problem's noisy data were fitted (``Fit.noisy``): exactly for a linear equation,
+    linearised at the answer otherwise.
 
     - `x0`, `conditions`: the values ``{name: y⁽ᵏ⁾(x₀)}`` of the best-fitting member; `parameters`:
       the unknowns found (``{name: θ}``; empty without ``unknowns``).
@@ -135,13 +136,13 @@ class LeastSquares:
 
 @dataclasses.dataclass(frozen=True)
 class _Family:
-    """The affine family of a linear problem's solutions at fixed parameters (m + 1 solves)."""
+    """The affine family of a linear problem's solutions at fixed parameters, seen at the noisy data
+    (m + 1 solves: the member with all conditions 0 and one per unit step)."""
 
     problem: Problem
     x0: float
     ks: tuple
     scales: np.ndarray     # (m,) the value of a unit step of each condition
-    members: tuple         # ansätze of y₀ and y₀ + u_k
     basis: np.ndarray      # (N, m): the noisy data's change per unit step, in σ
     misfit: np.ndarray     # (N,): y − h in σ at the best steps
     steps: np.ndarray      # (m,): the best steps (0 along unseen directions)
@@ -150,19 +151,13 @@ class _Family:
     def solve(cls, problem: Problem, train: Callable) -> "_Family":
         x0, ks = free_conditions(problem)
         noisy = [s for s in problem.samples if isinstance(s, Data) and s.noisy]
-        length = problem.domain[1] - problem.domain[0]
-        size = float(np.sqrt(np.mean(np.concatenate([(s.targets(s.points.values()) * length**s.derivative) ** 2
-                                                     for s in noisy])))) or 1.0
-        scales = np.asarray([size / length**k for k in ks])
+        scales = _unit_steps(problem, noisy, ks)
         h = np.concatenate([s.targets(s.points.values()) / s.sigma() for s in noisy])
-        members, at = [], []
-        for values in [np.zeros(len(ks))] + [np.eye(len(ks))[i] * scales[i] for i in range(len(ks))]:
-            ansatz, _ = train(conditioned(problem, x0, ks, values, scales))
-            members.append(ansatz)
-            at.append(np.concatenate([_values(ansatz, s) / s.sigma() for s in noisy]))
+        at = [_values_at(train(conditioned(problem, x0, ks, values, scales))[0], problem)
+              for values in [np.zeros(len(ks))] + [np.eye(len(ks))[i] * scales[i] for i in range(len(ks))]]
         basis = np.stack([u - at[0] for u in at[1:]], axis=1) if ks else np.zeros((h.size, 0))
         steps = _best(basis, h - at[0])
-        return cls(problem, x0, tuple(ks), scales, tuple(members), basis, at[0] + basis @ steps - h, steps)
+        return cls(problem, x0, tuple(ks), scales, basis, at[0] + basis @ steps - h, steps)
 
     def values(self) -> np.ndarray:
         return self.steps * self.scales
