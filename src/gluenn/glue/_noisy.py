@@ -20,6 +20,7 @@ import dataclasses
 import math
 from collections.abc import Callable
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -61,9 +62,14 @@ def conditioned(problem: Problem, x0: float, ks, values, scales) -> Problem:
     return dataclasses.replace(problem, samples=kept + added)
 
 
+@eqx.filter_jit
+def _derivative(ansatz, x, k: int):
+    # module-level: one compilation serves every member of a noisy fit (same ansatz structure)
+    return jax.vmap(lambda xi: ansatz.derivatives(xi, k)[k])(x)
+
+
 def _values(ansatz, s: Data) -> np.ndarray:
-    x = jnp.asarray(s.points.values())
-    return np.asarray(jax.jit(jax.vmap(lambda xi: ansatz.derivatives(xi, s.derivative)[s.derivative]))(x))
+    return np.asarray(_derivative(ansatz, jnp.asarray(s.points.values()), s.derivative))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,13 +240,7 @@ def profiled(problem: Problem, parameters, train_at: Callable) -> tuple[object, 
     from the best point of a scan (:data:`SCAN`). `train_at(problem, u) -> (ansatz, history)` solves the
     exact-data `problem` (its functions still taking θ) at the fractions `u` of the ranges. Cost: the
     scan and at most :data:`MAX_EVALUATIONS` evaluations of m + 1 solves each, then 1 + P more."""
-    cache: dict = {}
-
-    def family(u) -> _Family:
-        key = tuple(np.round(np.asarray(u, dtype=np.float64), 12))
-        if key not in cache:
-            cache[key] = _Family.solve(problem, lambda q: train_at(q, np.asarray(key)))
-        return cache[key]
+    family = _memo(lambda u: _Family.solve(problem, lambda q: train_at(q, u)))
     grid = [np.asarray(u) for u in _scan(len(parameters))]
     start = min(grid, key=lambda u: float(np.sum(family(u).misfit ** 2)))
     found = scipy.optimize.least_squares(lambda u: family(u).misfit, start, bounds=(0.0, 1.0), method="trf",
@@ -310,10 +310,12 @@ def nonlinear_member(problem: Problem, first: Callable, warm: Callable) -> tuple
         ansatz, history = first(q) if not last else warm(q, last[-1])
         last.append(ansatz)
         return ansatz, history
-    misfit = _memo(lambda units: _values_at(solve(units)[0], problem) - h)
+    solved = _memo(solve)
     start = _local_derivatives(noisy, x0, ks) / scales
-    found = scipy.optimize.least_squares(misfit, start, method="trf", diff_step=1e-4, max_nfev=NONLINEAR_EVALUATIONS)
-    ansatz, history = solve(found.x)
+    found = scipy.optimize.least_squares(lambda units: _values_at(solved(units)[0], problem) - h, start,
+                                         method="trf", diff_step=1e-4, max_nfev=NONLINEAR_EVALUATIONS)
+    ansatz, history = solved(found.x)
+    last.append(ansatz)  # the rates' members start from the answer
     steps, columns = [], []
     for k in range(len(ks)):
         ends = [solve(found.x + sign * RATE_STEP * np.eye(len(ks))[k])[0] for sign in (-0.5, 0.5)]
