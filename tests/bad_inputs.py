@@ -34,6 +34,8 @@ def cli_cases(tmp: pathlib.Path) -> list:
         ("switch that is not true/false", run("tunneling", "--set", "normalise=maybe")),
         ("unknown trainer", run("freezeout", "--trainer", "sgd")),
         ("a trainer that takes no step", run("freezeout", "--set", "trainer=adam", "--set", "steps=0")),
+        ("`auto` with no step for a nonlinear problem", run("freezeout", "--set", "trainer=auto", "--set", "steps=0",
+                                                             "--set", "gn_steps=0")),
         ("unknown weights strategy", run("tunneling", "--weights", "equal")),
         ("automatic weights with an ensemble", run("tunneling", "--weights", "auto", "--ensemble", "2")),
         ("unknown preset / variant", run("hodgkin-huxley", "--preset", "nope")),
