@@ -439,8 +439,8 @@ def _marched(result: Fit, options: dict) -> Fit:
     failing = {c.name for c in result.trust.checks if not c.passed}
     if result.history.structure != "nonlinear" or not failing & {"residual", "data"} or not can_march(result.problem):
         return result
-    stage_options = {**options, "progress": False, "callback": None, "tol": None, "weights": None}
-    train = lambda p, a: _train(Loss(p), a, list(MARCH_TRAINER), stage_options)  # noqa: E731
+    stage_options = {**options, "progress": False, "callback": None, "tol": None, "weights": None, "programs": {}}
+    train = lambda p, a: _train(Loss(p).with_moving_points(), a, list(MARCH_TRAINER), stage_options)  # noqa: E731
     ansatz, stages, reach = march_from_data(result.problem, init_ansatz(result.problem, result.network, result.seed), train)
     marched = Fit(result.problem, result.network, result.seed, *train(result.problem, ansatz))
     passed = {c.name for c in marched.trust.checks if c.passed}

@@ -54,19 +54,30 @@ class Loss:
         #: a forced equation): their misfit is measured against the size of the solution itself
         self.unsized = tuple(unsized_data(problem))
 
+    #: whether :attr:`data` holds the sample points too (:meth:`with_moving_points`)
+    moving_points = False
+
     @property
     def data(self) -> list:
         """What :meth:`with_data` replaces: every set's targets (``(N_s,)``, or ``None``), in the
-        problem's order. The data sets' scales stay constants of the compiled programs: as arguments
-        they moved dark photon's read-outs by 1e-9 (XLA divides by a known constant differently)."""
-        return [t for _, t in self._arrays]
+        problem's order, or ``(points, targets)`` pairs with :attr:`moving_points`. The data sets'
+        scales stay constants of the compiled programs: as arguments they moved dark photon's
+        read-outs by 1e-9 (XLA divides by a known constant differently)."""
+        return list(self._arrays) if self.moving_points else [t for _, t in self._arrays]
 
     def with_data(self, data: list) -> "Loss":
         """This loss over other targets `data` of the same shapes (possibly traced): compiled with the
         targets as an argument, problems that differ only in their targets (and not in the data
         scales) share one program."""
         other = copy.copy(self)
-        other._arrays = [(x, t) for (x, _), t in zip(self._arrays, data)]
+        other._arrays = list(data) if self.moving_points else [(x, t) for (x, _), t in zip(self._arrays, data)]
+        return other
+
+    def with_moving_points(self) -> "Loss":
+        """This loss with its sample points among its :attr:`data`: problems that differ only in where
+        their points lie (a march's stages: the same counts, drawn in) share one compiled program."""
+        other = copy.copy(self)
+        other.moving_points = True
         return other
 
     def rebound(self, problem: Problem, points: list, data: list, data_scales: dict) -> "Loss":

@@ -6,8 +6,8 @@ over [0, 5] end far from both the equation and the data, or on ``y ≈ 0`` (meas
 ``docs/guide/defaults.md``). Solved first near its data, where the data decide the solution, and
 then over a domain that grows away from them, each stage starts from the last one's answer and
 Levenberg–Marquardt converges. Each stage keeps every residual point but draws the points outside
-the data's span towards it by a factor ``s`` in (0, 1] (the same shapes; each stage still traces
-and lowers its loss again, since the points are part of it: ~0.3 s a stage on 2 cores); ``s``
+the data's span towards it by a factor ``s`` in (0, 1] (the same shapes, so the points travel as
+data of one compiled program that every stage shares: ``Loss.with_moving_points``); ``s``
 grows by ×1.5 steps after a stage that holds its equation and data, and the step is halved after one
 that does not. Gauge sets (plateaus, suppressions) join at the end: they only split ``y`` among the
 terms, and a plateau drawn into another regime would be wrong there.
@@ -30,7 +30,7 @@ MARCH_TRAINER = (GaussNewton(50, damping=1e-3),)
 #: A stage holds its equation and data when every residual and data set's mean square (relative
 #: units, as in the trust checks) is below this: an rms of 1e-3, a tenth of the trust limits.
 STAGE_TOLERANCE = 1e-6
-#: At most this many stages (each one a fit of at most 50 steps, ~0.3 s on 2 cores for 400 points),
+#: At most this many stages (each one a fit of 50 steps, ~0.3 s on 2 cores for 400 points),
 #: then the march stops where it is. About half the stages fail and are retried with half the step;
 #: at 40, Duffing, van der Pol on [0, 15] and y' = −y³ on [0, 50] stopped at 34–78 % of their domains
 #: and needed 49, 59 and 123 (docs/guide/defaults.md).
