@@ -27,9 +27,10 @@ def trainer_phases(name: str, *, steps: int, lr: float = 1e-3, lbfgs_steps: int 
     """
     if name == "auto":
         kw = dict(steps=steps, lr=lr, lbfgs_steps=lbfgs_steps, gn_steps=gn_steps)
-        # no step for a nonlinear problem: left empty, refused once the problem is known to be nonlinear
-        nonlinear = tuple(trainer_phases("gauss-newton", **kw)) if steps > 0 or gn_steps > 0 else ()
-        return Auto(tuple(trainer_phases("lstsq", **kw)), nonlinear)
+        if steps <= 0 and gn_steps <= 0:  # refused here, before a run starts, not once the problem is known
+            raise ConfigError("steps=0, gn_steps=0 (trainer auto) is invalid: a nonlinear problem would take no "
+                              "step and return the untrained model; give gn_steps > 0")
+        return Auto(tuple(trainer_phases("lstsq", **kw)), tuple(trainer_phases("gauss-newton", **kw)))
     phases = _named_phases(name, steps=steps, lr=lr, lbfgs_steps=lbfgs_steps, gn_steps=gn_steps)
     if sum(p.steps for p in phases) == 0:
         counts = {"adam": "steps", "adam+lbfgs": "steps, lbfgs_steps", "gauss-newton": "steps, gn_steps"}[name]

@@ -607,8 +607,6 @@ def _objective(problem: Problem, params, static, loss: "Loss | FamilyLoss | None
 def _resolve(trainer: "Sequence[Phase] | Auto", structure: str) -> list:
     if isinstance(trainer, Auto):
         phases = list(trainer.linear if structure == "linear" else trainer.nonlinear)
-        require(len(phases) > 0, "trainer", trainer.name, f"this problem is {structure} and the trainer's {structure} "
-                "phases take no step (steps=0, gn_steps=0?); give them steps, e.g. gn_steps > 0")
     else:
         require(not isinstance(trainer, Phase) and all(isinstance(p, Phase) for p in trainer), "trainer", trainer,
                 "give a list of phases, e.g. [gn.Adam(2000), gn.LBFGS(500)], or gn.Auto(linear, nonlinear) itself")
