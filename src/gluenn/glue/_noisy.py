@@ -298,7 +298,7 @@ def nonlinear_member(problem: Problem, first: Callable, warm: Callable) -> tuple
     (the default fit, marching if it must), every other one by `warm(problem, start)` from the last
     answer; SciPy's ``least_squares`` moves the conditions. The covariance is the linearised one at
     the answer (``(JᵀJ)⁻¹``, J by central differences of :data:`RATE_STEP` units). Cost: 1 default
-    fit, at most :data:`NONLINEAR_EVALUATIONS` warm solves, 2m + 1 more."""
+    fit, at most :data:`NONLINEAR_EVALUATIONS` warm solves, 2m more (the answer is the accepted evaluation)."""
     x0, ks = free_conditions(problem)
     noisy = [s for s in problem.samples if isinstance(s, Data) and s.noisy]
     scales = _unit_steps(problem, noisy, ks)
