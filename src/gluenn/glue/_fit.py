@@ -17,7 +17,7 @@ from ._ansatz import Ansatz, Network, make_ansatz
 from ._family import (Family, FamilyLoss, Parameter, ParametricEquation, InterpolatedAnsatz, bind, common_gauge, interpolation_weights, lobatto,
                       restrict_gauge)
 from .._random import key as prng_key
-from .._errors import RefitWarning, SamplingWarning, TrustWarning, require
+from .._errors import ConfigError, RefitWarning, SamplingWarning, TrustWarning, require
 from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
@@ -26,7 +26,7 @@ from ._noisy import LeastSquares, has_noisy_data, least_squares_member, nonlinea
 from ._march import MARCH_TRAINER, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
-from ._trust import Check, Trust, TrustLimits, diagnose
+from ._trust import Check, Trust, TrustLimits, diagnose, resolution_check
 from ._unknown import UnknownAnsatz, UnknownLoss, check_unknowns
 from ..engine import LBFGS, Adam, Auto, GaussNewton, History, Lexicographic, Objective, Phase, Weights, optimise
 
@@ -51,6 +51,8 @@ class Fit:
     unknowns: dict = dataclasses.field(default_factory=dict)
     #: how noisy data (``Data(noise=σ)``) were fitted by least squares, else ``None``
     noisy: LeastSquares | None = None
+    #: ``y`` against a refit with twice the trunk width (``fit(..., widen=...)``), else ``None``
+    resolution: Check | None = None
 
     @functools.cached_property
     def trust(self) -> Trust:
@@ -59,6 +61,8 @@ class Fit:
         stopped; ``trust.trusted`` is true only if all pass (computed once, on first access). Noisy data
         that cannot fix a constant of the solution fail the `data` check."""
         trust = diagnose(self.problem, self.ansatz, self.history.stop_reason.ok, fitted=len(self.unknowns))
+        if self.resolution is not None:
+            trust = trust + Trust((self.resolution,))
         if self.noisy is None or not self.noisy.undetermined:
             return trust
         why = (f"the noisy data do not fix {', '.join(self.noisy.undetermined)}: y is the same at every data point "
@@ -257,6 +261,7 @@ def fit(
     unknowns: "Sequence[Parameter] | None" = None,
     refine: int = 2,
     march: bool = True,
+    widen: int = 2,
 ) -> Fit:
     """Train the coefficient network of ``problem``.
 
@@ -280,7 +285,11 @@ def fit(
     `refine` (default 2): rounds of refitting a linear problem with one more residual point between every
     two while its equation holds at the points but not between them (warns; ``Fit.problem`` has the points). `march` (default on): a nonlinear fit by an
     :class:`~gluenn.engine.Auto` trainer that misses its equation or data is redone by marching away
-    from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. Neither for `init`/`resume`.
+    from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. `widen` (default 2):
+    a linear problem solved by an :class:`~gluenn.engine.Auto` trainer is refitted with twice the trunk
+    width and ``y`` compared (the `resolution` check of ``fit.trust``); while they differ by more than
+    1 %, the wider fit replaces it, at most `widen` times (warns; ``Fit.network`` has the width used);
+    0: the network as given, not checked at another width. None of these for `init`/`resume`.
     **Noisy data** (``Data(noise=σ)``, ``docs/guide/noisy-data.md``): the answer is the solution (and, if
     linear, the `unknowns`) that fits them best in χ², with ``Fit.uncertainty`` and ``Fit.noisy.errors``.
 
@@ -291,25 +300,30 @@ def fit(
                 "fit(unknowns=...)", "init/resume/weights", "it trains from a fresh start with the sample sets' own weights")
         return _fit_jointly(problem, unknowns, network, trainer, seed, dict(log_every=log_every, tol=tol,
                                                                             progress=progress, callback=callback))
-    _check_remedies(refine, march)
+    _check_remedies(refine, march, widen)
     options = dict(log_every=log_every, tol=tol, progress=progress, callback=callback, resume=resume, weights=weights)
     ansatz = init if init is not None else init_ansatz(problem, network, seed)
     _warn_coarse(problem)
-    return _warned(_fit_one(problem, ansatz, network, trainer, seed, options, init is None and resume is None, refine, march))
+    fresh = init is None and resume is None
+    remedies = dict(refine=refine if fresh else 0, march=march and fresh, widen=widen if fresh else 0)
+    return _warned(_fit_one(problem, ansatz, network, trainer, seed, options, fresh, **remedies))
 
 
 def _fit_one(problem: Problem, ansatz, network: Network, trainer, seed: int, options: dict, fresh: bool,
-             refine: int, march: bool) -> Fit:
+             refine: int, march: bool, widen: int) -> Fit:
     """One problem from `ansatz`: noisy data by least squares (fresh fits), else the fit itself; then
-    the refinement rounds and the march (fresh fits)."""
+    the remedies of fresh fits: the refinement rounds, the march, the widening."""
     route = _structure(problem, network, seed) if fresh and has_noisy_data(problem) else None
     if route == "nonlinear" and isinstance(trainer, Auto):
         return _least_squares_nonlinear(problem, network, trainer, seed, options)
     noisy = route == "linear"
-    solve = functools.partial(_least_squares if noisy else _solve, network=network, seed=seed, trainer=trainer, options=options)
-    result = solve(problem) if noisy else Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
-    result = _refined(result, solve, refine if fresh else 0)
-    return _marched(result, options) if march and fresh and isinstance(trainer, Auto) else result
+    solve = functools.partial(_least_squares if noisy else _solve, seed=seed, trainer=trainer, options=options)
+    result = solve(problem, network) if noisy else Fit(problem, network, seed, *_train(Loss(problem), ansatz, trainer, options))
+    result = _refined(result, functools.partial(solve, network=network), refine)
+    if not isinstance(trainer, Auto):
+        return result
+    result = _marched(result, options) if march else result
+    return _widened(result, solve, widen, refine) if widen and not noisy else result
 
 
 def _solve(problem: Problem, network: Network, seed: int, trainer, options: dict) -> Fit:
@@ -346,10 +360,12 @@ def _least_squares_nonlinear(problem: Problem, network: Network, trainer, seed: 
     return Fit(problem, network, seed, ansatz, history, noisy=how)
 
 
-def _check_remedies(refine, march) -> None:
+def _check_remedies(refine, march, widen) -> None:
     require(isinstance(refine, int) and not isinstance(refine, bool) and 0 <= refine <= 4, "fit(refine=...)", refine,
             "use 0 (fit the points as given) to 4 rounds of one more residual point between every two")
     require(isinstance(march, bool), "fit(march=...)", march, "use True (redo a failed nonlinear fit by marching) or False")
+    require(isinstance(widen, int) and not isinstance(widen, bool) and 0 <= widen <= 4, "fit(widen=...)", widen,
+            "use 0 (the network as given, unchecked) to 4 rounds of refitting with twice the trunk width")
 
 
 def _fit_jointly(problem, unknowns, network, trainer, seed: int, options: dict) -> "Fit | FamilyFit":
@@ -430,6 +446,47 @@ def _refit(result: Fit, solve: Callable[[Problem], Fit]) -> Fit:
                   f"{after.value:.2g}); Fit.problem has the points used. fit(..., refine=0) keeps yours as given",
                   SamplingWarning, stacklevel=4)
     return refined
+
+
+def _widened(result: Fit, solve: Callable[..., Fit], rounds: int, refine: int) -> Fit:
+    """A linear `result` that passes its checks, with its `resolution` check: ``y`` against a refit
+    with twice the trunk width (:func:`_wider`; a fresh start, same seed and points, refined as
+    `result` was). A residual within its limit can still add up to a wrong ``y`` over a long domain.
+    If they differ by more than the limit and the wider fit passes its checks, it takes the fit's place
+    and is checked the same way, up to `rounds` times; the first one confirmed is returned (said by a
+    :class:`~gluenn.RefitWarning`), else `result`, flagged by its check. A fit that fails its checks
+    is left as it is: wider fits of one were measured to agree with each other and still be wrong
+    (``docs/trust.md``), so widening must never turn a flagged fit into a trusted one. Cost: one
+    solve of the wider network per round. A wider network that the limits refuse ends the rounds."""
+    if result.history.structure != "linear" or not result.trust.trusted:
+        return result
+    current, checked = result, None
+    for _ in range(rounds + 1):
+        at = functools.partial(solve, network=_wider(current.network))
+        try:
+            wider = _refined(at(current.problem), at, refine)
+        except ConfigError:
+            break
+        current = dataclasses.replace(current, resolution=resolution_check(current.problem, current.ansatz, wider.ansatz))
+        checked = checked or current
+        if current.trust.trusted or not wider.trust.trusted:
+            break
+        current = wider
+    if current.resolution is None or not current.trust.trusted:
+        return checked or result
+    if current is not checked:
+        warnings.warn(f"{checked.trust.line()}: refitted with twice the trunk width, {current.network.trunk} (was "
+                      f"{result.network.trunk}); now {current.trust.line()}. Fit.network has the width used; "
+                      "fit(..., widen=0) keeps yours as given, unchecked", RefitWarning, stacklevel=4)
+    return current
+
+
+def _wider(network: Network) -> Network:
+    """`network` with twice the trunk widths (the basis a linear solve combines), or twice the head's
+    output width if it has no trunk layers."""
+    if network.trunk:
+        return dataclasses.replace(network, trunk=tuple(2 * w for w in network.trunk))
+    return dataclasses.replace(network, head_out=2 * network.head_out)
 
 
 def _marched(result: Fit, options: dict) -> Fit:
