@@ -162,6 +162,7 @@ def api_cases() -> list:
         ("evaluating at text", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0))).solution.evaluate("a")),
         ("marching given as text", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), march="yes")),
         ("a thousand refinement rounds (unbounded work)", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), refine=1000)),
+        ("widening rounds given as a fraction", lambda: fit(gn.Problem([term], eq, res, (0.0, 3.0)), widen=0.5)),
         ("a data target function that returns text", lambda: fit(gn.Problem([term], eq, [gn.Data(gn.points([0.0, 1.0]), lambda x: "a"),
                                                                                 *res], (0.0, 3.0)))),
         ("a negative noise for data", lambda: gn.Data(gn.points([0.0, 1.0]), [1.0, 0.4], noise=-0.1)),

@@ -433,3 +433,52 @@ def test_a_boundary_layer_is_right_or_flagged(eps):
     if result.trust.trusted:  # the read-out: outside the layer y is the outer form, a(x) = y e^{x}
         outside = x >= 0.5
         np.testing.assert_allclose(ev.coefficients["outer.c"][outside], exact(x[outside]) * np.exp(x[outside]), rtol=1e-3)
+
+
+def _oscillator(length: float, points: int) -> gn.Problem:
+    """y'' + y = 0, y(0) = 0, y'(0) = 1 (y = sin x) on [0, length], one free term."""
+    return gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, d2y: d2y + y),
+                      [gn.Data(gn.points([0.0]), [0.0]), gn.Data(gn.points([0.0]), [1.0], derivative=1, name="slope"),
+                       gn.Residual(gn.linspace(0.0, length, points))], (0.0, length))
+
+
+def test_a_residual_that_adds_up_over_a_long_domain_is_caught_by_a_wider_refit():
+    """y = sin x over 16 periods: at the default width the residual passes everywhere (~0.006) but its
+    errors add up as the phase drifts, y off by ~9 % at the end, and every other check passes. The
+    `resolution` check refits twice as wide and compares y: they differ, the wider fit replaces it
+    (a RefitWarning), and its own check against a fit twice wider again estimates its error."""
+    problem = _oscillator(100.0, 200)
+    x = np.linspace(0.0, 100.0, 4001)
+    given, _ = _quiet_fit(problem, network=gn.Network(), widen=0)
+    error = np.max(np.abs(given.solution.evaluate(x).y - np.sin(x)))
+    assert given.trust.trusted and error > 0.02 and given.resolution is None, (error, given.trust.line())
+    with pytest.warns(gn.RefitWarning, match=r"resolution .* refitted with twice the trunk width, \(200,\) \(was \(100,\)\)"):
+        widened = gn.fit(problem, progress=False)
+    error = np.max(np.abs(widened.solution.evaluate(x).y - np.sin(x)))
+    check = {c.name: c for c in widened.trust.checks}["resolution"]
+    assert widened.trust.trusted and error < check.limit, (error, widened.trust.line())
+    assert error / 3 < check.value < 3 * error, (check.value, error)   # the check measures the error it guards
+
+
+def test_a_flagged_fit_is_not_widened_and_a_confirmed_one_is_kept():
+    """Widening never makes a flagged fit trusted (wider fits of a wrong answer can agree with each
+    other); a fit that a wider one confirms keeps its own network and carries the check."""
+    coarse, _ = _quiet_fit(_oscillator(100.0, 40), network=gn.Network(), refine=0)
+    assert not coarse.trust.trusted and coarse.resolution is None and coarse.network.trunk == gn.Network().trunk
+    short, _ = _quiet_fit(_oscillator(6.0, 60), network=gn.Network())
+    assert short.trust.trusted and short.network.trunk == gn.Network().trunk, short.trust.line()
+    assert short.resolution is not None and short.resolution.value < 1e-4, short.resolution
+
+
+def test_the_resolution_check_compares_y_window_by_window():
+    """Against itself a fit is resolved (0); against a fit whose y differs by 5 % in one window only,
+    that window is named and the value is the local relative difference."""
+    problem = _oscillator(6.0, 60)
+    result, _ = _quiet_fit(problem, trainer=LSTSQ)
+    assert gn.glue._trust.resolution_check(problem, result.ansatz, result.ansatz).value == 0.0
+
+    class Bumped:
+        def y(self, x):
+            return result.ansatz.y(x) * (1 + 0.05 * (x > 5.7))
+    check = gn.glue._trust.resolution_check(problem, result.ansatz, Bumped())
+    assert not check.passed and 0.02 < check.value < 0.06 and float(check.where.split("[")[1].split(",")[0]) > 5.0, check

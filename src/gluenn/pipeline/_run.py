@@ -144,8 +144,8 @@ def _train_all(setup: Setup, config: RunConfig, store: ResumeStore, balance) -> 
         fits[name] = fit(comp.problem, network=setup.network, trainer=setup.trainer, seed=config.seed,
                          log_every=setup.log_every, tol=setup.tol, progress=config.progress,
                          init=start[0] if start else like, resume=start[1] if start else None, weights=balance,
-                         refine=0, march=False)  # an experiment's points and trainer are declared and recorded as
-        # they are, and resume must equal uninterrupted: no refit with other points or another trainer
+                         refine=0, march=False, widen=0)  # an experiment's points, trainer and network are declared and
+        # recorded as they are, and resume must equal uninterrupted: no refit with other points, trainer or width
         h = fits[name].history
         if h.stop_reason is StopReason.INTERRUPTED:
             store.interrupted_run(name, fits[name].ansatz, h, _log_rows(fits), versions())
