@@ -8,6 +8,7 @@ import pytest
 
 from conftest import SMALL
 import gluenn as gn
+from gluenn.glue._trust import resolution_check
 
 LSTSQ = [gn.GaussNewton(1)]
 
@@ -435,39 +436,99 @@ def test_a_boundary_layer_is_right_or_flagged(eps):
         np.testing.assert_allclose(ev.coefficients["outer.c"][outside], exact(x[outside]) * np.exp(x[outside]), rtol=1e-3)
 
 
-def _oscillator(length: float, points: int) -> gn.Problem:
-    """y'' + y = 0, y(0) = 0, y'(0) = 1 (y = sin x) on [0, length], one free term."""
-    return gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, d2y: d2y + y),
-                      [gn.Data(gn.points([0.0]), [0.0]), gn.Data(gn.points([0.0]), [1.0], derivative=1, name="slope"),
-                       gn.Residual(gn.linspace(0.0, length, points))], (0.0, length))
+def _oscillator(length: float, points: int, k=lambda x: 1.0, end: bool = False) -> gn.Problem:
+    """y'' + k(x) y = 0 on [0, length] with y(0) = 0 and y'(0) = 1 (an initial-value problem: y = sin x
+    for k = 1) or, with `end`, y(0) = 0 and y(length) = sin(length) (a boundary-value problem); one free term."""
+    condition = (gn.Data(gn.points([length]), [np.sin(length)], name="end") if end
+                 else gn.Data(gn.points([0.0]), [1.0], derivative=1, name="slope"))
+    return gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, d2y: d2y + k(x) * y),
+                      [gn.Data(gn.points([0.0]), [0.0]), condition, gn.Residual(gn.linspace(0.0, length, points))],
+                      (0.0, length))
 
 
-def test_a_residual_that_adds_up_over_a_long_domain_is_caught_by_a_wider_refit():
+def _checks(result) -> dict:
+    return {c.name: c for c in result.trust.checks}
+
+
+def test_a_residual_that_adds_up_over_a_long_domain_is_seen_and_widened():
     """y = sin x over 16 periods: at the default width the residual passes everywhere (~0.006) but its
-    errors add up as the phase drifts, y off by ~9 % at the end, and every other check passes. The
-    `resolution` check refits twice as wide and compares y: they differ, the wider fit replaces it
-    (a RefitWarning), and its own check against a fit twice wider again estimates its error."""
+    errors add up as the phase drifts, y off by ~9 % at the end. Every check of the fit alone passes;
+    the `integration` check (SciPy from the same initial values) sees it and says how large it is. By
+    default the fit is refitted twice as wide (a RefitWarning): right, trusted, and its `resolution`
+    check against a fit twice wider again estimates its remaining error."""
     problem = _oscillator(100.0, 200)
     x = np.linspace(0.0, 100.0, 4001)
     given, _ = _quiet_fit(problem, network=gn.Network(), widen=0)
     error = np.max(np.abs(given.solution.evaluate(x).y - np.sin(x)))
-    assert given.trust.trusted and error > 0.02 and given.resolution is None, (error, given.trust.line())
-    with pytest.warns(gn.RefitWarning, match=r"resolution .* refitted with twice the trunk width, \(200,\) \(was \(100,\)\)"):
+    assert error > 0.02 and given.trust.reasons and all(r.startswith("integration") for r in given.trust.reasons), given.trust.line()
+    assert error / 3 < _checks(given)["integration"].value < 3 * error and given.resolution is None
+    with pytest.warns(gn.RefitWarning, match=r"refitted with twice the trunk width, \(200,\) \(was \(100,\)\)"):
         widened = gn.fit(problem, progress=False)
     error = np.max(np.abs(widened.solution.evaluate(x).y - np.sin(x)))
-    check = {c.name: c for c in widened.trust.checks}["resolution"]
+    check = _checks(widened)["resolution"]
     assert widened.trust.trusted and error < check.limit, (error, widened.trust.line())
     assert error / 3 < check.value < 3 * error, (check.value, error)   # the check measures the error it guards
 
 
+def test_a_boundary_value_problem_is_guarded_by_the_wider_refit_alone():
+    """The same oscillator as a boundary-value problem has no integration to compare with: at the
+    default width it passes every check and is off by ~20 % (measured); the `resolution` check sees
+    it, the wider fit replaces it, and it is right."""
+    problem = _oscillator(100.0, 200, end=True)
+    x = np.linspace(0.0, 100.0, 4001)
+    given, _ = _quiet_fit(problem, network=gn.Network(), widen=0)
+    error = np.max(np.abs(given.solution.evaluate(x).y - np.sin(x)))
+    assert "integration" not in _checks(given) and given.trust.trusted and error > 0.05, (error, given.trust.line())
+    widened, _ = _quiet_fit(problem, network=gn.Network())
+    error = np.max(np.abs(widened.solution.evaluate(x).y - np.sin(x)))
+    assert widened.trust.trusted and error < 1e-2 and widened.network.trunk == (200,), (error, widened.trust.line())
+
+
+def test_a_growing_solution_that_every_width_gets_wrong_is_flagged():
+    """A Mathieu equation inside its first instability tongue: y grows, and an error the residual
+    allows grows with it. At trunk width 200 the residual passes (< 0.01) and y is off by > 10 %:
+    only the `integration` check, an independent method, can see it — and does."""
+    problem = _oscillator(60.0, 300, k=lambda x: 1.2 + 0.4 * jnp.cos(2 * x))
+    result, warned = _quiet_fit(problem, network=gn.Network(trunk=(200,)), widen=0)
+    reference = gn.reference.solve_equation(problem.equation, 0.0, [0.0, 1.0], 60.0, method="DOP853", rtol=1e-11, atol=1e-12)
+    x = np.linspace(0.0, 60.0, 3001)
+    error = np.max(np.abs(result.solution.evaluate(x).y - reference.y(x))) / np.max(np.abs(reference.y(x)))
+    checks = _checks(result)
+    assert error > 0.1 and checks["residual"].passed and not checks["integration"].passed and warned, (error, result.trust.line())
+
+
+def test_the_integration_check_is_made_only_for_initial_values_and_within_its_reach():
+    """Initial values: all the order's derivatives at one point, nothing else. A solution that blows
+    up (y' = y², y(0) = 1: y = 1/(1 − x)) is compared as far as SciPy's integration reaches."""
+    from gluenn.glue._ivp import initial_values
+    eq2 = gn.Equation(lambda x, y, dy, d2y: d2y + y)
+    def problem(data, equation=eq2):
+        return gn.Problem([gn.Term("y", lambda x, c: c[0])], equation, [*data, gn.Residual(gn.linspace(0.0, 2.0, 40))], (0.0, 2.0))
+    value, slope = gn.Data(gn.points([0.5]), [1.0]), gn.Data(gn.points([0.5]), [2.0], derivative=1, name="slope")
+    start = initial_values(problem([value, slope]))
+    assert start[0] == 0.5 and start[1].tolist() == [1.0, 2.0]
+    assert initial_values(problem([value, gn.Data(gn.points([2.0]), [0.0], name="end")])) is None  # a boundary-value problem
+    assert initial_values(problem([value])) is None                                                 # too few
+    assert initial_values(problem([value, slope, gn.Data(gn.points([0.5]), [3.0], name="again")])) is None  # contradictory
+    assert initial_values(problem([value, gn.Data(gn.points([0.5]), [2.0], derivative=1, noise=0.1, name="slope")])) is None
+    blow_up = problem([gn.Data(gn.points([0.0]), [1.0])], gn.Equation(lambda x, y, dy: dy - y**2))
+    ansatz = gn.glue.init_ansatz(blow_up, SMALL, 0)
+    check = gn.glue.diagnose(blow_up, ansatz).checks[-1]
+    assert check.name == "integration" and not check.passed and "reached only x in [0" in check.where, check
+    implicit = problem([gn.Data(gn.points([0.0]), [0.0])], gn.Equation(lambda x, y, dy: dy**2 - 1.0))
+    assert "integration" not in {c.name for c in gn.glue.diagnose(implicit, ansatz).checks}  # not explicit in y'
+
+
 def test_a_flagged_fit_is_not_widened_and_a_confirmed_one_is_kept():
-    """Widening never makes a flagged fit trusted (wider fits of a wrong answer can agree with each
-    other); a fit that a wider one confirms keeps its own network and carries the check."""
-    coarse, _ = _quiet_fit(_oscillator(100.0, 40), network=gn.Network(), refine=0)
+    """Widening never makes a flagged fit of a boundary-value problem trusted (wider fits of a wrong
+    answer can agree with each other); a fit that a wider one confirms keeps its own network and
+    carries the check."""
+    coarse, _ = _quiet_fit(_oscillator(100.0, 40, end=True), network=gn.Network(), refine=0)
     assert not coarse.trust.trusted and coarse.resolution is None and coarse.network.trunk == gn.Network().trunk
     short, _ = _quiet_fit(_oscillator(6.0, 60), network=gn.Network())
     assert short.trust.trusted and short.network.trunk == gn.Network().trunk, short.trust.line()
     assert short.resolution is not None and short.resolution.value < 1e-4, short.resolution
+    assert _checks(short)["integration"].value < 1e-4
 
 
 def test_the_resolution_check_compares_y_window_by_window():
@@ -475,10 +536,10 @@ def test_the_resolution_check_compares_y_window_by_window():
     that window is named and the value is the local relative difference."""
     problem = _oscillator(6.0, 60)
     result, _ = _quiet_fit(problem, trainer=LSTSQ)
-    assert gn.glue._trust.resolution_check(problem, result.ansatz, result.ansatz).value == 0.0
+    assert resolution_check(problem, result.ansatz, result.ansatz).value == 0.0
 
     class Bumped:
         def y(self, x):
             return result.ansatz.y(x) * (1 + 0.05 * (x > 5.7))
-    check = gn.glue._trust.resolution_check(problem, result.ansatz, Bumped())
+    check = resolution_check(problem, result.ansatz, Bumped())
     assert not check.passed and 0.02 < check.value < 0.06 and float(check.where.split("[")[1].split(",")[0]) > 5.0, check

@@ -58,8 +58,9 @@ class Fit:
     def trust(self) -> Trust:
         """The fit's self-checks: the residual on a fresh grid relative to the equation's own scale,
         the data misfit relative to the data's scale, the declared plateaus' flatness, how training
-        stopped; ``trust.trusted`` is true only if all pass (computed once, on first access). Noisy data
-        that cannot fix a constant of the solution fail the `data` check."""
+        stopped, for an initial-value problem ``y`` against SciPy's integration, and the `resolution`
+        check if :func:`fit` widened; ``trust.trusted`` is true only if all pass (computed once, on first
+        access). Noisy data that cannot fix a constant of the solution fail the `data` check."""
         trust = diagnose(self.problem, self.ansatz, self.history.stop_reason.ok, fitted=len(self.unknowns))
         if self.resolution is not None:
             trust = trust + Trust((self.resolution,))
@@ -288,8 +289,10 @@ def fit(
     from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. `widen` (default 2):
     a linear problem solved by an :class:`~gluenn.engine.Auto` trainer is refitted with twice the trunk
     width and ``y`` compared (the `resolution` check of ``fit.trust``); while they differ by more than
-    1 %, the wider fit replaces it, at most `widen` times (warns; ``Fit.network`` has the width used);
-    0: the network as given, not checked at another width. None of these for `init`/`resume`.
+    1 %, the wider fit replaces it if it passes its checks, at most `widen` times (warns;
+    ``Fit.network`` has the width used); a fit that fails its checks only if it is an initial-value
+    problem, verified by the `integration` check; 0: the network as given, not checked at another
+    width. None of these for `init`/`resume`.
     **Noisy data** (``Data(noise=σ)``, ``docs/guide/noisy-data.md``): the answer is the solution (and, if
     linear, the `unknowns`) that fits them best in χ², with ``Fit.uncertainty`` and ``Fit.noisy.errors``.
 
@@ -449,16 +452,18 @@ def _refit(result: Fit, solve: Callable[[Problem], Fit]) -> Fit:
 
 
 def _widened(result: Fit, solve: Callable[..., Fit], rounds: int, refine: int) -> Fit:
-    """A linear `result` that passes its checks, with its `resolution` check: ``y`` against a refit
-    with twice the trunk width (:func:`_wider`; a fresh start, same seed and points, refined as
-    `result` was). A residual within its limit can still add up to a wrong ``y`` over a long domain.
-    If they differ by more than the limit and the wider fit passes its checks, it takes the fit's place
-    and is checked the same way, up to `rounds` times; the first one confirmed is returned (said by a
-    :class:`~gluenn.RefitWarning`), else `result`, flagged by its check. A fit that fails its checks
-    is left as it is: wider fits of one were measured to agree with each other and still be wrong
-    (``docs/trust.md``), so widening must never turn a flagged fit into a trusted one. Cost: one
-    solve of the wider network per round. A wider network that the limits refuse ends the rounds."""
-    if result.history.structure != "linear" or not result.trust.trusted:
+    """A linear `result`, with its `resolution` check: ``y`` against a refit with twice the trunk
+    width (:func:`_wider`; a fresh start, same seed and points, refined as `result` was). A residual
+    within its limit can still add up to a wrong ``y`` over a long domain. If they differ by more than
+    the limit, the wider fit takes its place when it passes its checks, and is checked the same way,
+    up to `rounds` times; the first one confirmed is returned (said by a :class:`~gluenn.RefitWarning`),
+    else `result`, flagged. Only a fit that passes its checks is widened — wider fits of a flagged
+    one were measured to agree with each other and still be wrong (``docs/trust.md``) — unless the
+    problem has the independent `integration` check (an initial-value problem), which any wider fit
+    must pass too; then a flagged fit is widened while each width at least halves its distance to the
+    integration. Cost: one solve of the wider network per round; a width the limits refuse ends them."""
+    verifiable = any(c.name == "integration" for c in result.trust.checks)
+    if result.history.structure != "linear" or not (result.trust.trusted or verifiable):
         return result
     current, checked = result, None
     for _ in range(rounds + 1):
@@ -469,7 +474,8 @@ def _widened(result: Fit, solve: Callable[..., Fit], rounds: int, refine: int) -
             break
         current = dataclasses.replace(current, resolution=resolution_check(current.problem, current.ansatz, wider.ansatz))
         checked = checked or current
-        if current.trust.trusted or not wider.trust.trusted:
+        closer = verifiable and _value(wider, "integration") < _value(current, "integration") / 2
+        if current.trust.trusted or not (wider.trust.trusted or closer):
             break
         current = wider
     if current.resolution is None or not current.trust.trusted:
@@ -481,6 +487,11 @@ def _widened(result: Fit, solve: Callable[..., Fit], rounds: int, refine: int) -
     return current
 
 
+def _value(result: Fit, check: str) -> float:
+    """The value of `result`'s check named `check` (inf if it has none)."""
+    return next((c.value for c in result.trust.checks if c.name == check), float("inf"))
+
+
 def _wider(network: Network) -> Network:
     """`network` with twice the trunk widths (the basis a linear solve combines), or twice the head's
     output width if it has no trunk layers."""
@@ -490,11 +501,11 @@ def _wider(network: Network) -> Network:
 
 
 def _marched(result: Fit, options: dict) -> Fit:
-    """`result`, or if it is a nonlinear fit that fails its residual or data check and has domain
+    """`result`, or if it is a nonlinear fit that fails its residual, data or integration check and has domain
     beyond its data, the same problem solved by marching away from the data, when that passes more
     checks, none that the first fit passed among its failures (said by a :class:`~gluenn.RefitWarning`)."""
     failing = {c.name for c in result.trust.checks if not c.passed}
-    if result.history.structure != "nonlinear" or not failing & {"residual", "data"} or not can_march(result.problem):
+    if result.history.structure != "nonlinear" or not failing & {"residual", "data", "integration"} or not can_march(result.problem):
         return result
     stage_options = {**options, "progress": False, "callback": None, "tol": None, "weights": None, "programs": {}}
     def train(p: Problem, a, structure: str | None = "nonlinear"):  # the stages: the first fit's structure
@@ -504,7 +515,7 @@ def _marched(result: Fit, options: dict) -> Fit:
     passed = {c.name for c in marched.trust.checks if c.passed}
     if not (marched.trust.trusted or passed > {c.name for c in result.trust.checks if c.passed}):
         return result  # kept only if it passes every check the first fit passed, and more
-    line = "; ".join(f"{c.name} {c.value:.2g}" for c in result.trust.checks if c.name in ("residual", "data"))
+    line = "; ".join(f"{c.name} {c.value:.2g}" for c in result.trust.checks if c.name in ("residual", "data", "integration"))
     warnings.warn(f"the fit missed its equation or data ({line}): redone by marching away from the data in "
                   f"{stages} stages of Levenberg–Marquardt{'' if reach == 1 else f' (reached {reach:.0%} of the way)'}; "
                   f"now {marched.trust.line()}. fit(..., march=False) keeps the first fit",
