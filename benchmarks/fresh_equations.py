@@ -124,7 +124,40 @@ FRESH2 = {
  "duffing[0,20]": lambda: (gn.Equation(lambda x, y, dy, d2y: d2y + y + 0.1 * y**3), ic(0.0, 1.0, 0.0), (0.0, 20.0), 300,
                            ivp(lambda x, u: [u[1], -u[0] - 0.1 * u[0] ** 3], 0.0, 20.0, [1.0, 0.0])),
 }
-SEEDS = {"choice": (0, 1, 2), "fresh": (0, 1), "fresh2": (0, 1)}
+def _bratu(lam: float):
+    from scipy.optimize import brentq
+    th = brentq(lambda t: t - math.sqrt(2 * lam) * math.cosh(t / 4), 1e-6, 4.0)  # the lower branch
+    return lambda x: -2 * np.log(np.cosh((x - 0.5) * th / 2) / math.cosh(th / 4))
+
+
+def _h4(x):
+    return 16 * x**4 - 48 * x**2 + 12
+
+
+def bc(a, ya, b, yb, kb=0): return [gn.Data([a], [ya]), gn.Data([b], [yb], derivative=kb, name="end")]
+
+# written 2026-12-05 before the boundary-value reference (collocation) was first run on any of them
+FRESH3 = {
+ "layer-right[0,1]": lambda: (gn.Equation(lambda x, y, dy, d2y: 0.02 * d2y - dy), bc(0.0, 0.0, 1.0, 1.0), (0.0, 1.0), 200,
+                              lambda x: np.expm1(x / 0.02) / np.expm1(1 / 0.02)),
+ "neumann-end[0,15]": lambda: (gn.Equation(lambda x, y, dy, d2y: d2y + 9 * y), bc(0.0, 1.0, 15.0, 0.0, kb=1), (0.0, 15.0), 300,
+                               lambda x: np.cos(3 * x) + np.tan(45.0) * np.sin(3 * x)),
+ "bratu-2[0,1]": lambda: (gn.Equation(lambda x, y, dy, d2y: d2y + 2 * jnp.exp(y)), bc(0.0, 0.0, 1.0, 0.0), (0.0, 1.0), 100, _bratu(2.0)),
+ "legendre3-bvp": lambda: (gn.Equation(lambda x, y, dy, d2y: (1 - x**2) * d2y - 2 * x * dy + 12 * y),
+                           bc(-0.9, special.eval_legendre(3, -0.9), 0.9, special.eval_legendre(3, 0.9)), (-0.9, 0.9), 200,
+                           lambda x: special.eval_legendre(3, x)),
+ "hermite4-bvp[0,4]": lambda: (gn.Equation(lambda x, y, dy, d2y: d2y - 2 * x * dy + 8 * y), bc(0.0, 12.0, 4.0, _h4(4.0)), (0.0, 4.0), 200, _h4),
+ "sinh-bvp[0,6]": lambda: (gn.Equation(lambda x, y, dy, d2y: d2y - y), bc(0.0, 1.0, 6.0, 0.0), (0.0, 6.0), 200,
+                           lambda x: np.sinh(6 - x) / np.sinh(6.0)),
+ "forced-bvp[0,10]": lambda: (gn.Equation(lambda x, y, dy, d2y: d2y + y - x), bc(0.0, 0.0, 10.0, 0.0), (0.0, 10.0), 200,
+                              lambda x: x - 10 * np.sin(x) / np.sin(10.0)),
+ "bessel1-bvp[2,30]": lambda: (gn.Equation(lambda x, y, dy, d2y: x**2 * d2y + x * dy + (x**2 - 1) * y),
+                               bc(2.0, special.j1(2.0), 30.0, special.j1(30.0)), (2.0, 30.0), 300, special.j1),
+ "third-order-bvp[0,3]": lambda: (gn.Equation(lambda x, y, dy, d2y, d3y: d3y - y),
+                                  [gn.Data([0.0], [1.0]), gn.Data([0.0], [1.0], derivative=1, name="slope"),
+                                   gn.Data([3.0], [math.exp(3.0)], name="end")], (0.0, 3.0), 200, np.exp),
+}
+SEEDS = {"choice": (0, 1, 2), "fresh": (0, 1), "fresh2": (0, 1), "fresh3": (0,)}
 
 
 def run(case, seed: int, widen: int, new_checks: bool) -> tuple[float, bool, float, bool]:
@@ -154,7 +187,7 @@ def main(sets=("choice", "fresh", "fresh2")) -> None:
     rows = ["| problem | seed | set | before: y error, verdict | after: y error, verdict | after, s |", "|---|---|---|---|---|---|"]
     counts: dict = {}
     for kind in sets:
-        cases = {"choice": CHOICE, "fresh": FRESH, "fresh2": FRESH2}[kind]
+        cases = {"choice": CHOICE, "fresh": FRESH, "fresh2": FRESH2, "fresh3": FRESH3}[kind]
         for seed in SEEDS[kind]:
             for name, case in cases.items():
                 before, after = run(case, seed, 0, False), run(case, seed, 2, True)
@@ -170,7 +203,8 @@ def main(sets=("choice", "fresh", "fresh2")) -> None:
             c = [counts.get((kind, label, w, t), 0) for w, t in (("within", "trusted"), ("within", "flagged"),
                                                                   ("outside", "trusted"), ("outside", "flagged"))]
             summary.append(f"| {kind}, {label} | {sum(c)} | " + " | ".join(map(str, c)) + " |")
-    OUT.write_text("# Fresh equations: the resolution and integration checks\n\n" + __doc__.split("\n\n", 1)[0] + "\n\n"
+    out = OUT if len(sets) > 1 else OUT.with_name(f"fresh-equations-{sets[0]}.md")
+    out.write_text("# Fresh equations: the resolution and integration checks\n\n" + __doc__.split("\n\n", 1)[0] + "\n\n"
                    + "\n".join(summary) + "\n\n" + "\n".join(rows) + "\n", encoding="utf-8")
     print("\n".join(summary))
 

@@ -58,7 +58,7 @@ class Fit:
     def trust(self) -> Trust:
         """The fit's self-checks: the residual on a fresh grid relative to the equation's own scale,
         the data misfit relative to the data's scale, the declared plateaus' flatness, how training
-        stopped, for an initial-value problem ``y`` against SciPy's integration, and the `resolution`
+        stopped, for an initial- or two-point boundary-value problem ``y`` against SciPy's solution, and the `resolution`
         check if :func:`fit` widened; ``trust.trusted`` is true only if all pass (computed once, on first
         access). Noisy data that cannot fix a constant of the solution fail the `data` check."""
         trust = diagnose(self.problem, self.ansatz, self.history.stop_reason.ok, fitted=len(self.unknowns))
@@ -290,8 +290,8 @@ def fit(
     a linear problem solved by an :class:`~gluenn.engine.Auto` trainer is refitted with twice the trunk
     width and ``y`` compared (the `resolution` check of ``fit.trust``); while they differ by more than
     1 %, the wider fit replaces it if it passes its checks, at most `widen` times (warns;
-    ``Fit.network`` has the width used); a fit that fails its checks only if it is an initial-value
-    problem, verified by the `integration` check; 0: the network as given, not checked at another
+    ``Fit.network`` has the width used); a fit that fails its checks only if SciPy can solve the same
+    problem (initial values, or conditions at two points), verified by the `integration` check; 0: the network as given, not checked at another
     width. None of these for `init`/`resume`.
     **Noisy data** (``Data(noise=σ)``, ``docs/guide/noisy-data.md``): the answer is the solution (and, if
     linear, the `unknowns`) that fits them best in χ², with ``Fit.uncertainty`` and ``Fit.noisy.errors``.
@@ -459,7 +459,7 @@ def _widened(result: Fit, solve: Callable[..., Fit], rounds: int, refine: int) -
     up to `rounds` times; the first one confirmed is returned (said by a :class:`~gluenn.RefitWarning`),
     else `result`, flagged. Only a fit that passes its checks is widened — wider fits of a flagged
     one were measured to agree with each other and still be wrong (``docs/trust.md``) — unless the
-    problem has the independent `integration` check (an initial-value problem), which any wider fit
+    problem has the independent `integration` check (initial values or two-point conditions), which any wider fit
     must pass too; then a flagged fit is widened while each width at least halves its distance to the
     integration. Cost: one solve of the wider network per round; a width the limits refuse ends them."""
     verifiable = any(c.name == "integration" for c in result.trust.checks)

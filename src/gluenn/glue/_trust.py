@@ -27,9 +27,10 @@
   refit with twice the network's trunk width, window by window. A residual within its limit
   everywhere can still add up to a wrong ``y`` over a long domain (``y = sin x`` on [0, 100]:
   residual 0.006, ``y`` off by 8.7 % at the end, the phase drifting); the wider refit shows it.
-- **integration** (:func:`integration_check`, initial-value problems): ``y`` against SciPy's DOP853
-  integration from the same initial values — an independent method, so it also sees errors that
-  every network width shares (a growing Mathieu solution: residual 0.008, ``y`` off by 24 %).
+- **integration** (:func:`integration_check`, initial- and two-point boundary-value problems):
+  ``y`` against SciPy's solution of the same equation and conditions (DOP853 integration, or
+  collocation between the two points) — an independent method, so it also sees errors that every
+  network width shares (a growing Mathieu solution: residual 0.008, ``y`` off by 24 %).
 
 The limits (:class:`TrustLimits`) were calibrated on measured runs (``docs/trust.md``): a check that
 never fires, or fires on everything, is no check.
@@ -45,7 +46,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.stats
 
-from ._ivp import initial_values, integrate
+from ._reference import point_conditions, solve
 from ._problem import Data, Plateau, Problem, Residual, Suppress
 
 
@@ -123,8 +124,8 @@ def diagnose(problem: Problem, ansatz, stop_ok: bool = True, limits: TrustLimits
     data and plateau points). `equation`: the residual to check (default ``problem.equation``; a
     family passes one that takes θ as an argument, so the evaluation is compiled once for all θ).
     `fitted`: how many unknown parameters were fitted to the data (degrees of freedom for ``chi2``).
-    An initial-value problem (the default `equation`, nothing fitted) also gets the `integration`
-    check (:func:`integration_check`: one SciPy integration, ~0.1 s)."""
+    An initial- or two-point boundary-value problem (the default `equation`, nothing fitted) also gets
+    the `integration` check (:func:`integration_check`: one SciPy solve, ~0.1–0.5 s)."""
     checks = [Check("training", 0.0 if stop_ok else 1.0, 0.0, "" if stop_ok else "the optimiser did not finish")]
     residual_sets = [(s, _fresh(s.points.values())) for s in problem.samples if isinstance(s, Residual)]
     residual_sets = [(s, x) for s, x in residual_sets if x.size >= 2]
@@ -466,19 +467,23 @@ def resolution_check(problem: Problem, ansatz, wider, limit: float = TrustLimits
 
 
 def integration_check(problem: Problem, ansatz, limit: float = TrustLimits().integration) -> Check | None:
-    """For an initial-value problem (:func:`~gluenn.glue._ivp.initial_values`), ``y`` against SciPy's
-    integration of the equation from the same initial values, on the grid and windows of
-    :func:`resolution_check`, as far as the integration reaches (a solution that blows up is compared
-    up to its blow-up, where it is huge). ``None`` for other problems, if the integration cannot start,
-    or past its work bound. Cost: one DOP853 integration (rtol 1e-10) over the domain, ~10 µs a stage."""
-    start = initial_values(problem)
-    if start is None:
+    """For a problem whose exact data are point conditions at one or two points
+    (:func:`~gluenn.glue._reference.point_conditions`: initial values, or a boundary-value problem),
+    ``y`` against SciPy's solution of the same equation and conditions
+    (:func:`~gluenn.glue._reference.solve`), on the grid and windows of :func:`resolution_check`, as
+    far as SciPy reaches (a solution that blows up is compared up to its blow-up, where it is huge).
+    ``None`` for other problems, or where SciPy cannot solve it within its work bound. Cost: one DOP853
+    integration (rtol 1e-10) over the domain, ~10 µs a stage, or one collocation (~0.3 s)."""
+    conditions = point_conditions(problem)
+    if conditions is None:
         return None
     grids = _check_grids(problem)
     x = np.concatenate(grids)
     order = np.argsort(x)
     y = np.asarray(_values(ansatz, jnp.asarray(x)))
-    exact = integrate(problem, *start, x[order], size=float(np.max(np.abs(y))) if np.all(np.isfinite(y)) else 0.0)
+    n = problem.equation.order
+    guess = lambda xs: np.asarray(_states(ansatz, jnp.asarray(xs), n - 1))  # noqa: E731
+    exact = solve(problem, conditions, x[order], guess, size=float(np.max(np.abs(y))) if np.all(np.isfinite(y)) else 0.0)
     if exact is None:
         return None
     reference = np.empty_like(x)
@@ -525,3 +530,9 @@ def _compared(name: str, grids: list, y: np.ndarray, reference: np.ndarray, limi
 @eqx.filter_jit
 def _values(ansatz, x):
     return jax.vmap(ansatz.y)(x)
+
+
+@eqx.filter_jit
+def _states(ansatz, x, order: int):
+    """``(y, …, y⁽ᵒʳᵈᵉʳ⁾)`` at the points `x`: shape ``(order + 1, len(x))``."""
+    return jax.vmap(lambda xi: jnp.stack(ansatz.derivatives(xi, order)))(x).T
