@@ -157,7 +157,7 @@ FRESH3 = {
                                   [gn.Data([0.0], [1.0]), gn.Data([0.0], [1.0], derivative=1, name="slope"),
                                    gn.Data([3.0], [math.exp(3.0)], name="end")], (0.0, 3.0), 200, np.exp),
 }
-SEEDS = {"choice": (0, 1, 2), "fresh": (0, 1), "fresh2": (0, 1), "fresh3": (0,)}
+SEEDS = {"choice": (0, 1, 2), "fresh": (0, 1), "fresh2": (0, 1), "fresh3": (0, 1)}
 
 
 def run(case, seed: int, widen: int, new_checks: bool) -> tuple[float, bool, float, bool]:
