@@ -99,3 +99,16 @@ def test_data_terms_are_measured_against_their_own_size():
         gn.Residual(gn.linspace(0.0, 3.0, 10))], (0.0, 3.0))
     scales = gn.Loss(problem).data_scales
     assert scales == {"zero": pytest.approx(12.5**0.5), "values": pytest.approx(12.5**0.5), "absolute": 1.0}
+
+
+def test_the_explicit_form_solves_for_the_highest_derivative_and_says_where_it_cannot():
+    """Bessel's equation x²y'' + xy' + (x² − 1)y = 0 solved for y'' by hand, against
+    `Equation.explicit`; an equation nonlinear in y'' is not explicit, nor one whose y'' coefficient
+    vanishes (x = 0 here)."""
+    bessel = gn.Equation(lambda x, y, dy, d2y: x**2 * d2y + x * dy + (x**2 - 1) * y)
+    x, state = 2.5, jnp.array([0.3, -0.7])
+    derivative, bend = bessel.explicit(x, state)
+    np.testing.assert_allclose(derivative, [-0.7, -(x * -0.7 + (x**2 - 1) * 0.3) / x**2], rtol=1e-14)
+    assert float(bend) == 0.0 and bessel.is_explicit_at(x, state)
+    assert not bessel.is_explicit_at(0.0, state)
+    assert not gn.Equation(lambda x, y, dy, d2y: d2y**3 + y).is_explicit_at(1.0, state)

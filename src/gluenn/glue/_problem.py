@@ -170,6 +170,27 @@ class Equation:
                 "Equation.normalisation", self.normalisation,
                 "pass a function N(x, y), gluenn.EquationScale() (the default) or None")
 
+    def explicit(self, x, state) -> tuple:
+        """The equation solved for its highest derivative, as SciPy's integrators take it:
+        ``(state', bend)`` at a scalar ``x`` for ``state = (y, …, y⁽ⁿ⁻¹⁾)`` (shape ``(n,)``), with
+        ``state' = (y', …, y⁽ⁿ⁾)`` and ``y⁽ⁿ⁾ = −D(x, …, 0) / ∂D/∂y⁽ⁿ⁾``. Exact where ``D`` is linear in
+        ``y⁽ⁿ⁾``; ``bend`` says how far from linear it is, ``(D(…, 1) − D(…, 0) − ∂D/∂y⁽ⁿ⁾) / max(|∂D/∂y⁽ⁿ⁾|, 1)``:
+        0 when linear, NaN where ``∂D/∂y⁽ⁿ⁾`` vanishes (a singular point). Written with ``jax.numpy``
+        (trace it, ``jit`` it, ``vmap`` it); cost: two evaluations of the residual and one derivative."""
+        n = self.order
+
+        def d(top):
+            return jnp.reshape(self.residual(x, *[state[i] for i in range(n)], top), ())
+        slope = jax.grad(d)(0.0)
+        bend = (d(1.0) - d(0.0) - slope) / jnp.maximum(jnp.abs(slope), 1.0)
+        return jnp.append(state[1:], -d(0.0) / slope), jnp.where(slope == 0, jnp.nan, bend)
+
+    def is_explicit_at(self, x: float, state) -> bool:
+        """Whether :meth:`explicit` is exact at ``x`` and ``state``: ``D`` linear in ``y⁽ⁿ⁾`` there
+        (to 1e-8 of its coefficient) with a nonzero coefficient."""
+        bend = float(jax.jit(self.explicit)(x, jnp.asarray(state, dtype=jnp.float64))[1])
+        return bool(np.isfinite(bend) and abs(bend) <= 1e-8)
+
 
 class SampleSet(abc.ABC):
     """A loss term: a set of points, a weight ``λ`` and a pointwise residual ``r(x)``.

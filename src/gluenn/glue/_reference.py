@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.integrate
 
@@ -98,24 +97,6 @@ def solve(problem: Problem, conditions: Conditions, x: np.ndarray, guess: Callab
     return y
 
 
-def _explicit(problem: Problem) -> Callable:
-    """``f(x, state) -> (state', bend)`` for ``state = (y, …, y⁽ⁿ⁻¹⁾)``: the equation solved for its
-    highest derivative (exact when it is linear in it), and ``bend``, how far from linear it is there."""
-    n, residual = problem.equation.order, problem.equation.residual
-
-    def f(xi, s):
-        res = lambda t: jnp.reshape(residual(xi, *[s[i] for i in range(n)], t), ())  # noqa: E731
-        slope = jax.grad(res)(0.0)
-        top = -res(0.0) / slope
-        return jnp.append(s[1:], top), (res(1.0) - res(0.0) - slope) / jnp.maximum(jnp.abs(slope), 1.0)
-    return f
-
-
-def _linear_in_top(f, x0: float, state0: np.ndarray) -> bool:
-    bend = float(jax.jit(f)(x0, jnp.asarray(state0))[1])
-    return bool(np.isfinite(bend) and abs(bend) <= 1e-8)
-
-
 def integrate(problem: Problem, x0: float, state0: np.ndarray, x: np.ndarray, size: float = 0.0) -> np.ndarray | None:
     """``y`` of the equation's solution from ``state0`` at `x` (any order, both sides of `x0`), by
     DOP853 (rtol 1e-10, atol 1e-12 of `size`, the expected size of ``y``, or of the initial values if
@@ -123,8 +104,8 @@ def integrate(problem: Problem, x0: float, state0: np.ndarray, x: np.ndarray, si
     stopped (a blow-up, a singular point of the equation); ``None`` if the equation is not linear in
     its highest derivative (checked at `x0`), or past :data:`MAX_EVALUATIONS`. Cost: up to that many
     compiled evaluations of the equation, ~10 µs each (dark photon's default problem: 0.1 s)."""
-    f = _explicit(problem)
-    if not _linear_in_top(f, x0, state0):
+    f = problem.equation.explicit
+    if not problem.equation.is_explicit_at(x0, state0):
         return None
     f_jit, calls = jax.jit(lambda xi, s: f(xi, s)[0]), [0]
 
@@ -164,8 +145,8 @@ def collocate(problem: Problem, conditions: Conditions, guess: Callable, points:
     (a, b), n = sorted({xi for xi, _ in conditions}), problem.equation.order
     mesh = np.linspace(a, b, points)
     start = np.asarray(guess(mesh), dtype=float).reshape(n, points)
-    f = _explicit(problem)
-    if not np.all(np.isfinite(start)) or not _linear_in_top(f, a, start[:, 0]):
+    f = problem.equation.explicit
+    if not np.all(np.isfinite(start)) or not problem.equation.is_explicit_at(a, start[:, 0]):
         return None
     size = float(np.max(np.abs(start[0]))) or 1.0  # a derivative counts at least as y changing by its size over [a, b]
     scale = np.maximum(np.max(np.abs(start), axis=1), size / (b - a) ** np.arange(n))[:, None]

@@ -108,20 +108,10 @@ def solve_equation(equation: Equation, x0: float, state0: Sequence[float], x_end
     require(state0.shape == (n,), "reference initial state", state0.tolist(),
             f"an order-{n} equation needs {n} initial values (y, ..., y^({n - 1}))")
 
-    def top(x, s):
-        res = lambda t: equation.residual(x, *[s[i] for i in range(n)], t)  # noqa: E731
-        return -res(0.0) / jax.grad(res)(0.0)
-
-    def f(x, s):
-        return jnp.concatenate([s[1:], jnp.reshape(top(x, s), (1,))])
-
+    f = lambda x, s: equation.explicit(x, s)[0]  # noqa: E731
     f_jit = jax.jit(f)
     jac_jit = jax.jit(jax.jacfwd(f, argnums=1))
-    # linearity in the highest derivative, checked at the start point
-    res = lambda t: equation.residual(x0, *[state0[i] for i in range(n)], t)  # noqa: E731
-    lin = float(res(1.0) - res(0.0))
-    slope = float(jax.grad(res)(0.0))
-    if not np.isfinite(slope) or slope == 0.0 or abs(lin - slope) > 1e-8 * max(1.0, abs(slope)):
+    if not equation.is_explicit_at(x0, state0):
         raise ConfigError("Equation.residual is not linear in its highest derivative at the start "
                           "point; give gluenn.reference.solve_ivp an explicit rhs instead")
     rhs = lambda x, s: np.asarray(f_jit(x, s))  # noqa: E731
