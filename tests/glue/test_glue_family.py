@@ -60,6 +60,23 @@ def test_too_few_training_values_are_flagged_not_silent():
     assert abs(coarse.y([2.0], k=k)[0] - (1 - np.exp(-2 * k)) / k) > 1e-3  # really wrong, not a false alarm
 
 
+def test_a_family_whose_members_miss_their_own_problems_is_not_refined():
+    """More training values only shorten the interpolation between members; if the members miss their
+    own equation (here the logistic family y' = r y (1 − y), y(0) = 0.05, trained by 30 Adam steps:
+    the members are far from converged), refining cannot help and only multiplies the cost (with the
+    default trainer and 8 members on [0, 10], refinement allowed, this family had not finished after
+    33 minutes on a shared core, measured). The fit is flagged at once, at the count it was asked for."""
+    def logistic(r):
+        return gn.Problem([gn.Term("y", lambda x, c: c[0])], gn.Equation(lambda x, y, dy, *, r: dy - r * y * (1 - y)),
+                          [gn.Data(gn.points([0.0]), [0.05]), gn.Residual(gn.linspace(0, 6, 30))], (0, 6))
+    weak = gn.engine.Auto((gn.engine.Lexicographic(),), (gn.Adam(30),))
+    with pytest.warns(gn.TrustWarning, match="cannot be trusted"):
+        fit = gn.fit(gn.Family(logistic, [gn.Parameter("r", 0.5, 2.0)], train=3, max_train=5), network=SMALL,
+                     trainer=weak, progress=False)
+    assert fit.history.train_tried == [3]
+    assert not fit.members_trusted and not fit.trust.trusted
+
+
 def test_a_family_not_trusted_between_its_training_values_is_refined_until_it_is():
     """The same 3 values, refinement allowed: 3 → 5 → 9 (the old nodes among the new) until the
     trust passes; then y is right between the training values too."""

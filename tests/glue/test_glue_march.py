@@ -40,6 +40,28 @@ def test_a_failed_nonlinear_fit_is_redone_by_marching_away_from_the_data():
     assert marched.problem is problem
 
 
+
+def test_a_march_that_ends_where_its_model_overflows_keeps_the_first_fit(monkeypatch):
+    """A march that stops part of the way can leave a model that is finite on its stages but overflows
+    on the rest of the domain (measured: the logistic equation with a term ``c·exp(x/2)``, ``c > 0``,
+    seed 0, where the last stage's ``c`` overflowed beyond x = 11.7). The whole fit cannot start from
+    it: the first fit is kept, flagged as it was — not a ConfigError that blames the term's ``init``."""
+    import gluenn.glue._fit as fit_module
+    net, problem = gn.Network(head=(32,), head_out=32, trunk=(32,)), _logistic()
+    weak = gn.engine.Auto((gn.engine.Lexicographic(),), (gn.Adam(100),))
+    overflowing = gn.Problem([gn.Term("y", lambda x, c: c[0] * jnp.exp(70.0 * x))], LOGISTIC, problem.samples, problem.domain)
+    ends = fit_module.init_ansatz(overflowing, net, 0)   # finite at the data (x = 0), its residual not beyond x ≈ 5
+    monkeypatch.setattr(fit_module, "march_from_data", lambda problem, start, train: (ends, 7, 0.4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gn.TrustWarning)
+        first = gn.fit(problem, network=net, trainer=weak, progress=False, march=False)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", gn.RefitWarning)
+            kept = gn.fit(problem, network=net, trainer=weak, progress=False)
+    assert not kept.trust.trusted
+    x = np.linspace(0.0, 12.0, 101)
+    np.testing.assert_array_equal(kept.solution.evaluate(x).y, first.solution.evaluate(x).y)
+
 def test_drawn_in_moves_only_points_beyond_the_data_and_leaves_out_the_gauge():
     term = gn.Term("a", lambda x, c: c[0] * jnp.exp(-x))
     problem = gn.Problem([term], gn.Equation(lambda x, y, dy: dy + y),

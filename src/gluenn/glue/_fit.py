@@ -142,20 +142,34 @@ class FamilyFit:
         """The worst of each self-check over :meth:`check_values` (``where`` names the θ); between
         training values the gauge checks look at :attr:`common_gauge` only."""
         worst: dict = {}
-        nodes = self.family.training_values()
+        for where, checks in self._checks:
+            for c in checks:
+                seen = worst.get(c.name)
+                if seen is None or not (c.value <= seen.value):
+                    worst[c.name] = Check(c.name, c.value, c.limit, f"{where}: {c.where}" if c.where else where)
+        return Trust(tuple(worst.values()))
+
+    @property
+    def members_trusted(self) -> bool:
+        """Whether the fits at both ends of the ranges — training values, the members themselves — pass
+        every check. If one does not, the members missed their own problems, and more training values
+        (which only shorten the interpolation between them) cannot help: :func:`fit` does not refine."""
+        return all(c.passed for _, checks in self._checks[:2] for c in checks)
+
+    @functools.cached_property
+    def _checks(self) -> list:
+        """``(where, checks)`` at each row of :meth:`check_values` (the first two: the ends of the ranges)."""
+        nodes, out = self.family.training_values(), []
         for theta in self.check_values():
             values = dict(zip(self.family.names, theta))
-            where = ", ".join(f"{k}={v:.4g}" for k, v in values.items())
             at = self.at(**values)
             problem = at.problem
             if not np.any(np.all(np.isclose(nodes, theta, rtol=1e-12, atol=0), axis=1)):
                 problem = restrict_gauge(problem, self.common_gauge)
             equation = ParametricEquation(self.template.equation, tuple(self.family.names), at.ansatz.theta)
-            for c in diagnose(problem, at.ansatz, at.history.stop_reason.ok, equation=equation).checks:
-                seen = worst.get(c.name)
-                if seen is None or not (c.value <= seen.value):
-                    worst[c.name] = Check(c.name, c.value, c.limit, f"{where}: {c.where}" if c.where else where)
-        return Trust(tuple(worst.values()))
+            checks = diagnose(problem, at.ansatz, at.history.stop_reason.ok, equation=equation).checks
+            out.append((", ".join(f"{k}={v:.4g}" for k, v in values.items()), checks))
+        return out
 
     def check_values(self) -> np.ndarray:
         """Where :attr:`trust` looks, shape ``(K, P)``: both ends of every range and, for each
@@ -511,6 +525,8 @@ def _marched(result: Fit, options: dict) -> Fit:
     def train(p: Problem, a, structure: str | None = "nonlinear"):  # the stages: the first fit's structure
         return _train(Loss(p).with_moving_points(), a, list(MARCH_TRAINER), stage_options, structure)
     ansatz, stages, reach = march_from_data(result.problem, init_ansatz(result.problem, result.network, result.seed), train)
+    if explain_non_finite(result.problem, ansatz) is not None:
+        return result  # the last stage's model overflows on the rest of the domain: nothing to start the whole fit from
     marched = Fit(result.problem, result.network, result.seed, *train(result.problem, ansatz, None))
     passed = {c.name for c in marched.trust.checks if c.passed}
     if not (marched.trust.trusted or passed > {c.name for c in result.trust.checks if c.passed}):
@@ -524,8 +540,9 @@ def _marched(result: Fit, options: dict) -> Fit:
 
 
 def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress, callback) -> FamilyFit:
-    """:func:`_fit_family_once`, repeated with ``2·train − 1`` training values while the trust fails,
-    up to ``family.max_train``; ``history.train_tried`` lists the counts tried."""
+    """:func:`_fit_family_once`, repeated with ``2·train − 1`` training values while the trust fails
+    between the training values only (:attr:`FamilyFit.members_trusted`), up to ``family.max_train``;
+    ``history.train_tried`` lists the counts tried."""
     require(not has_noisy_data(family.at(family.training_values()[0])), "fit(family)", "noisy data (Data(noise=...))",
             "fit one problem at a time with gluenn.fit (a family of noisy-data fits is not built yet)")
     tried = []
@@ -533,7 +550,7 @@ def _fit_family(family: Family, network, trainer, seed, log_every, tol, progress
         result = _fit_family_once(family, network, trainer, seed, log_every, tol, progress, callback)
         tried.append(family.train)
         result.history.train_tried = tried
-        if result.trust.trusted or 2 * family.train - 1 > family.max_train:
+        if result.trust.trusted or not result.members_trusted or 2 * family.train - 1 > family.max_train:
             return _warned(result)
         family = dataclasses.replace(family, train=2 * family.train - 1)
 
