@@ -22,7 +22,7 @@ from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
-from ._noisy import LeastSquares, has_noisy_data, least_squares_member, nonlinear_member, profiled
+from ._noisy import LeastSquares, as_measured, has_noisy_data, least_squares_member, nonlinear_member, profiled
 from ._march import MARCH_TRAINER, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
@@ -391,10 +391,20 @@ def _fit_jointly(problem, unknowns, network, trainer, seed: int, options: dict) 
         return _fit_family(problem, network, trainer, seed, **options)
     require(isinstance(problem, Problem), "fit(unknowns=...)", type(problem).__name__, "give a single Problem")
     parameters = check_unknowns(problem, unknowns)
-    if has_noisy_data(problem) and _structure(bind(problem, [p.name for p in parameters],
-                                                   np.array([p.value(0.5) for p in parameters])), network, seed) == "linear":
-        return _warned(_profiled(problem, parameters, network, trainer, seed, options))
+    measured = problem if has_noisy_data(problem) else as_measured(problem, len(parameters))
+    if measured is not None and _structure(bind(problem, [p.name for p in parameters],
+                                                np.array([p.value(0.5) for p in parameters])), network, seed) == "linear":
+        found = _profiled(measured, parameters, network, trainer, seed, options)
+        return _warned(found if measured is problem else _as_exact(problem, found))
     return _warned(fit_unknowns(problem, parameters, network, trainer, seed, options)[0])
+
+
+def _as_exact(problem: Problem, found: Fit) -> Fit:
+    """The profiled `found` (its exact data declared measured: :func:`~gluenn.glue._noisy.as_measured`)
+    judged against `problem` as written: the data check, not χ², and no standard deviations (exact
+    data have none; declare ``Data(noise=σ)`` for them)."""
+    bound = bind(problem, list(found.unknowns), np.array(list(found.unknowns.values())))
+    return Fit(bound, found.network, found.seed, Ansatz(found.ansatz.net, bound.terms), found.history, found.unknowns)
 
 
 def _structure(problem: Problem, network: Network, seed: int) -> str:
