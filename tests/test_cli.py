@@ -35,6 +35,7 @@ def test_show_lists_the_allowed_values(capsys):
     assert "[heun | tsit5 | kvaerno5]" in out and "preset 'pinn'" in out
 
 
+@pytest.mark.slow  # ~8 s on one core: kept out of the default run's 3 minutes
 def test_a_run_that_stops_on_a_non_finite_loss_says_so(tmp_path, monkeypatch, capsys):
     """Adam at a learning rate that blows up (1e300: the first step overflows y): the retries run
     out, the outputs are written, and the terminal says the numbers are not converged (never a

@@ -46,6 +46,7 @@ def test_spike_metrics_on_a_known_spike_train():
     assert spike_metrics(t[w], far[w], v[w], tol=p.spike_tol)["spike_f1"] == 0.0
 
 
+@pytest.mark.slow  # ~20 s on one core: kept out of the default run's 3 minutes
 @pytest.mark.parametrize("observe", ["v,w", "v"])
 def test_fhn_run_writes_the_output_contract(tmp_path, observe):
     out = tmp_path / observe.replace(",", "")

@@ -77,6 +77,7 @@ def test_a_family_whose_members_miss_their_own_problems_is_not_refined():
     assert not fit.members_trusted and not fit.trust.trusted
 
 
+@pytest.mark.slow  # ~12 s on one core: kept out of the default run's 3 minutes
 def test_a_family_not_trusted_between_its_training_values_is_refined_until_it_is():
     """The same 3 values, refinement allowed: 3 → 5 → 9 (the old nodes among the new) until the
     trust passes; then y is right between the training values too."""
@@ -218,6 +219,7 @@ def _observed_relaxation(observed):
     return dataclasses.replace(p, samples=p.samples + (gn.Data(gn.points([2.0]), [observed], name="observed"),))
 
 
+@pytest.mark.slow  # ~11 s on one core: kept out of the default run's 3 minutes
 def test_a_parameter_trained_with_the_coefficients_is_recovered_with_the_closed_form_interval():
     """Route (b): k trained in the same fit as the coefficients from y(2) observed ±1 %; k and the
     interval where the closed form y(2; k) = (1 − e^{−2k})/k crosses observed ∓ σ, to 1e-6."""

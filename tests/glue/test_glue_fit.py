@@ -29,6 +29,7 @@ def test_learned_coefficient_is_the_exact_constant(decay_problem):
     assert result.history.compile_seconds > 0 and result.history.train_seconds > 0
 
 
+@pytest.mark.slow  # ~10 s on one core: kept out of the default run's 3 minutes
 def test_two_terms_with_suppression_plateau():
     """y'' = y, y = 3 e^{x} + 0.5 e^{-x}. y alone does not fix how the terms share it; suppressing
     the decaying term where it is negligible makes the growing coefficient plateau at exactly 3."""
@@ -236,6 +237,7 @@ def test_suppress_coefficients_penalises_cancelling_coefficients():
     np.testing.assert_allclose(s_coef.residual(ansatz, None, x, None), [100.0, -100.0])
 
 
+@pytest.mark.slow  # ~8 s on one core: kept out of the default run's 3 minutes
 def test_structure_is_detected_and_auto_picks_the_trainer():
     """Linear ODE + linear coefficients: 'linear' (auto -> one exact solve); exponentiated
     coefficients or a y-dependent normalisation: 'nonlinear' (auto -> Levenberg–Marquardt)."""

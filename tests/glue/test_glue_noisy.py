@@ -57,6 +57,7 @@ def _least_squares_reference(xd, h, sigma, x):
     return at @ ab, chi2, np.sqrt(np.einsum("nk,kl,nl->n", at, np.linalg.inv(A.T @ A), at))
 
 
+@pytest.mark.slow  # ~9 s on one core: kept out of the default run's 3 minutes
 def test_noisy_data_give_the_equations_least_squares_solution_and_its_uncertainty():
     """Declared as exact, noisy values bend the equation (flagged); declared with their σ, the fit is
     SciPy's least-squares solution to 1e-5 of max|y| (measured 9e-8 on a sibling case), χ²/ν is
@@ -210,6 +211,7 @@ def _damped_from_exact_values(damping: float, stiffness: float = 1.0) -> gn.Prob
                        gn.Data(gn.points(xd), h, name="observed"), gn.Residual(gn.linspace(0.0, 10.0, 200))], (0.0, 10.0))
 
 
+@pytest.mark.slow  # ~15 s on one core: kept out of the default run's 3 minutes
 def test_an_unknown_parameter_is_found_from_exact_data():
     """The same route for exact data (the observed set declared measured with σ its scale: at the
     answer the misfit is 0 whatever σ): g = 0.3 to 1e-5, trusted by the exact-data checks, no standard

@@ -31,6 +31,7 @@ def test_a_good_fit_is_trusted_without_a_warning(decay_problem):
     assert {c.name for c in result.trust.checks} >= {"residual", "data", "training"}
 
 
+@pytest.mark.slow  # ~9 s on one core: kept out of the default run's 3 minutes
 def test_y_near_zero_with_a_tiny_loss_is_flagged(decay_problem):
     """The textbook failure: data of size 1e-5 measured in absolute units (``scale=1``), a few Adam
     steps (200: they bring the absolute loss below 1e-6) — the loss is tiny, y ≈ 0. The data misfit relative to the data's own scale is ~1:
@@ -62,6 +63,7 @@ def test_a_residual_that_holds_only_at_the_training_points_is_flagged():
 
 
 
+@pytest.mark.slow  # ~12 s on one core: kept out of the default run's 3 minutes
 def test_a_linear_fit_that_interpolates_is_refitted_with_more_points():
     """−y'' = 1, y(0) = y(1) = 0 at 100 residual points (a textbook boundary-value problem): 102 rows
     for the output layer's 101 parameters, so one exact least-squares solve interpolates — training
@@ -86,6 +88,7 @@ def test_refined_points_keep_the_old_ones_and_add_the_midpoints():
     np.testing.assert_allclose(new, np.sort(np.concatenate([np.linspace(0, 1, 9), np.geomspace(1, 100, 5), [3, 3.5, 4, 4.5, 5]])))
 
 
+@pytest.mark.slow  # ~15 s on one core: kept out of the default run's 3 minutes
 def test_homogeneous_data_are_measured_against_the_solution():
     """A clamped–supported beam y'''' = 1, y(0) = y'(0) = y(1) = y''(1) = 0: every datum is zero, so
     nothing gives y's size (5e-3). In absolute units the data's misfit counted 4e4 times too little:
@@ -127,6 +130,7 @@ def test_a_problem_without_data_is_never_trusted(forcing):
     assert "no Data set" in checks["data"].where and warned
 
 
+@pytest.mark.slow  # ~16 s on one core: kept out of the default run's 3 minutes
 def test_fewer_conditions_than_the_order_are_flagged_and_enough_are_trusted():
     """y'' + y = 0 with only y(0) = 1 (the slope forgotten): y = cos x + B sin x for any B, and the
     fit is one of them (B = −9.7 here) with a tiny residual. Counted before anything else: flagged —
@@ -189,6 +193,7 @@ def _airy(*extra, decay_held: bool = True):
         (-8.0, 4.0))
 
 
+@pytest.mark.slow  # ~30 s on one core: kept out of the default run's 3 minutes
 def test_a_term_left_free_on_a_plateau_is_flagged():
     """Airy's connection problem with the growing term ``c e^{+ζ}`` (ζ = ⅔|x|^{3/2} grows to the left
     too) neither held nor suppressed on the wave's plateau: a free coefficient absorbs any change of
@@ -206,6 +211,7 @@ def test_a_term_left_free_on_a_plateau_is_flagged():
             assert right and result.trust.trusted and not warned, (ev.coefficients, result.trust.line())
 
 
+@pytest.mark.slow  # ~9 s on one core: kept out of the default run's 3 minutes
 def test_dependent_forms_on_a_plateau_are_flagged():
     """An incident and a reflected wave both written as a cos kx + b sin kx (the same real forms), both
     held constant: y = cos 2x is exact and every constant is flat, but only their sums are fixed — the
@@ -268,6 +274,7 @@ def test_an_interrupted_or_non_finite_stop_is_not_trusted(decay_problem):
     assert not bad.trusted and bad.reasons[0].startswith("training")
 
 
+@pytest.mark.slow  # ~14 s on one core: kept out of the default run's 3 minutes
 def test_a_linear_problem_is_invariant_to_the_units_of_y():
     """The same wave problem with its data in units 1e4 times smaller: the default trainer and
     weights (no λ) give the same coefficients (times 1e-4) to 1e-6, and the same trust verdict — nothing in
@@ -312,6 +319,7 @@ def test_the_default_trainer_solves_a_linear_problem_exactly(decay_problem):
     assert result.trust.trusted and not warned
 
 
+@pytest.mark.slow  # ~16 s on one core: kept out of the default run's 3 minutes
 def test_a_linear_problem_is_invariant_to_the_units_and_origin_of_x():
     """The wave problem written in x' = 10 x + 3 (the equation, terms, sets and domain transformed
     with it): the default trainer and weights give the same coefficients at the same physical points to
@@ -451,6 +459,7 @@ def _checks(result) -> dict:
     return {c.name: c for c in result.trust.checks}
 
 
+@pytest.mark.slow  # ~13 s on one core: kept out of the default run's 3 minutes
 def test_a_residual_that_adds_up_over_a_long_domain_is_seen_and_widened():
     """y = sin x over 16 periods: at the default width the residual passes everywhere (~0.006) but its
     errors add up as the phase drifts, y off by ~9 % at the end. Every check of the fit alone passes;
@@ -471,6 +480,7 @@ def test_a_residual_that_adds_up_over_a_long_domain_is_seen_and_widened():
     assert error / 3 < check.value < 3 * error, (check.value, error)   # the check measures the error it guards
 
 
+@pytest.mark.slow  # ~13 s on one core: kept out of the default run's 3 minutes
 def test_a_boundary_value_problem_is_checked_against_collocation():
     """The same oscillator as a boundary-value problem, y(0) = 0 and y(100) = sin 100: at the default
     width every other check passes and y is off by ~20 % (measured). SciPy's collocation between the
@@ -522,6 +532,7 @@ def test_the_integration_check_is_made_only_for_initial_values_and_within_its_re
     assert "integration" not in {c.name for c in gn.glue.diagnose(implicit, ansatz).checks}  # not explicit in y'
 
 
+@pytest.mark.slow  # ~20 s on one core: kept out of the default run's 3 minutes
 def test_a_flagged_fit_is_not_widened_without_a_reference_and_a_confirmed_one_is_kept():
     """Widening never makes a flagged fit trusted when SciPy cannot solve the same problem (here three
     conditions for a second-order equation): wider fits of a wrong answer can agree with each other.

@@ -126,6 +126,7 @@ def test_unknown_physics_parameters_learn_only_where_the_data_are_in_the_loss():
     assert float(jnp.abs(grad(node.NODELoss(data, physics, dt=0.01))[0])) > 0.0
 
 
+@pytest.mark.slow  # ~11 s on one core: kept out of the default run's 3 minutes
 def test_an_unknown_physics_parameter_is_recovered_with_the_field():
     data, physics, model = _relaxation_to_an_unknown_level()
     stages = [node.Stage("physics", physics.alone(data), [gn.LBFGS(200)]),

@@ -66,6 +66,7 @@ def test_every_experiment_writes_the_output_contract(tmp_path, name):
     assert set(loaded) == set(setup.components)
 
 
+@pytest.mark.slow  # ~9 s on one core: kept out of the default run's 3 minutes
 def test_a_user_experiment_through_the_public_api(tmp_path):
     """A new equation, not in any paper: y' = -k y on [0, 2/k] (the scale follows k)."""
 
@@ -103,6 +104,7 @@ def test_a_user_experiment_through_the_public_api(tmp_path):
                                                                rel=1e-12)
 
 
+@pytest.mark.slow  # ~8 s on one core: kept out of the default run's 3 minutes
 def test_ensemble_run_reports_mean_and_spread(tmp_path):
     out = tmp_path / "ens"
     assert main(["run", "freezeout", "--ensemble", "2", "--trainer", "gauss-newton", "--set", "steps=0",
