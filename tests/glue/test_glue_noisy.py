@@ -233,6 +233,48 @@ def test_exact_data_the_equation_cannot_meet_at_any_parameter_are_flagged():
     assert not next(c for c in fit.trust.checks if c.name == "data").passed
 
 
+def _logistic(xd, h, noise=None) -> gn.Problem:
+    """y' = r y (1 − y), r unknown in [0.2, 3], y(0) = 0.05 exact, the values `h` at `xd` observed."""
+    return gn.Problem(PLAIN, gn.Equation(lambda x, y, dy, *, r: dy - r * y * (1 - y)),
+                      [gn.Data([0.0], [0.05]), gn.Data(gn.points(xd), h, noise=noise, name="observed"),
+                       gn.Residual(gn.linspace(0.0, 8.0, 200))], (0.0, 8.0))
+
+
+def _logistic_values(x, r):
+    return 1 / (1 + 19 * np.exp(-r * np.asarray(x)))
+
+
+@pytest.mark.slow  # ~40 s
+def test_an_unknown_rate_of_a_nonlinear_equation_is_found_from_exact_data():
+    """The logistic's rate from 20 exact values (the case the nonlinear route was built on): r = 1.2
+    to 1e-6 and y to 1e-6 of the closed form, trusted. Trained jointly, as before, r came out 0.99
+    (flagged)."""
+    xd = np.linspace(0.5, 8.0, 20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gn.TrustWarning)
+        fit = gn.fit(_logistic(xd, _logistic_values(xd, 1.2)), unknowns=[gn.Parameter("r", 0.2, 3.0)], progress=False)
+    assert fit.trust.trusted, fit.trust.line()
+    assert fit.unknowns["r"] == pytest.approx(1.2, abs=1e-6)
+    x = np.linspace(0.0, 8.0, 401)
+    np.testing.assert_allclose(fit.solution.y(x), _logistic_values(x, 1.2), atol=1e-6)
+
+
+@pytest.mark.slow  # ~40 s
+def test_an_unknown_rate_of_a_nonlinear_equation_is_fitted_to_noisy_data_with_its_error():
+    """30 noisy values (σ = 0.02) of the logistic: r and its standard deviation are SciPy's
+    ``least_squares`` over r with the closed form, to 1e-4 and 2e-2; trusted, and χ² counts r."""
+    xd = np.linspace(0.5, 8.0, 30)
+    h = _logistic_values(xd, 1.2) + 0.02 * np.random.default_rng(7).standard_normal(xd.size)
+    ref = scipy.optimize.least_squares(lambda r: (_logistic_values(xd, r[0]) - h) / 0.02, [1.0], xtol=1e-12, ftol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gn.TrustWarning)
+        fit = gn.fit(_logistic(xd, h, noise=0.02), unknowns=[gn.Parameter("r", 0.2, 3.0)], progress=False)
+    assert fit.trust.trusted, fit.trust.line()
+    assert fit.unknowns["r"] == pytest.approx(ref.x[0], rel=1e-4)
+    assert fit.noisy.errors["r"] == pytest.approx(np.sqrt(1 / (ref.jac.T @ ref.jac)[0, 0]), rel=2e-2)
+    assert "ν = 29" in next(c for c in fit.trust.checks if c.name == "chi2").where
+
+
 @pytest.mark.slow  # ~10 s
 def test_coefficient_uncertainties_hold_where_the_split_of_y_is_a_gauge_choice():
     """Bessel's equation measured at 20 points of J0 on [2, 10] (σ = 0.01), with the zoo's series and

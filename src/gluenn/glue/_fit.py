@@ -22,7 +22,8 @@ from .._limits import check_members, check_memory, limits
 from ._density import coarse_sets
 from ._finite import explain_non_finite
 from ._loss import UNSCALED, Loss, check_user_functions
-from ._noisy import LeastSquares, as_measured, has_noisy_data, least_squares_member, nonlinear_member, profiled
+from ._noisy import (LeastSquares, as_measured, has_noisy_data, least_squares_member, nonlinear_member,
+                     nonlinear_profiled, profiled)
 from ._march import MARCH_TRAINER, can_march, march as march_from_data
 from ._problem import Problem, Residual
 from ._solution import Solution
@@ -84,7 +85,7 @@ class Fit:
         a nonlinear one; the declared σ is used as given (check ``trust``'s ``chi2``)."""
         require(self.noisy is not None, "Fit.uncertainty", "no noisy data" if not has_noisy_data(self.problem)
                 else "noisy data fitted as they are", "declare the data's noise (gn.Data(..., noise=sigma)) and fit "
-                "afresh with the default trainer (not init/resume; unknowns only in a linear problem)")
+                "afresh with the default trainer (not init/resume)")
         return self.noisy.standard_deviations(self.problem, self.ansatz, x)
 
     def loss_terms(self) -> dict:
@@ -392,11 +393,12 @@ def _fit_jointly(problem, unknowns, network, trainer, seed: int, options: dict) 
     require(isinstance(problem, Problem), "fit(unknowns=...)", type(problem).__name__, "give a single Problem")
     parameters = check_unknowns(problem, unknowns)
     measured = problem if has_noisy_data(problem) else as_measured(problem, len(parameters))
-    if measured is not None and _structure(bind(problem, [p.name for p in parameters],
-                                                np.array([p.value(0.5) for p in parameters])), network, seed) == "linear":
-        found = _profiled(measured, parameters, network, trainer, seed, options)
-        return _warned(found if measured is problem else _as_exact(problem, found))
-    return _warned(fit_unknowns(problem, parameters, network, trainer, seed, options)[0])
+    if measured is None:
+        return _warned(fit_unknowns(problem, parameters, network, trainer, seed, options)[0])
+    middle = bind(problem, [p.name for p in parameters], np.array([p.value(0.5) for p in parameters]))
+    solve = _profiled if _structure(middle, network, seed) == "linear" else _profiled_nonlinear
+    found = solve(measured, parameters, network, trainer, seed, options)
+    return _warned(found if measured is problem else _as_exact(problem, found))
 
 
 def _as_exact(problem: Problem, found: Fit) -> Fit:
@@ -430,6 +432,35 @@ def _profiled(problem: Problem, parameters, network: Network, trainer, seed: int
     ansatz, history, how, theta = profiled(problem, parameters, train_at)
     bound = bind(problem, names, theta)
     return Fit(bound, network, seed, Ansatz(ansatz.net, bound.terms), history, dict(how.parameters), noisy=how)
+
+
+def _profiled_nonlinear(problem: Problem, parameters, network: Network, trainer, seed: int, options: dict) -> Fit:
+    """A nonlinear problem's unknown parameters and solution that fit its noisy data best
+    (:func:`gluenn.glue._noisy.nonlinear_profiled`): the first member by the default fit (marching if
+    it must), the others by Levenberg–Marquardt from the nearest, θ frozen in an :class:`UnknownAnsatz`
+    so that every solve runs the same compiled programs."""
+    quiet = {**options, "progress": False, "callback": None, "tol": None, "programs": {}}
+    names = [p.name for p in parameters]
+
+    def first(q: Problem, u: np.ndarray):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (TrustWarning, RefitWarning))
+            result = fit(bind(q, names, _values_of(parameters, u)), network=network, trainer=trainer, seed=seed,
+                         progress=False, refine=0)
+        return result.ansatz, result.history
+
+    def warm(q: Problem, u: np.ndarray, start):
+        u = np.clip(np.asarray(u, dtype=np.float64), 1e-12, 1 - 1e-12)
+        held = UnknownAnsatz(start.net, jnp.asarray(np.log(u / (1 - u))), q, parameters, frozen=True)
+        trained, history = _train(UnknownLoss(q, parameters), held, list(MARCH_TRAINER), quiet, "nonlinear")
+        return Ansatz(trained.net, bind(q, names, np.asarray(trained.theta())).terms), history
+    ansatz, history, how, theta = nonlinear_profiled(problem, parameters, first, warm)
+    bound = bind(problem, names, theta)
+    return Fit(bound, network, seed, Ansatz(ansatz.net, bound.terms), history, dict(how.parameters), noisy=how)
+
+
+def _values_of(parameters, u) -> np.ndarray:
+    return np.array([p.value(float(ui)) for p, ui in zip(parameters, np.clip(u, 0.0, 1.0))])
 
 
 def _refined(result: Fit, solve: Callable[[Problem], Fit], rounds: int) -> Fit:
