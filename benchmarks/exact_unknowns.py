@@ -75,8 +75,9 @@ def main(names) -> None:
                    encoding="utf-8")
 
 
-def run(name: str) -> str:
-    problem, unknowns, truth, ex = CASES[name]()
+def run(name: str, cases: dict = CASES) -> str:
+    """One table row: ``gn.fit(problem, unknowns=..., seed=0)`` of ``cases[name]()`` against its truth."""
+    problem, unknowns, truth, ex = cases[name]()
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

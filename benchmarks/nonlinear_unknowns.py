@@ -11,14 +11,10 @@ import sys, time, warnings
 import jax.numpy as jnp
 import numpy as np
 import scipy.optimize
-from scipy.integrate import solve_ivp
+import exact_unknowns  # noqa: E402 - the folder of benchmarks is first on the path (run as a script)
 import gluenn as gn
 
-def ivp(f, a, b, y0, args=()):
-    s = solve_ivp(f, (a, b), y0, method="DOP853", rtol=1e-12, atol=1e-14, dense_output=True, args=args)
-    return lambda x: s.sol(np.asarray(x))[0]
-Y = [gn.Term("y", lambda x, c: c[0])]
-def ic(y0, dy0): return [gn.Data([0.0], [y0]), gn.Data([0.0], [dy0], derivative=1, name="slope")]
+ivp, ic, Y = exact_unknowns.ivp, exact_unknowns.ic, exact_unknowns.Y
 R = lambda a, b, n: gn.Residual(gn.linspace(a, b, n))
 
 def logistic():  # building case
@@ -59,15 +55,7 @@ def wrong_model():  # data of y' = -1.1 y^3 - 0.3 y fitted with y' = -k y^3: mus
 CASES = {f.__name__: f for f in (logistic, cubic_decay, pendulum, van_der_pol, logistic_data_only, two_unknowns, wrong_model)}
 
 def run(name):
-    problem, unknowns, truth, ex = CASES[name]()
-    t = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fit = gn.fit(problem, unknowns=unknowns, seed=0, progress=False)
-    xs = np.linspace(*problem.domain, 2001); err = np.max(np.abs(fit.solution.y(xs) - ex(xs))) / np.max(np.abs(ex(xs)))
-    th = ", ".join(f"{k} = {v:.8g} ({truth[k]})" for k, v in fit.unknowns.items())
-    failed = ", ".join(f"{c.name} {c.value:.2g}" for c in fit.trust.checks if not c.passed)
-    print(f"| {name} | {th} | {err:.1e} | {'yes' if fit.trust.trusted else 'no'} | {failed} | {time.perf_counter() - t:.0f} |", flush=True)
+    print(exact_unknowns.run(name, CASES), flush=True)
 
 def noisy_logistic():
     xs = np.linspace(0.5, 8, 30); true = lambda x, r: 1 / (1 + 19 * np.exp(-r * np.asarray(x)))

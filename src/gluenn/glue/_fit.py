@@ -283,35 +283,31 @@ def fit(
 
     **Main arguments:**
 
-    - `problem`: the :class:`~gluenn.Problem`, or a :class:`~gluenn.Family` of them over ranges of
-      physical parameters (one model for all: then a :class:`FamilyFit` is returned).
-    - `network`: the :class:`~gluenn.Network` architecture.
-    - `trainer`: optimiser phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``, or an :class:`~gluenn.engine.Auto`
-      that picks them from the problem's structure (default :data:`DEFAULT_TRAINER`: one exact
-      least-squares solve for linear rows, fit before gauge, else Adam + L-BFGS).
-    - `seed`: initialisation seed; the same seed gives the same numbers on the same machine.
+    - `problem`: the :class:`~gluenn.Problem`, or a :class:`~gluenn.Family` of them over parameter ranges (one model).
+    - `network`, `seed`: the :class:`~gluenn.Network` and its initialisation (same seed, same machine: same numbers).
+    - `trainer`: phases run in order, e.g. ``[Adam(2000), LBFGS(500)]``, or an :class:`~gluenn.engine.Auto` that picks
+      them (default :data:`DEFAULT_TRAINER`: one exact least-squares solve if linear, else Adam + L-BFGS).
 
     **Other arguments:** `log_every` (steps per compiled chunk and log row), `tol` (stop once
     the total loss is below it), `progress` (progress bar; default on a terminal), `callback`
     (``callback(row, params)`` per chunk), `init` (start from this ansatz instead of a fresh one),
     `resume` (``(history, Resume)`` of an interrupted fit, with `init` its returned ansatz: continue it),
     `weights` (a :class:`~gluenn.engine.Weights` strategy, e.g. ``GradNorm()``, instead of the sets' own).
-    `unknowns` (:class:`~gluenn.Parameter` s trained with the coefficients, keyword-only in the problem's
-    functions; values in ``fit.unknowns``; :func:`invert_jointly`).
-    `refine` (default 2): rounds of refitting a linear problem with one more residual point between every
-    two while its equation holds at the points but not between them (warns; ``Fit.problem`` has the points). `march` (default on): a nonlinear fit by an
+    `unknowns` (:class:`~gluenn.Parameter` s found with the coefficients, keyword-only in the problem's
+    functions; values in ``fit.unknowns``; by least squares where values are observed along x, else
+    trained jointly; :func:`invert_jointly`). `refine` (default 2): rounds of refitting a linear problem
+    with one more residual point between every two while its equation holds at the points but not
+    between them (warns; ``Fit.problem`` has the points). `march` (default on): a nonlinear fit by an
     :class:`~gluenn.engine.Auto` trainer that misses its equation or data is redone by marching away
-    from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. `widen` (default 2):
-    a linear problem solved by an :class:`~gluenn.engine.Auto` trainer is refitted with twice the trunk
-    width and ``y`` compared (the `resolution` check of ``fit.trust``); while they differ by more than
-    1 %, the wider fit replaces it if it passes its checks, at most `widen` times (warns;
-    ``Fit.network`` has the width used); a fit that fails its checks only if SciPy can solve the same
-    problem (initial values, or conditions at two points), verified by the `integration` check; 0: the network as given, not checked at another
-    width. None of these for `init`/`resume`.
-    **Noisy data** (``Data(noise=σ)``, ``docs/guide/noisy-data.md``): the answer is the solution (and, if
-    linear, the `unknowns`) that fits them best in χ², with ``Fit.uncertainty`` and ``Fit.noisy.errors``.
+    from its data (``docs/guide/defaults.md``), kept if it passes more checks; it warns. `widen`
+    (default 2): a linear problem solved by an :class:`~gluenn.engine.Auto` trainer is refitted with
+    twice the trunk width, ``y`` compared (the `resolution` check), the wider fit kept while they differ
+    by more than 1 % and it passes its checks, at most `widen` times (warns; ``Fit.network`` has the
+    width); a fit that fails its checks only if SciPy can solve the problem (the `integration` check).
+    None of these for `init`/`resume`. **Noisy data** (``Data(noise=σ)``, ``docs/guide/noisy-data.md``):
+    the solution and `unknowns` that fit them best in χ², with ``Fit.uncertainty``, ``Fit.noisy.errors``.
 
-    **Returns:** a :class:`Fit` (a :class:`FamilyFit` for a family). **Raises:** :class:`~gluenn.ConfigError`
+    **Returns:** a :class:`Fit` (:class:`FamilyFit` for a family). **Raises:** :class:`~gluenn.ConfigError`
     for an invalid problem or user function (found before compiling)."""
     if isinstance(problem, Family) or unknowns is not None:
         require(init is None and resume is None and weights is None, "fit(family)" if unknowns is None else
