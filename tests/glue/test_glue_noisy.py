@@ -233,6 +233,20 @@ def test_exact_data_the_equation_cannot_meet_at_any_parameter_are_flagged():
     assert not next(c for c in fit.trust.checks if c.name == "data").passed
 
 
+@pytest.mark.slow  # ~15 s
+def test_an_unknown_at_an_end_of_its_range_is_flagged_with_the_fix():
+    """Damping 0.3 sought within [0.5, 1]: the least squares stop on the bound, g = 0.5; the `ranges`
+    check fails and says to widen the range (χ² fails too). The same data within [0.05, 1]: the
+    check passes."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gn.TrustWarning)
+        outside = gn.fit(_damped_from_exact_values(0.3), unknowns=[gn.Parameter("g", 0.5, 1.0)], progress=False)
+        inside = gn.fit(_damped_from_exact_values(0.3), unknowns=[gn.Parameter("g", 0.05, 1.0)], progress=False)
+    ranges = next(c for c in outside.trust.checks if c.name == "ranges")
+    assert not ranges.passed and "widen the range" in ranges.where and "g = 0.5 " in ranges.where
+    assert next(c for c in inside.trust.checks if c.name == "ranges").passed and inside.trust.trusted
+
+
 def _logistic(xd, h, noise=None) -> gn.Problem:
     """y' = r y (1 − y), r unknown in [0.2, 3], y(0) = 0.05 exact, the values `h` at `xd` observed."""
     return gn.Problem(PLAIN, gn.Equation(lambda x, y, dy, *, r: dy - r * y * (1 - y)),

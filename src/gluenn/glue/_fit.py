@@ -54,6 +54,8 @@ class Fit:
     noisy: LeastSquares | None = None
     #: ``y`` against a refit with twice the trunk width (``fit(..., widen=...)``), else ``None``
     resolution: Check | None = None
+    #: the `unknowns` against the ends of their declared ranges (``fit(..., unknowns=...)``), else ``None``
+    ranges: Check | None = None
 
     @functools.cached_property
     def trust(self) -> Trust:
@@ -63,8 +65,7 @@ class Fit:
         check if :func:`fit` widened; ``trust.trusted`` is true only if all pass (computed once, on first
         access). Noisy data that cannot fix a constant of the solution fail the `data` check."""
         trust = diagnose(self.problem, self.ansatz, self.history.stop_reason.ok, fitted=len(self.unknowns))
-        if self.resolution is not None:
-            trust = trust + Trust((self.resolution,))
+        trust = trust + Trust(tuple(c for c in (self.resolution, self.ranges) if c is not None))
         if self.noisy is None or not self.noisy.undetermined:
             return trust
         why = (f"the noisy data do not fix {', '.join(self.noisy.undetermined)}: y is the same at every data point "
@@ -390,11 +391,31 @@ def _fit_jointly(problem, unknowns, network, trainer, seed: int, options: dict) 
     parameters = check_unknowns(problem, unknowns)
     measured = problem if has_noisy_data(problem) else as_measured(problem, len(parameters))
     if measured is None:
-        return _warned(fit_unknowns(problem, parameters, network, trainer, seed, options)[0])
+        return _warned(_in_ranges(fit_unknowns(problem, parameters, network, trainer, seed, options)[0], parameters))
     middle = bind(problem, [p.name for p in parameters], np.array([p.value(0.5) for p in parameters]))
     solve = _profiled if _structure(middle, network, seed) == "linear" else _profiled_nonlinear
     found = solve(measured, parameters, network, trainer, seed, options)
-    return _warned(found if measured is problem else _as_exact(problem, found))
+    return _warned(_in_ranges(found if measured is problem else _as_exact(problem, found), parameters))
+
+
+#: an unknown within this fraction of its range from an end is *at* the end (the sigmoid of the
+#: joint route saturates there; the least squares stop on the bound exactly)
+AT_AN_END = 1e-4
+
+
+def _in_ranges(result: Fit, parameters) -> Fit:
+    """`result` with the `ranges` check: it fails if an unknown sits at an end of its declared range,
+    where the data want a value outside it and the answer and its error bars mean nothing (the
+    logistic's rate 1.2 fitted within [0.2, 0.9]: 0.9, measured)."""
+    ends = []
+    for p in parameters:
+        lo, hi, v = (np.log([p.lo, p.hi, result.unknowns[p.name]]) if p.log else (p.lo, p.hi, result.unknowns[p.name]))
+        u = (v - lo) / (hi - lo)
+        ends.append((1 - 2 * min(u, 1 - u), f"{p.name} = {result.unknowns[p.name]:.6g} at an end of [{p.lo:g}, {p.hi:g}]"))
+    value, where = max(ends)
+    limit = 1 - 2 * AT_AN_END
+    why = f"{where}: the data want a value beyond it; widen the range" if value > limit else ""
+    return dataclasses.replace(result, ranges=Check("ranges", float(value), limit, why))
 
 
 def _as_exact(problem: Problem, found: Fit) -> Fit:
